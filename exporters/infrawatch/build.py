@@ -1,0 +1,114 @@
+"""``make build`` / ``infrawatch build``: evaluate the Jsonnet mixin and write the generated files.
+
+``jsonnet/build.jsonnet`` evaluates to ``{"<relative path>": content}``.  Files ending in
+``.yaml``/``.yml`` are written as YAML (multi-line strings as ``|`` blocks so PromQL stays readable),
+``.json`` as indented JSON, anything else must be a string and is written as is.  Files in the
+generated folders that the build no longer produces are removed, so a deleted alert area does not
+linger.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import _jsonnet
+import yaml
+
+GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated")
+KEEP = {".gitkeep", "README.md"}
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        # PyYAML refuses block style for strings with trailing spaces; strip them per line.
+        data = "\n".join(line.rstrip() for line in data.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def to_yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000,
+                     allow_unicode=True)
+
+
+def render(path: str, content: Any) -> str:
+    if path.endswith((".yaml", ".yml")):
+        if isinstance(content, list):  # several YAML documents (Kubernetes manifests)
+            return "---\n".join(to_yaml(doc) for doc in content)
+        return to_yaml(content)
+    if path.endswith(".json"):
+        return json.dumps(content, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    if not isinstance(content, str):
+        raise TypeError(f"{path}: expected a string for a non-YAML/JSON file")
+    return content
+
+
+def evaluate(root: Path, entry: str = "jsonnet/build.jsonnet", ext_vars: dict[str, str] | None = None,
+             tla_code: dict[str, str] | None = None) -> dict[str, Any]:
+    """Evaluate a Jsonnet file relative to ``root``; errors keep jsonnet's file:line text."""
+    out = _jsonnet.evaluate_file(str(root / entry), jpathdir=[str(root / "jsonnet")],
+                                 ext_vars=ext_vars or {}, tla_codes=tla_code or {})
+    return json.loads(out)
+
+
+def evaluate_snippet(root: Path, snippet: str) -> Any:
+    """Evaluate Jsonnet code with ``jsonnet/`` on the import path (tests use this to override _config)."""
+    return json.loads(_jsonnet.evaluate_snippet("snippet", snippet, jpathdir=[str(root / "jsonnet")]))
+
+
+def build(root: Path, check: bool = False) -> list[str]:
+    """Write every generated file; returns the paths that changed (or would, with ``check``)."""
+    files = evaluate(root)
+    changed: list[str] = []
+    produced = set()
+    for rel, content in sorted(files.items()):
+        if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
+            raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
+        text = render(rel, content)
+        target = root / rel
+        produced.add(target)
+        if not target.exists() or target.read_text() != text:
+            changed.append(rel)
+            if not check:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+    for d in GENERATED_DIRS:
+        for f in (root / d).rglob("*") if (root / d).exists() else []:
+            if f.is_file() and f not in produced and f.name not in KEEP:
+                changed.append(str(f.relative_to(root)))
+                if not check:
+                    f.unlink()
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="infrawatch build", description="generate rules, dashboards, alertmanager")
+    p.add_argument("--root", default=".", help="repository root (holds jsonnet/)")
+    p.add_argument("--check", action="store_true", help="exit 1 if a generated file is out of date")
+    args = p.parse_args(argv)
+    root = Path(args.root).resolve()
+    t0 = time.perf_counter()
+    try:
+        changed = build(root, check=args.check)
+    except RuntimeError as exc:  # jsonnet evaluation error: message names file:line
+        print(f"jsonnet evaluation failed:\n{exc}", file=sys.stderr)
+        return 2
+    took = time.perf_counter() - t0
+    for c in changed:
+        print(("out of date: " if args.check else "wrote: ") + c)
+    print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s",
+          file=sys.stderr)
+    return 1 if (args.check and changed) else 0

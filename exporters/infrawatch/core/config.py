@@ -1,0 +1,399 @@
+"""Configuration loading with located errors.
+
+Every problem in a configuration file is reported as ``file:line: key.path: message`` so an
+operator can jump straight to it.  YAML is composed into nodes (which carry line marks) and
+converted into plain Python values while a ``Locator`` remembers where each key path came from.
+
+Schemas are ordinary dataclasses: ``from_yaml(MyConfig, data, ctx)`` walks the type hints,
+converts values (durations, lists, nested dataclasses, ``Literal`` choices), fills defaults and
+rejects unknown keys.  A dataclass may define ``validate(self, ctx, path)`` for cross-field rules;
+it reports problems with ``ctx.error(path + ("key",), "message")``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+
+KeyPath = tuple[str | int, ...]
+
+
+def format_path(path: KeyPath) -> str:
+    """Render a key path as ``modules.http_2xx.http.valid_status_codes[1]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<root>"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located configuration problem."""
+
+    file: str
+    line: int | None
+    path: KeyPath
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {format_path(self.path)}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found; ``str()`` prints one per line."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class Locator:
+    """Maps key paths to line numbers of the YAML source (1-based)."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.lines: dict[KeyPath, int] = {}
+
+    def line(self, path: KeyPath) -> int | None:
+        # Fall back to the nearest parent that has a position: a missing key is reported
+        # at the mapping that should have held it.
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def _construct(node: yaml.Node, path: KeyPath, loc: Locator, loader: yaml.SafeLoader) -> Any:
+    loc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, path,
+                                           f"mapping key must be a string, got {key!r}")])
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, (*path, key),
+                                           "duplicate key")])
+            loc.lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*path, key), loc, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, (*path, i), loc, loader) for i, v in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
+    """Parse YAML text; syntax errors become a located ``ConfigError``."""
+    loc = Locator(file)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, loc
+        return _construct(node, (), loc, loader), loc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError([Problem(file, line, (), f"YAML syntax error: {exc.problem or exc}")]) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(p), None, (), f"cannot read file: {exc.strerror}")]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(str(p), None, (), "file is not valid UTF-8")]) from None
+    return load_yaml_text(text, str(p))
+
+
+# --------------------------------------------------------------------------------------------
+# Typed conversion
+
+
+class Duration(float):
+    """Seconds, parsed from Prometheus duration strings (``1h30m``, ``500ms``) or numbers."""
+
+    _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    _RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+
+    @classmethod
+    def parse(cls, value: Any) -> Duration:
+        if isinstance(value, bool):
+            raise ValueError("expected a duration such as 5s, 1m or 1h30m")
+        if isinstance(value, int | float):
+            if value < 0:
+                raise ValueError("duration must not be negative")
+            return cls(value)
+        if not isinstance(value, str):
+            raise ValueError("expected a duration such as 5s, 1m or 1h30m")
+        text = value.strip()
+        if text == "0":
+            return cls(0)
+        pos, total = 0, 0.0
+        for m in cls._RE.finditer(text):
+            if m.start() != pos:
+                break
+            total += float(m.group(1)) * cls._UNITS[m.group(2)]
+            pos = m.end()
+        if pos != len(text) or not text:
+            raise ValueError(f"invalid duration {value!r}; expected e.g. 5s, 1m, 1h30m, 500ms")
+        return cls(total)
+
+    def __str__(self) -> str:
+        s = float(self)
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+            if s >= size and s % size == 0:
+                return f"{int(s // size)}{unit}"
+        return f"{int(round(s * 1000))}ms"
+
+
+class Secret(str):
+    """A string that must never be printed; ``repr``/``str`` in dumps show ``<secret>``."""
+
+    MASK = "<secret>"
+
+    def __repr__(self) -> str:
+        return "Secret('<secret>')"
+
+
+@dataclass
+class Context:
+    """Collects problems while converting one file."""
+
+    loc: Locator
+    base_dir: Path = field(default_factory=Path)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.loc.file, self.loc.line(path), path, message))
+
+    def warn(self, path: KeyPath, message: str) -> None:
+        self.warnings.append(Problem(self.loc.file, self.loc.line(path), path, message))
+
+    def resolve_path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+    def read_secret_file(self, path: KeyPath, value: str) -> Secret | None:
+        """Read a ``*_file`` secret; the content is stripped of one trailing newline."""
+        try:
+            return Secret(self.resolve_path(value).read_text(encoding="utf-8").rstrip("\r\n"))
+        except OSError as exc:
+            self.error(path, f"cannot read secret file {value!r}: {exc.strerror}")
+            return None
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+
+_INVALID = object()
+T = TypeVar("T")
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if tp is Duration:
+        return "a duration (e.g. 5s, 1m)"
+    if tp is Secret or tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin is list:
+        return "a list"
+    if origin is dict or (dataclasses.is_dataclass(tp)):
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
+    """Convert a YAML value to ``tp``; reports and returns ``_INVALID`` on mismatch."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        if len(args) == 1:
+            return convert(args[0], value, ctx, path)
+        for a in args:
+            sub = Context(ctx.loc, ctx.base_dir)
+            out = convert(a, value, sub, path)
+            if out is not _INVALID and not sub.problems:
+                return out
+        ctx.error(path, f"expected {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+        return _INVALID
+    if tp is Any:
+        return value
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            ctx.error(path, f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+            return _INVALID
+        return value
+    if tp is Duration:
+        try:
+            return Duration.parse(value)
+        except ValueError as exc:
+            ctx.error(path, str(exc))
+            return _INVALID
+    if tp is bool:
+        if not isinstance(value, bool):
+            ctx.error(path, f"expected true or false, got {value!r}")
+            return _INVALID
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            ctx.error(path, f"expected an integer, got {value!r}")
+            return _INVALID
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            ctx.error(path, f"expected a number, got {value!r}")
+            return _INVALID
+        return float(value)
+    if tp in (str, Secret):
+        if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+            ctx.error(path, f"expected a string, got {value!r}")
+            return _INVALID
+        return tp(value)
+    if origin is list:
+        (item_tp,) = get_args(tp) or (Any,)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            ctx.error(path, f"expected a list, got {type(value).__name__} {value!r}")
+            return _INVALID
+        out = [convert(item_tp, v, ctx, (*path, i)) for i, v in enumerate(value)]
+        return [v for v in out if v is not _INVALID]
+    if origin is dict:
+        key_tp, val_tp = get_args(tp) or (str, Any)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            ctx.error(path, f"expected a mapping, got {type(value).__name__} {value!r}")
+            return _INVALID
+        res = {}
+        for k, v in value.items():
+            cv = convert(val_tp, v, ctx, (*path, k))
+            if cv is not _INVALID:
+                res[k] = cv
+        return res
+    if dataclasses.is_dataclass(tp):
+        return from_yaml(tp, value, ctx, path)
+    raise TypeError(f"unsupported schema type {tp!r} at {format_path(path)}")
+
+
+def yaml_key(f: dataclasses.Field) -> str:
+    return f.metadata.get("key", f.name)
+
+
+def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
+    """Build dataclass ``cls`` from a YAML mapping, reporting unknown/missing/invalid keys."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        ctx.error(path, f"expected a mapping, got {type(data).__name__} {data!r}")
+        data = {}
+    before = len(ctx.problems)
+    hints = typing.get_type_hints(cls)
+    fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(fields))
+            ctx.error((*path, key), f"unknown key {key!r} (valid keys: {known}){hint}")
+    kwargs: dict[str, Any] = {}
+    for key, f in fields.items():
+        if key in data:
+            v = convert(hints[f.name], data[key], ctx, (*path, key))
+            if v is not _INVALID:
+                kwargs[f.name] = v
+        elif f.metadata.get("required"):
+            ctx.error((*path, key), f"missing required key {key!r}")
+    try:
+        obj = cls(**kwargs)
+    except TypeError as exc:  # a required dataclass field without a value
+        ctx.error(path, f"incomplete section: {exc}")
+        obj = cls.__new__(cls)
+    # Cross-field rules run only on a section whose own keys converted cleanly, so one typo
+    # does not cascade into follow-up errors.
+    validate = getattr(obj, "validate", None)
+    if callable(validate) and len(ctx.problems) == before:
+        validate(ctx, path)
+    return obj
+
+
+def required(**kw: Any) -> Any:
+    """A dataclass field that must be present in YAML (``default`` is only a placeholder)."""
+    return field(metadata={"required": True, **kw.pop("metadata", {})}, **kw)
+
+
+def walk_secrets(obj: Any) -> Iterator[str]:
+    """Every ``Secret`` value inside a config object (to scrub logs and pages)."""
+    if isinstance(obj, Secret):
+        yield str(obj)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from walk_secrets(getattr(obj, f.name, None))
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from walk_secrets(v)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            yield from walk_secrets(v)
+
+
+def to_public(obj: Any) -> Any:
+    """A plain-data view of a config object with every secret masked (for /config, debug)."""
+    if isinstance(obj, Secret):
+        return Secret.MASK
+    if isinstance(obj, Duration):
+        return str(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {}
+        for f in dataclasses.fields(obj):
+            if f.metadata.get("internal"):
+                continue
+            v = getattr(obj, f.name, None)
+            if f.metadata.get("secret") and v:
+                out[yaml_key(f)] = Secret.MASK
+            else:
+                out[yaml_key(f)] = to_public(v)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): to_public(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_public(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj

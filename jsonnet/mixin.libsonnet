@@ -1,0 +1,22 @@
+// The infrawatch monitoring mixin (monitoring-mixins convention).
+// Exposes: _config, prometheusAlerts, prometheusRules, grafanaDashboards, alertmanagerConfig, slos.
+// Each area file adds itself to `ruleFiles` (area name -> {groups: [...]}) so `make build` can write
+// one rules file per area; prometheusAlerts/prometheusRules are derived from it for importers.
+local isAlertRule(r) = std.objectHas(r, 'alert');
+local filterGroups(groups, pred) = [
+  g { rules: std.filter(pred, g.rules) }
+  for g in groups
+  if std.length(std.filter(pred, g.rules)) > 0
+];
+
+(import 'config.libsonnet') +
+(import 'alerts/alerts.libsonnet') +
+(import 'rules/rules.libsonnet') +
+(import 'slo/slo.libsonnet') +
+(import 'alertmanager/alertmanager.libsonnet') +
+(import 'dashboards/dashboards.libsonnet') +
+{
+  local allGroups = std.flattenArrays([self.ruleFiles[area].groups for area in std.objectFields(self.ruleFiles)]),
+  prometheusAlerts+:: { groups+: filterGroups(allGroups, isAlertRule) },
+  prometheusRules+:: { groups+: filterGroups(allGroups, function(r) !isAlertRule(r)) },
+}

@@ -1,0 +1,1 @@
+"""Test support: start real components on free loopback ports and stop them by PID."""
