@@ -13,5 +13,17 @@
     scrapeInterval: '15s',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
     prometheusRuleLabels: { prometheus: 'k8s', role: 'alert-rules' },
+
+    // ---- Services, alerts and recording rules (alerts/, rules/) ---------------------------
+    // @section alerts
+
+    // ---- SLOs (slo/) ------------------------------------------------------------------------
+    // @section slos
+
+    // ---- Alertmanager routing (alertmanager/) ----------------------------------------------
+    // @section alertmanager
+
+    // ---- Grafana dashboards (dashboards/) --------------------------------------------------
+    // @section dashboards
   },
 }
