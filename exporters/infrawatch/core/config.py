@@ -166,7 +166,7 @@ class Duration(float):
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
             if s >= size and s % size == 0:
                 return f"{int(s // size)}{unit}"
-        return f"{int(round(s * 1000))}ms"
+        return f"{round(s * 1000)}ms"
 
 
 class Secret(str):
@@ -295,7 +295,7 @@ def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
         out = [convert(item_tp, v, ctx, (*path, i)) for i, v in enumerate(value)]
         return [v for v in out if v is not _INVALID]
     if origin is dict:
-        key_tp, val_tp = get_args(tp) or (str, Any)
+        _key_tp, val_tp = get_args(tp) or (str, Any)
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -322,7 +322,8 @@ def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
         data = {}
     if not isinstance(data, dict):
         ctx.error(path, f"expected a mapping, got {type(data).__name__} {data!r}")
-        data = {}
+        obj = cls.__new__(cls)
+        return obj
     before = len(ctx.problems)
     hints = typing.get_type_hints(cls)
     fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}

@@ -103,8 +103,9 @@ class Exporter:
         self.ready = False
         self.started = time.time()
         self.registry = CollectorRegistry(auto_describe=False)
-        for c in (ProcessCollector(registry=None), PlatformCollector(registry=None), GCCollector(registry=None)):
-            self.registry.register(c)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.registry.register(SelfCollector(self))
         self._reload_lock = asyncio.Lock()
         self._ssl: ssl.SSLContext | None = None

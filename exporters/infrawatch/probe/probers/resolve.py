@@ -18,9 +18,20 @@ from .base import ProbeContext
 
 IPProtocol = Literal["ip4", "ip6", "ipv4", "ipv6", "tcp4", "tcp6", "udp4", "udp6"]
 
+_LOOKUP_HELP = "Returns the time taken for probe dns lookup in seconds"
+_PROTO_HELP = "Specifies whether probe ip protocol is IP4 or IP6"
+_HASH_HELP = "Specifies the hash of IP address. It's useful to detect if the IP address changes."
+
 
 def _family(proto: str) -> int:
     return socket.AF_INET6 if proto.endswith("6") else socket.AF_INET
+
+
+def _record(ctx: ProbeContext, lookup_seconds: float, addr: str | None) -> None:
+    ctx.metrics.gauge("probe_dns_lookup_time_seconds", _LOOKUP_HELP, lookup_seconds)
+    if addr is not None:
+        ctx.metrics.gauge("probe_ip_protocol", _PROTO_HELP, ipaddress.ip_address(addr).version)
+        ctx.metrics.gauge("probe_ip_addr_hash", _HASH_HELP, zlib.crc32(addr.encode()))
 
 
 async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback: bool = True) -> str | None:
@@ -28,41 +39,32 @@ async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback
     host = host.strip("[]")
     t0 = time.monotonic()
     try:
-        ip = ipaddress.ip_address(host)
+        literal = str(ipaddress.ip_address(host))
     except ValueError:
-        ip = None
-    if ip is not None:
-        ctx.metrics.gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", 0.0)
-        ctx.metrics.gauge("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", ip.version)
-        ctx.metrics.gauge("probe_ip_addr_hash", "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
-                          zlib.crc32(str(ip).encode()))
-        return str(ip)
+        literal = None
+    if literal is not None:
+        _record(ctx, 0.0, literal)
+        return literal
     loop = asyncio.get_running_loop()
     first = _family(preferred)
-    families = [first] + ([socket.AF_INET if first == socket.AF_INET6 else socket.AF_INET6] if fallback else [])
+    other = socket.AF_INET if first == socket.AF_INET6 else socket.AF_INET6
     last_err = "no address"
-    for fam in families:
+    for fam in [first, other] if fallback else [first]:
         try:
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(host, None, family=fam, type=socket.SOCK_STREAM), ctx.remaining)
-        except (TimeoutError, asyncio.TimeoutError):
-            ctx.metrics.gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds",
-                              time.monotonic() - t0)
-            return (ctx.fail("dns", f"resolving {host} timed out"), None)[1]
+        except TimeoutError:
+            _record(ctx, time.monotonic() - t0, None)
+            ctx.fail("dns", f"resolving {host} timed out")
+            return None
         except socket.gaierror as exc:
             last_err = exc.strerror or str(exc)
             continue
         if infos:
             addr = infos[0][4][0]
             ctx.log("resolved target address", host=host, ip=addr)
-            ctx.metrics.gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds",
-                              time.monotonic() - t0)
-            ctx.metrics.gauge("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6",
-                              6 if fam == socket.AF_INET6 else 4)
-            ctx.metrics.gauge("probe_ip_addr_hash",
-                              "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
-                              zlib.crc32(addr.encode()))
+            _record(ctx, time.monotonic() - t0, addr)
             return addr
-    ctx.metrics.gauge("probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds",
-                      time.monotonic() - t0)
-    return (ctx.fail("dns", f"cannot resolve {host}: {last_err}"), None)[1]
+    _record(ctx, time.monotonic() - t0, None)
+    ctx.fail("dns", f"cannot resolve {host}: {last_err}")
+    return None
