@@ -1,5 +1,7 @@
 # infrawatch — see README.md.  Every target installs what it needs through scripts/bootstrap.
 SHELL := /bin/bash
+# Debian puts rbldnsd and nginx in /usr/sbin; make sure tests find them for non-login shells.
+export PATH := $(PATH):/usr/sbin:/sbin
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.bootstrap-ok
