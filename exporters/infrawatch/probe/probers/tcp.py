@@ -1,0 +1,207 @@
+"""blackbox_exporter's ``tcp`` prober: connect, optional TLS, a ``query_response`` dialogue.
+
+Each ``query_response`` step may ``expect`` a line (a regexp; lines are read until one matches, as
+blackbox does) or exact bytes (``expect_bytes``), export ``labels`` on ``probe_expect_info`` from
+the match, ``send`` a line (``${1}`` expands the match; a newline is appended, so SMTP steps write
+``"EHLO prober\\r"`` as in blackbox's examples) and ``starttls`` to upgrade the connection.
+
+Python's ``re`` runs the patterns; the RE2 syntax blackbox users write (``^220 ``, ``(?i)``,
+``\\d``, named groups ``(?P<name>...)``) means the same in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+from dataclasses import dataclass, field
+
+from ...core.config import Context, required
+from .base import ProbeContext
+from .tcpconn import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial, start_tls, target_host_port
+from .tlsinfo import TLSConfig, client_context, server_hostname
+
+MAX_LINE = 64 * 1024  # Go's bufio.Scanner token limit, which blackbox inherits
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_EXPAND = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+
+
+@dataclass
+class ExpectLabel:
+    name: str = required(default="")
+    value: str = required(default="")
+
+
+@dataclass
+class QueryResponse:
+    expect: str = ""
+    # newer blackbox: exact bytes expected next on the wire (mutually exclusive with expect)
+    expect_bytes: str = ""
+    send: str = ""
+    starttls: bool = False
+    labels: list[ExpectLabel] = field(default_factory=list)
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        if self.expect:
+            check_regexp(self.expect, ctx, (*path, "expect"))
+        if self.expect and self.expect_bytes:
+            ctx.error((*path, "expect_bytes"), "expect and expect_bytes cannot both be set in one step")
+        if self.labels and not self.expect:
+            ctx.error((*path, "labels"), "labels need an 'expect' regexp in the same step to take values from")
+        for i, lab in enumerate(self.labels):
+            if not _LABEL_NAME.match(lab.name) or lab.name.startswith("__"):
+                ctx.error((*path, "labels", i, "name"), f"invalid Prometheus label name {lab.name!r}")
+
+
+@dataclass
+class TCPProbe:
+    preferred_ip_protocol: str = "ip6"
+    ip_protocol_fallback: bool = True
+    source_ip_address: str = ""
+    query_response: list[QueryResponse] = field(default_factory=list)
+    tls: bool = False
+    tls_config: TLSConfig = field(default_factory=TLSConfig)
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        if self.preferred_ip_protocol not in IP_PROTOCOLS:
+            ctx.error((*path, "preferred_ip_protocol"),
+                      f"expected ip4 or ip6, got {self.preferred_ip_protocol!r}")
+        check_source_ip(self.source_ip_address, ctx, path)
+        names: dict[str, int] = {}
+        for i, qr in enumerate(self.query_response):
+            for lab in qr.labels:
+                if lab.name in names:
+                    ctx.error((*path, "query_response", i, "labels"),
+                              f"label {lab.name!r} is already set in step {names[lab.name]}")
+                names[lab.name] = i
+
+
+def expand(template: str, m: re.Match[str]) -> str:
+    """Go's ``Regexp.Expand``: ``$1``, ``${1}``, ``$name``, ``${name}``, ``$$``; unknown groups expand to ''."""
+    def sub(x: re.Match[str]) -> str:
+        if x.group(0) == "$$":
+            return "$"
+        key = x.group(1) or x.group(2)
+        try:
+            value = m.group(int(key)) if key.isdigit() else m.group(key)
+        except IndexError:  # no such group
+            value = None
+        return value or ""
+
+    return _EXPAND.sub(sub, template)
+
+
+class _Dialogue:
+    """Runs the query_response steps on one connection and records their metrics."""
+
+    def __init__(self, ctx: ProbeContext, cfg: TCPProbe, conn: Connection, verify: bool = True):
+        self.ctx, self.cfg, self.conn, self.verify = ctx, cfg, conn, verify
+        self.failed_regex = False
+
+    async def readline(self) -> str | None:
+        try:
+            raw = await self.conn.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            raw = exc.partial
+            if not raw:
+                return None
+        except asyncio.LimitOverrunError:
+            raise ValueError(f"line longer than {MAX_LINE} bytes") from None
+        return raw.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+
+    async def run(self, stop_after_starttls: bool = False) -> bool:
+        ctx = self.ctx
+        for i, qr in enumerate(self.cfg.query_response):
+            send = qr.send
+            if qr.expect:
+                pattern = re.compile(qr.expect)
+                match = None
+                while True:
+                    line = await self.readline()
+                    if line is None:
+                        break
+                    ctx.log("read line", step=i, line=line[:200])
+                    match = pattern.search(line)
+                    if match:
+                        break
+                if match is None:
+                    self.failed_regex = True
+                    return ctx.fail("protocol", f"step {i}: no line matched {qr.expect!r} before the "
+                                                "connection closed")
+                ctx.log("regexp matched", step=i, regexp=qr.expect)
+                if qr.labels and self.verify:
+                    ctx.metrics.gauge("probe_expect_info", "Explicit content matched", 1,
+                                      **{lab.name: expand(lab.value, match) for lab in qr.labels})
+                send = expand(send, match)
+            elif qr.expect_bytes:
+                want = qr.expect_bytes.encode()
+                try:
+                    got = await self.conn.reader.readexactly(len(want))
+                except asyncio.IncompleteReadError as exc:
+                    got = exc.partial
+                if got != want:
+                    if self.verify:
+                        ctx.metrics.gauge("probe_failed_due_to_bytes", "Indicates if probe failed due to bytes", 1)
+                    return ctx.fail("protocol", f"step {i}: expected bytes {want!r}, got {got!r}")
+            if send:
+                ctx.log("sending line", step=i, line=send[:200])
+                self.conn.writer.write(send.encode() + b"\n")
+                await self.conn.writer.drain()
+            if qr.starttls:
+                if not await start_tls(ctx, self.conn, self.cfg.tls_config, verify=self.verify):
+                    return False
+                if stop_after_starttls:
+                    return True
+        return True
+
+
+async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> None:
+    """After a STARTTLS verification failure, replay the dialogue without verification up to the
+    first STARTTLS to record the certificate metrics (``probe_tls_verified 0``)."""
+    conn = await _connect(ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log), cfg, host, port)
+    if conn is None:
+        return
+    probe_ctx = ProbeContext(ctx.target, ctx.module, ctx.remaining, metrics=ctx.metrics, log=ctx.log)
+    try:
+        async with asyncio.timeout(max(0.05, ctx.remaining)):
+            await _Dialogue(probe_ctx, cfg, conn, verify=False).run(stop_after_starttls=True)
+    except (TimeoutError, OSError, ValueError, ssl.SSLError) as exc:
+        ctx.log("could not read the certificate without verification", err=str(exc))
+    finally:
+        conn.close()
+
+
+async def _connect(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> Connection | None:
+    tls = client_context(cfg.tls_config) if cfg.tls else None
+    return await dial(ctx, host, port, preferred=cfg.preferred_ip_protocol, fallback=cfg.ip_protocol_fallback,
+                      source_ip=cfg.source_ip_address, tls=tls,
+                      tls_name=server_hostname(cfg.tls_config, host), tls_cfg=cfg.tls_config)
+
+
+async def probe_tcp(ctx: ProbeContext) -> bool:
+    cfg: TCPProbe = ctx.module.section()
+    parsed = target_host_port(ctx)
+    if parsed is None:
+        return False
+    host, port = parsed
+    conn = await _connect(ctx, cfg, host, port)
+    if conn is None:
+        return False
+    dialogue = _Dialogue(ctx, cfg, conn)
+    try:
+        async with asyncio.timeout(ctx.remaining):
+            ok = await dialogue.run()
+    except TimeoutError:
+        return ctx.fail("timeout", "the query_response dialogue did not finish before the deadline")
+    except ValueError as exc:
+        return ctx.fail("protocol", str(exc))
+    except (ConnectionError, OSError) as exc:
+        return ctx.fail("protocol", f"connection error during the dialogue: {exc}")
+    finally:
+        conn.close()
+        ctx.metrics.gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex",
+                          1 if dialogue.failed_regex else 0)
+    if not ok and ctx.failure_reason == "tls" and any(q.starttls for q in cfg.query_response) \
+            and ctx.metrics.get("probe_tls_verified") is None:
+        await _unverified_starttls(ctx, cfg, host, port)
+    return ok

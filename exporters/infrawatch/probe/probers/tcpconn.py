@@ -1,0 +1,172 @@
+"""Target parsing and TCP dialling shared by the socket-level probers (tcp, smtp, redis, postgres, dns).
+
+``dial`` resolves with ``preferred_ip_protocol``/``ip_protocol_fallback`` (blackbox's
+``chooseProtocol``), binds ``source_ip_address`` when given, connects within the probe deadline and
+maps errors to failure reasons.  ``start_tls`` upgrades an open stream (STARTTLS) and records the TLS
+metrics; on a verification failure it returns ``None`` after ``ctx.fail('tls', ...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import ssl
+import time
+from dataclasses import dataclass
+
+from ...core.config import Context
+from .base import ProbeContext, classify_os_error
+from .resolve import resolve
+from .tlsinfo import TLSConfig, client_context, record_tls, server_hostname, verify_error_text
+
+# blackbox accepts ip4/ip6 (and the tcp4/udp6 spellings); infrawatch's own examples use ip4/ip6.
+IP_PROTOCOLS = ("ip4", "ip6", "ipv4", "ipv6", "tcp4", "tcp6", "udp4", "udp6")
+
+
+def split_host_port(target: str, default_port: int | None = None) -> tuple[str, int] | None:
+    """``host:port``, ``[v6]:port``, or a bare host when ``default_port`` is given; None if malformed.
+
+    A ``scheme://`` prefix is accepted and ignored (``redis://host:6379`` reads as ``host:6379``) so
+    targets copied from connection strings work.
+    """
+    t = target.strip()
+    if "://" in t:
+        t = t.split("://", 1)[1].rstrip("/")
+    if "@" in t or "/" in t or not t:
+        return None
+    host, port_s = t, ""
+    if t.startswith("["):
+        end = t.find("]")
+        if end < 0:
+            return None
+        host, rest = t[1:end], t[end + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                return None
+            port_s = rest[1:]
+    elif t.count(":") == 1:
+        host, port_s = t.split(":")
+    elif t.count(":") > 1:
+        # A bare IPv6 address: only valid without a port.
+        try:
+            ipaddress.IPv6Address(t)
+        except ValueError:
+            return None
+        host = t
+    if port_s:
+        if not port_s.isdigit() or not 0 < int(port_s) < 65536:
+            return None
+        port = int(port_s)
+    elif default_port is not None:
+        port = default_port
+    else:
+        return None
+    if not host:
+        return None
+    return host, port
+
+
+def target_host_port(ctx: ProbeContext, default_port: int | None = None) -> tuple[str, int] | None:
+    """Parse ``ctx.target`` or fail the probe with reason ``config``."""
+    parsed = split_host_port(ctx.target, default_port)
+    if parsed is None:
+        need = "host:port" if default_port is None else f"host[:port] (default port {default_port})"
+        ctx.fail("config", f"target {ctx.target!r} is not {need}")
+    return parsed
+
+
+def check_source_ip(value: str, ctx: Context, path: tuple) -> None:
+    """Config validation for ``source_ip_address``."""
+    if value:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            ctx.error((*path, "source_ip_address"), f"not an IP address: {value!r}")
+
+
+def check_regexp(value: str, ctx: Context, path: tuple) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        ctx.error(path, f"invalid regular expression {value!r}: {exc}")
+
+
+@dataclass
+class Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    host: str
+    ip: str
+    port: int
+
+    def close(self) -> None:
+        # abort(): no FIN/TLS close_notify dance; the probe is over and the deadline may have passed.
+        self.writer.transport.abort()
+
+
+async def dial(ctx: ProbeContext, host: str, port: int, *, preferred: str = "ip6", fallback: bool = True,
+               source_ip: str = "", tls: ssl.SSLContext | None = None, tls_name: str | None = None,
+               tls_cfg: TLSConfig | None = None) -> Connection | None:
+    """Resolve and connect; with ``tls`` handshake immediately (``tls: true``) and record TLS metrics.
+
+    Returns ``None`` after ``ctx.fail(...)`` on any error.  On a certificate verification failure
+    the chain is read again without verification so the TLS metrics stay present.
+    """
+    ip = await resolve(ctx, host, preferred, fallback)
+    if ip is None:
+        return None
+    kwargs: dict = {}
+    if source_ip:
+        kwargs["local_addr"] = (source_ip, 0)
+    if tls is not None:
+        kwargs["ssl"] = tls
+        kwargs["server_hostname"] = tls_name or ""
+        kwargs["ssl_handshake_timeout"] = max(0.05, ctx.remaining)
+    t0 = time.monotonic()
+    try:
+        async with asyncio.timeout(ctx.remaining):
+            reader, writer = await asyncio.open_connection(ip, port, **kwargs)
+    except TimeoutError:
+        ctx.fail("connect_timeout", f"no connection to {ip}:{port} before the deadline")
+        return None
+    except ssl.SSLCertVerificationError as exc:
+        ctx.fail("tls", f"certificate verification failed: {verify_error_text(exc)}")
+        from .tlsinfo import inspect_unverified
+
+        await inspect_unverified(ctx, ip, port, tls_name, tls_cfg)
+        return None
+    except (OSError, ssl.SSLError) as exc:
+        reason = classify_os_error(exc)
+        ctx.fail(reason, f"connecting to {ip}:{port}: {exc}")
+        return None
+    ctx.log("connected", ip=ip, port=port, seconds=round(time.monotonic() - t0, 6))
+    if tls is not None:
+        obj = writer.get_extra_info("ssl_object")
+        if obj is not None:
+            record_tls(ctx, obj, verified=tls.verify_mode != ssl.CERT_NONE)
+    return Connection(reader, writer, host, ip, port)
+
+
+async def start_tls(ctx: ProbeContext, conn: Connection, cfg: TLSConfig | None, *, verify: bool = True) -> bool:
+    """Upgrade ``conn`` to TLS in place (STARTTLS).  Returns False after ``ctx.fail('tls', ...)``."""
+    sslctx = client_context(cfg, verify=verify)
+    name = server_hostname(cfg, conn.host)
+    try:
+        async with asyncio.timeout(max(0.05, ctx.remaining)):
+            await conn.writer.start_tls(sslctx, server_hostname=name or "",
+                                        ssl_handshake_timeout=max(0.05, ctx.remaining))
+    except TimeoutError:
+        ctx.fail("timeout", "TLS handshake after STARTTLS did not finish before the deadline")
+        return False
+    except ssl.SSLCertVerificationError as exc:
+        ctx.fail("tls", f"certificate verification failed after STARTTLS: {verify_error_text(exc)}")
+        return False
+    except (OSError, ssl.SSLError) as exc:
+        ctx.fail("tls", f"TLS handshake after STARTTLS failed: {exc}")
+        return False
+    obj = conn.writer.get_extra_info("ssl_object")
+    if obj is not None:
+        record_tls(ctx, obj, verified=sslctx.verify_mode != ssl.CERT_NONE)
+    ctx.log("STARTTLS handshake done")
+    return True

@@ -1,0 +1,1 @@
+"""Blacklist-reputation exporter: DNSBL lookups on a schedule, scored per target."""

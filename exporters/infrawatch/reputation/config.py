@@ -1,0 +1,358 @@
+"""Configuration schema of the reputation exporter (see docs/configuration.md#reputation).
+
+Loading resolves every list to a ``ListSpec`` (built-in profile + overrides + DQS zone) and every
+target entry to concrete ``Target`` addresses/domains (CIDRs expanded up to a cap), so the engine
+never sees anything it would have to validate again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..core.config import (
+    ConfigError,
+    Context,
+    Duration,
+    KeyPath,
+    Problem,
+    Secret,
+    from_yaml,
+    load_yaml_file,
+    required,
+)
+from .lists import PROFILES, ListProfile, closed_reason
+from .names import normalize_ip
+
+_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}$")
+_ZONE_RE = re.compile(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+RESERVED_LABELS = {"target", "list", "kind", "provider", "pool", "code", "category", "status", "zone", "tier",
+                   "instance", "job"}
+
+
+def _parse_hostport(value: str) -> tuple[str, int] | None:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return (value.strip("[]"), 53) if value else None
+    if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        return None
+    return host.strip("[]"), int(port)
+
+
+@dataclass
+class ResolverConfig:
+    nameservers: list[str] = field(default_factory=lambda: ["127.0.0.1:53"])
+    timeout: Duration = Duration(2)
+    retries: int = 2
+    # In-flight queries.  Linux's default UDP receive buffer (212 KB) holds ~250 packets: more than
+    # that in flight makes a local resolver drop queries, which then cost a timeout each.
+    concurrency: int = 128
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        if not self.nameservers:
+            ctx.error((*path, "nameservers"), "at least one nameserver is required")
+        for i, ns in enumerate(self.nameservers):
+            hp = _parse_hostport(ns)
+            if hp is None:
+                ctx.error((*path, "nameservers", i), f"invalid nameserver {ns!r}; expected host:port")
+        if self.timeout <= 0:
+            ctx.error((*path, "timeout"), "timeout must be greater than 0")
+        if not 0 <= self.retries <= 10:
+            ctx.error((*path, "retries"), f"retries must be between 0 and 10, got {self.retries}")
+        if not 1 <= self.concurrency <= 10000:
+            ctx.error((*path, "concurrency"), f"concurrency must be between 1 and 10000, got {self.concurrency}")
+
+    def addresses(self) -> list[tuple[str, int]]:
+        return [hp for ns in self.nameservers if (hp := _parse_hostport(ns))]
+
+
+@dataclass
+class ScoringConfig:
+    warning_below: float = 70.0  # status warning when the score is below this
+    min_coverage: float = 0.8  # status unknown when fewer lists answered
+    major_weight: float = 50.0  # default points a listing on a major list costs
+    minor_weight: float = 15.0  # default points a listing on a minor list costs
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        for key in ("warning_below", "major_weight", "minor_weight"):
+            v = getattr(self, key)
+            if not 0 <= v <= 100:
+                ctx.error((*path, key), f"{key} must be between 0 and 100, got {v:g}")
+        if not 0 < self.min_coverage <= 1:
+            ctx.error((*path, "min_coverage"), f"min_coverage must be in (0, 1], got {self.min_coverage:g}")
+
+
+@dataclass
+class ListConfig:
+    name: str = required(default="")
+    profile: str = ""  # built-in profile; defaults to ``name`` when that is a built-in
+    zone: str = ""
+    kind: Literal["ip", "domain", ""] = ""
+    tier: Literal["major", "minor", ""] = ""
+    weight: float | None = None
+    delist_url: str = ""
+    interval: Duration | None = None
+    return_codes: dict[str, str] = field(default_factory=dict)
+    dqs_key_file: str = ""
+    daily_query_budget: int | None = None
+    test_listed: str = ""
+    test_clean: str = ""
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        if not _LABEL_RE.match(self.name.replace("-", "_").replace(".", "_")):
+            ctx.error((*path, "name"), f"invalid list name {self.name!r}; use letters, digits, '-', '_' and '.'")
+        if self.profile and self.profile not in PROFILES:
+            ctx.error((*path, "profile"), f"unknown profile {self.profile!r}; built-in profiles: "
+                      + ", ".join(sorted(PROFILES)))
+        base = PROFILES.get(self.profile or self.name)
+        if base is None and not self.zone and (why := closed_reason(self.name)):
+            ctx.error((*path, "name"), f"list {self.name} is closed: {why}")
+            return
+        if base is None and not self.profile:
+            if not self.zone:
+                ctx.error((*path, "zone"), f"list {self.name!r} is not a built-in profile "
+                          f"({', '.join(sorted(PROFILES))}); set zone and kind for a custom list")
+            elif not self.kind:
+                ctx.error((*path, "kind"), f"custom list {self.name!r} needs kind: ip or domain")
+        if self.zone:
+            why = closed_reason(self.zone)
+            if why:
+                ctx.error((*path, "zone"), f"list {self.zone} is closed: {why}")
+            elif not _ZONE_RE.match(self.zone.lower().rstrip(".")):
+                ctx.error((*path, "zone"), f"invalid DNS zone {self.zone!r}")
+        if self.weight is not None and not 0 <= self.weight <= 100:
+            ctx.error((*path, "weight"), f"weight must be between 0 and 100, got {self.weight:g}")
+        if self.interval is not None and self.interval < 10:
+            ctx.error((*path, "interval"), "interval must be at least 10s")
+        for code in self.return_codes:
+            try:
+                ok = ipaddress.ip_address(code) in ipaddress.ip_network("127.0.0.0/8")
+            except ValueError:
+                ok = False
+            if not ok:
+                ctx.error((*path, "return_codes", code), f"return code {code!r} must be an address in 127.0.0.0/8")
+        if self.dqs_key_file and (base is None or not base.dqs_zone):
+            ctx.error((*path, "dqs_key_file"),
+                      "dqs_key_file only applies to Spamhaus lists (spamhaus-zen, spamhaus-dbl)")
+        if self.dqs_key_file and self.zone:
+            ctx.error((*path, "zone"), "zone and dqs_key_file exclude each other: the key selects the DQS zone")
+        if self.daily_query_budget is not None and self.daily_query_budget < 0:
+            ctx.error((*path, "daily_query_budget"), "daily_query_budget must not be negative")
+
+
+@dataclass
+class TargetConfig:
+    ip: str = ""
+    cidr: str = ""
+    domain: str = ""
+    provider: str = ""
+    pool: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        given = [k for k in ("ip", "cidr", "domain") if getattr(self, k)]
+        if len(given) != 1:
+            ctx.error(path, "each target needs exactly one of ip, cidr, domain"
+                      + (f" (got {', '.join(given)})" if given else ""))
+            return
+        if self.ip:
+            try:
+                ipaddress.ip_address(self.ip)
+            except ValueError:
+                ctx.error((*path, "ip"), f"invalid IP address {self.ip!r}")
+        if self.cidr:
+            try:
+                ipaddress.ip_network(self.cidr, strict=False)
+            except ValueError:
+                ctx.error((*path, "cidr"), f"invalid CIDR {self.cidr!r}")
+        if self.domain and not _DOMAIN_RE.match(self.domain.lower().rstrip(".")):
+            ctx.error((*path, "domain"), f"invalid domain name {self.domain!r}")
+        for k in self.labels:
+            if not _LABEL_RE.match(k) or k.startswith("__"):
+                ctx.error((*path, "labels", k), f"invalid label name {k!r}")
+            elif k in RESERVED_LABELS:
+                ctx.error((*path, "labels", k), f"label {k!r} is reserved by the exporter")
+
+
+@dataclass
+class ReputationConfig:
+    resolver: ResolverConfig = field(default_factory=ResolverConfig)
+    interval: Duration = Duration(300)
+    max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval
+    max_cidr_addresses: int = 256
+    state_file: str = ""
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    lists: list[ListConfig] = field(default_factory=list)
+    targets: list[TargetConfig] = field(default_factory=list)
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        if self.interval < 10:
+            ctx.error((*path, "interval"), "interval must be at least 10s")
+        if not 1 <= self.max_cidr_addresses <= 65536:
+            ctx.error((*path, "max_cidr_addresses"), "max_cidr_addresses must be between 1 and 65536")
+        if not self.lists:
+            ctx.error((*path, "lists"), "at least one list is required")
+        seen: dict[str, int] = {}
+        for i, lc in enumerate(self.lists):
+            if lc.name in seen:
+                ctx.error((*path, "lists", i, "name"),
+                          f"duplicate list name {lc.name!r} (first at lists[{seen[lc.name]}])")
+            seen.setdefault(lc.name, i)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """A configured list, resolved: what the engine needs."""
+
+    name: str
+    zone: str  # the zone queried (may contain the DQS key: never print it)
+    public_zone: str  # the zone with the DQS key masked, for labels and pages
+    kind: str
+    tier: str
+    weight: float
+    delist_url: str
+    interval: float
+    profile: ListProfile
+    codes: tuple[tuple[str, str], ...]
+    daily_query_budget: int
+
+    @property
+    def code_table(self) -> dict[str, str]:
+        return dict(self.codes)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One address or domain to check."""
+
+    value: str  # normalised: compressed IP or lower-case domain
+    kind: str  # ip | domain
+    provider: str = ""
+    pool: str = ""
+    source: str = ""  # the configured ip/cidr/domain it came from
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Loaded:
+    """The result of loading: raw config (for /config) and resolved lists and targets."""
+
+    raw: ReputationConfig
+    lists: list[ListSpec]
+    targets: list[Target]
+    warnings: list[Problem]
+    base_dir: Path = field(default_factory=Path)
+
+    def projected_daily_queries(self, spec: ListSpec) -> float:
+        n = sum(1 for t in self.targets if t.kind == spec.kind) + 2  # + the two test points
+        return n * 86400.0 / spec.interval
+
+
+def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: KeyPath) -> ListSpec | None:
+    base = PROFILES.get(lc.profile or lc.name)
+    kind = lc.kind or (base.kind if base else "ip")
+    tier = lc.tier or (base.tier if base else "minor")
+    if base is None:
+        base = ListProfile(name=lc.name, zone=lc.zone.lower().rstrip("."), kind=kind, tier=tier,  # type: ignore[arg-type]
+                           delist_url=lc.delist_url)
+    if lc.kind and lc.kind != base.kind and (lc.profile or lc.name) in PROFILES:
+        ctx.error((*path, "kind"), f"profile {base.name} is a {base.kind} list; kind {lc.kind} contradicts it")
+        return None
+    zone = (lc.zone or base.zone).lower().rstrip(".")
+    public_zone = zone
+    if lc.dqs_key_file:
+        key = ctx.read_secret_file((*path, "dqs_key_file"), lc.dqs_key_file)
+        if key is None:
+            return None
+        if not re.fullmatch(r"[a-z0-9]{8,64}", key):
+            ctx.error((*path, "dqs_key_file"), "the DQS key file must hold one key of letters and digits")
+            return None
+        zone = Secret(f"{key}.{base.dqs_zone}")
+        public_zone = f"<key>.{base.dqs_zone}"
+    codes = lc.return_codes or base.codes
+    weight = lc.weight if lc.weight is not None else (
+        cfg.scoring.major_weight if tier == "major" else cfg.scoring.minor_weight)
+    budget = lc.daily_query_budget if lc.daily_query_budget is not None else base.daily_query_budget
+    test_listed = lc.test_listed or base.test_listed
+    test_clean = lc.test_clean or base.test_clean
+    if test_listed != base.test_listed or test_clean != base.test_clean:
+        base = ListProfile(**{**base.__dict__, "test_listed": test_listed, "test_clean": test_clean})
+    return ListSpec(name=lc.name, zone=zone, public_zone=public_zone, kind=kind, tier=tier, weight=weight,
+                    delist_url=lc.delist_url or base.delist_url,
+                    interval=float(lc.interval if lc.interval is not None else cfg.interval),
+                    profile=base, codes=tuple(sorted(codes.items())), daily_query_budget=budget)
+
+
+def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: KeyPath) -> list[Target]:
+    labels = tuple(sorted(tc.labels.items()))
+    common = {"provider": tc.provider, "pool": tc.pool, "labels": labels}
+    if tc.ip:
+        return [Target(str(normalize_ip(tc.ip)), "ip", source=tc.ip, **common)]
+    if tc.domain:
+        d = tc.domain.lower().rstrip(".")
+        return [Target(d, "domain", source=tc.domain, **common)]
+    net = ipaddress.ip_network(tc.cidr, strict=False)
+    if net.num_addresses > cfg.max_cidr_addresses:
+        ctx.error((*path, "cidr"), f"{tc.cidr} has {net.num_addresses} addresses, more than "
+                  f"max_cidr_addresses ({cfg.max_cidr_addresses}); split it or raise the cap")
+        return []
+    return [Target(str(normalize_ip(str(ip))), "ip", source=str(net), **common) for ip in net]
+
+
+def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
+    specs: list[ListSpec] = []
+    for i, lc in enumerate(cfg.lists):
+        spec = _resolve_list(lc, cfg, ctx, ("lists", i))
+        if spec:
+            specs.append(spec)
+    targets: list[Target] = []
+    seen: dict[str, int] = {}
+    for i, tc in enumerate(cfg.targets):
+        for t in _expand_target(tc, cfg, ctx, ("targets", i)):
+            if t.value in seen:
+                ctx.error(("targets", i), f"target {t.value} is already configured by targets[{seen[t.value]}]")
+                continue
+            seen[t.value] = i
+            targets.append(t)
+    loaded = Loaded(cfg, specs, targets, ctx.warnings, ctx.base_dir)
+    for i, spec in enumerate(specs):
+        if spec.daily_query_budget:
+            projected = loaded.projected_daily_queries(spec)
+            if projected > spec.daily_query_budget:
+                ctx.warn(("lists", i), f"list {spec.name} would need {projected:,.0f} queries a day, more than "
+                         f"its daily budget of {spec.daily_query_budget:,}; raise interval or use a DQS key")
+    kinds = {s.kind for s in specs}
+    for i, tc in enumerate(cfg.targets):
+        kind = "domain" if tc.domain else "ip"
+        if specs and kind not in kinds:
+            ctx.warn(("targets", i), f"no {kind} list is configured, so this target is never checked")
+    return loaded
+
+
+def load_config(path: str | Path) -> Loaded:
+    data, loc = load_yaml_file(path)
+    ctx = Context(loc, base_dir=Path(path).resolve().parent)
+    cfg = from_yaml(ReputationConfig, data, ctx)
+    ctx.raise_if_problems()
+    loaded = build(cfg, ctx)
+    ctx.raise_if_problems()
+    return loaded
+
+
+def load_config_text(text: str, file: str = "<config>", base_dir: Path | None = None) -> Loaded:
+    from ..core.config import load_yaml_text
+
+    data, loc = load_yaml_text(text, file)
+    ctx = Context(loc, base_dir=base_dir or Path.cwd())
+    cfg = from_yaml(ReputationConfig, data, ctx)
+    ctx.raise_if_problems()
+    loaded = build(cfg, ctx)
+    ctx.raise_if_problems()
+    return loaded
+
+
+__all__ = ["ConfigError", "ListSpec", "Loaded", "ReputationConfig", "Target", "load_config", "load_config_text"]

@@ -1,0 +1,185 @@
+"""A minimal DNS wire codec for DNSBL lookups (RFC 1035): A and TXT queries, their answers.
+
+Hand-written because building and parsing dnspython message objects costs more than the whole
+network round trip to a local DNSBL mirror; this keeps the exporter above 20,000 lookups/s on one
+core.  It is tested differentially against dnspython (tests/reputation/test_dnswire.py).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+TYPE_A = 1
+TYPE_NS = 2
+TYPE_CNAME = 5
+TYPE_SOA = 6
+TYPE_TXT = 16
+TYPE_AAAA = 28
+CLASS_IN = 1
+
+RCODE_NOERROR = 0
+RCODE_FORMERR = 1
+RCODE_SERVFAIL = 2
+RCODE_NXDOMAIN = 3
+RCODE_NOTIMP = 4
+RCODE_REFUSED = 5
+RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+
+_HEADER = struct.Struct("!HHHHHH")
+_RR = struct.Struct("!HHIH")
+
+
+class WireError(ValueError):
+    """A malformed name or message."""
+
+
+def encode_name(name: str) -> bytes:
+    """``2.0.0.127.zen.example`` -> length-prefixed labels; validates RFC 1035 limits."""
+    name = name.rstrip(".")
+    if not name:
+        return b"\x00"
+    out = bytearray()
+    for label in name.split("."):
+        raw = label.encode("ascii")
+        if not raw or len(raw) > 63:
+            raise WireError(f"invalid label {label!r} in {name!r}")
+        out.append(len(raw))
+        out += raw
+    out.append(0)
+    if len(out) > 255:
+        raise WireError(f"name too long: {name!r}")
+    return bytes(out)
+
+
+def encode_question(qname: str, qtype: int = TYPE_A) -> bytes:
+    """The question section; a query is ``query_header(id) + question`` (built once per lookup)."""
+    return encode_name(qname) + struct.pack("!HH", qtype, CLASS_IN)
+
+
+def query_header(qid: int) -> bytes:
+    """Header of a standard query with recursion desired (the resolver does the recursion)."""
+    return _HEADER.pack(qid, 0x0100, 1, 0, 0, 0)
+
+
+def encode_query(qid: int, qname: str, qtype: int = TYPE_A) -> bytes:
+    return query_header(qid) + encode_question(qname, qtype)
+
+
+def skip_name(buf: bytes, pos: int) -> int:
+    """Position after the (possibly compressed) name at ``pos``, without decoding it."""
+    n = len(buf)
+    while True:
+        if pos >= n:
+            raise WireError("name runs past end of message")
+        length = buf[pos]
+        if length & 0xC0 == 0xC0:
+            return pos + 2
+        if length & 0xC0:
+            raise WireError("unsupported label type")
+        if length == 0:
+            return pos + 1
+        pos += length + 1
+
+
+def decode_name(buf: bytes, pos: int) -> tuple[str, int]:
+    """Decode a possibly compressed name at ``pos``; returns (name, position after it)."""
+    labels: list[str] = []
+    end = -1
+    jumps = 0
+    total = 0
+    n = len(buf)
+    while True:
+        if pos >= n:
+            raise WireError("name runs past end of message")
+        length = buf[pos]
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= n:
+                raise WireError("truncated compression pointer")
+            if end < 0:
+                end = pos + 2
+            pos = ((length & 0x3F) << 8) | buf[pos + 1]
+            jumps += 1
+            if jumps > 64:
+                raise WireError("compression loop")
+            continue
+        if length & 0xC0:
+            raise WireError("unsupported label type")
+        pos += 1
+        if length == 0:
+            break
+        if pos + length > n:
+            raise WireError("label runs past end of message")
+        total += length + 1
+        if total > 255:
+            raise WireError("name too long")
+        labels.append(buf[pos:pos + length].decode("latin-1"))
+        pos += length
+    return ".".join(labels), (end if end >= 0 else pos)
+
+
+@dataclass
+class Response:
+    qid: int
+    rcode: int
+    truncated: bool
+    qname: str = ""
+    qtype: int = 0
+    addresses: list[str] = field(default_factory=list)  # A records of the answer section
+    texts: list[str] = field(default_factory=list)  # TXT records (character-strings joined)
+    answer_ttl: int | None = None  # smallest TTL of the answer records used
+    negative_ttl: int | None = None  # min(SOA TTL, SOA minimum) from the authority section
+
+
+def decode_response(buf: bytes) -> Response:
+    if len(buf) < 12:
+        raise WireError("message shorter than its header")
+    qid, flags, qd, an, ns, _ar = _HEADER.unpack_from(buf, 0)
+    if not flags & 0x8000:
+        raise WireError("not a response")
+    resp = Response(qid=qid, rcode=flags & 0x000F, truncated=bool(flags & 0x0200))
+    pos = 12
+    for i in range(qd):
+        name, pos = decode_name(buf, pos)
+        if pos + 4 > len(buf):
+            raise WireError("truncated question")
+        if i == 0:
+            resp.qname = name
+            resp.qtype = struct.unpack_from("!H", buf, pos)[0]
+        pos += 4
+    for section, count in ((1, an), (2, ns)):
+        for _ in range(count):
+            pos = skip_name(buf, pos)
+            if pos + 10 > len(buf):
+                raise WireError("truncated resource record")
+            rtype, rclass, ttl, rdlen = _RR.unpack_from(buf, pos)
+            pos += 10
+            end = pos + rdlen
+            if end > len(buf):
+                raise WireError("rdata runs past end of message")
+            if section == 1 and rclass == CLASS_IN:
+                if rtype == TYPE_A:
+                    if rdlen != 4:
+                        raise WireError("A record with bad length")
+                    resp.addresses.append(f"{buf[pos]}.{buf[pos + 1]}.{buf[pos + 2]}.{buf[pos + 3]}")
+                    resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
+                elif rtype == TYPE_TXT:
+                    parts = []
+                    p = pos
+                    while p < end:
+                        ln = buf[p]
+                        if p + 1 + ln > end:
+                            raise WireError("TXT string runs past its record")
+                        parts.append(buf[p + 1:p + 1 + ln].decode("utf-8", "replace"))
+                        p += 1 + ln
+                    resp.texts.append("".join(parts))
+                    resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
+            elif section == 2 and rtype == TYPE_SOA:
+                _mname, p = decode_name(buf, pos)
+                _rname, p = decode_name(buf, p)
+                if p + 20 > end:
+                    raise WireError("truncated SOA")
+                minimum = struct.unpack_from("!I", buf, p + 16)[0]
+                resp.negative_ttl = min(ttl, minimum)
+            pos = end
+    return resp

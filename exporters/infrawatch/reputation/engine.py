@@ -1,0 +1,221 @@
+"""The lookup engine: RFC 5782 test points, (target, list) lookups, TTL-aware cache, results.
+
+One "list check" = test the list's two test points, then (only if it passed) look up every target
+of the list's kind and the TXT reason of every listing.  The exporter schedules one list check per
+list at the list's interval (spread over the interval by the scheduler); ``run_cycle`` runs them
+all at once (CLI, benchmark, first start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+from . import dnswire, state
+from .classify import Classification, classify
+from .config import ListSpec, Loaded, Target
+from .names import query_name
+from .resolver import Answer, Resolver
+from .results import ListHealth, PairResult
+from .score import Summary, summarize
+
+log = logging.getLogger("infrawatch.reputation")
+
+
+def _rcode_result(a: Answer) -> str:
+    if a.rcode is None:
+        return "timeout" if a.error == "timeout" else "error"
+    return dnswire.RCODE_NAMES.get(a.rcode, "other").lower()
+
+
+class Engine:
+    def __init__(self, loaded: Loaded, resolver: Resolver | None = None):
+        self.loaded = loaded
+        self.resolver = resolver or self._make_resolver(loaded)
+        self.results: dict[tuple[str, str], PairResult] = {}
+        self.health: dict[str, ListHealth] = {}
+        self._cache: dict[tuple[str, int], tuple[float, Answer]] = {}
+        self.queries_total: Counter[tuple[str, str]] = Counter()
+        self.cache_hits_total = 0
+        self.last_cycle_duration = 0.0
+        self.last_list_duration: dict[str, float] = {}
+        self._state_lock = asyncio.Lock()
+
+    @staticmethod
+    def _make_resolver(loaded: Loaded) -> Resolver:
+        r = loaded.raw.resolver
+        return Resolver(r.addresses(), timeout=float(r.timeout), retries=r.retries, concurrency=r.concurrency)
+
+    # -- configuration ---------------------------------------------------------------------
+    @property
+    def specs(self) -> list[ListSpec]:
+        return self.loaded.lists
+
+    @property
+    def targets(self) -> list[Target]:
+        return self.loaded.targets
+
+    @property
+    def state_path(self) -> Path | None:
+        sf = self.loaded.raw.state_file
+        return self.loaded.base_dir / sf if sf else None
+
+    async def apply(self, loaded: Loaded) -> None:
+        """Switch to a new configuration, keeping results of pairs that still exist."""
+        old_resolver = self.loaded.raw.resolver
+        self.loaded = loaded
+        if loaded.raw.resolver != old_resolver:
+            await self.resolver.close()
+            self.resolver = self._make_resolver(loaded)
+            self._cache.clear()
+        targets = {t.value for t in loaded.targets}
+        names = {s.name for s in loaded.lists}
+        self.results = {k: v for k, v in self.results.items() if k[0] in targets and k[1] in names}
+        self.health = {k: v for k, v in self.health.items() if k in names}
+
+    def restore(self) -> int:
+        """Load the state file; returns how many pair results were restored."""
+        path = self.state_path
+        if path is None:
+            return 0
+        results, health = state.load(path, {t.value for t in self.targets}, {s.name for s in self.specs})
+        for k, v in results.items():
+            self.results.setdefault(k, v)
+        for k, v in health.items():
+            self.health.setdefault(k, v)
+        return len(results)
+
+    async def save_state(self) -> None:
+        path = self.state_path
+        if path is None:
+            return
+        async with self._state_lock:
+            results, health = dict(self.results), dict(self.health)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, state.save, path, results, health)
+            except OSError as exc:
+                log.error("cannot write state file", extra={"file": str(path), "err": str(exc)})
+
+    # -- lookups -----------------------------------------------------------------------------
+    async def lookup_many(self, spec: ListSpec, qnames: list[str], qtype: int = dnswire.TYPE_A) -> list[Answer]:
+        """Look names up (cache first); answers in the order of ``qnames``."""
+        await self.resolver.ensure_open()
+        loop = asyncio.get_running_loop()
+        now = time.monotonic()
+        futs: list[asyncio.Future] = []
+        for qname in qnames:
+            hit = self._cache.get((qname, qtype))
+            if hit is not None and hit[0] > now:
+                self.cache_hits_total += 1
+                f = loop.create_future()
+                f.set_result(hit[1])
+                futs.append(f)
+            else:
+                futs.append(self.resolver.submit(qname, qtype))
+        answers: list[Answer] = list(await asyncio.gather(*futs)) if futs else []
+        cap_cfg = self.loaded.raw.max_cache_ttl
+        cap = float(cap_cfg) if cap_cfg is not None else spec.interval
+        now = time.monotonic()
+        for qname, f, answer in zip(qnames, futs, answers, strict=True):
+            if f.done() and (qname, qtype) in self._cache and self._cache[(qname, qtype)][1] is answer:
+                continue  # served from the cache
+            self.queries_total[(spec.name, _rcode_result(answer))] += 1
+            if answer.ok and answer.ttl:
+                ttl = min(float(answer.ttl), cap)
+                if ttl > 0:
+                    self._cache[(qname, qtype)] = (now + ttl, answer)
+        return answers
+
+    async def lookup(self, spec: ListSpec, qname: str, qtype: int = dnswire.TYPE_A) -> Answer:
+        return (await self.lookup_many(spec, [qname], qtype))[0]
+
+    async def check_targets(self, spec: ListSpec, targets: list[Target]) -> list[PairResult]:
+        qnames = [query_name(t.value, spec.kind, spec.zone) for t in targets]
+        answers = await self.lookup_many(spec, qnames)
+        table = spec.code_table
+        found = [classify(a, spec.profile, table) for a in answers]
+        listed = [i for i, c in enumerate(found) if c.status == "listed"]
+        reasons: dict[int, list[str]] = {}
+        if listed:
+            txts = await self.lookup_many(spec, [qnames[i] for i in listed], dnswire.TYPE_TXT)
+            reasons = {i: sorted(set(a.texts)) if a.ok else [] for i, a in zip(listed, txts, strict=True)}
+        now = time.time()
+        return [PairResult(status=c.status, checked_at=now, codes=c.codes, categories=c.categories,
+                           reasons=reasons.get(i, []), error=c.error) for i, c in enumerate(found)]
+
+    async def check_target(self, spec: ListSpec, target: Target) -> PairResult:
+        return (await self.check_targets(spec, [target]))[0]
+
+    async def test_points(self, spec: ListSpec) -> ListHealth:
+        """RFC 5782 §5: the listed point must be listed and the clean point must not be."""
+        listed_q = f"{spec.profile.test_listed}.{spec.zone}"
+        clean_q = f"{spec.profile.test_clean}.{spec.zone}"
+        a_listed, a_clean = await self.lookup_many(spec, [listed_q, clean_q])
+        c_listed = classify(a_listed, spec.profile, spec.code_table)
+        c_clean = classify(a_clean, spec.profile, spec.code_table)
+        now = time.time()
+        if c_listed.status != "listed":
+            return ListHealth(False, now, f"test point {spec.profile.test_listed} is not listed "
+                              f"({_describe(c_listed)}): dead list or blocked resolver")
+        if c_clean.status != "clean":
+            return ListHealth(False, now, f"test point {spec.profile.test_clean} is not clean "
+                              f"({_describe(c_clean)}): the list answers 'listed' for everything")
+        return ListHealth(True, now)
+
+    async def check_list(self, spec: ListSpec, save: bool = True) -> None:
+        started = time.monotonic()
+        health = await self.test_points(spec)
+        self.health[spec.name] = health
+        targets = [t for t in self.targets if t.kind == spec.kind]
+        if not health.up:
+            log.warning("list is down; its answers do not count",
+                        extra={"list": spec.name, "reason": health.reason})
+            for t in targets:
+                self.results[(t.value, spec.name)] = PairResult(
+                    "error", health.checked_at, error=f"list down: {health.reason}")
+        else:
+            found = await self.check_targets(spec, targets)
+            for t, r in zip(targets, found, strict=True):
+                self.results[(t.value, spec.name)] = r
+        self.last_list_duration[spec.name] = time.monotonic() - started
+        if save:
+            await self.save_state()
+
+    async def check_missing(self) -> None:
+        """Check the lists that have a target without any result (after a reload)."""
+        todo = [s for s in self.specs
+                if s.name not in self.health
+                or any((t.value, s.name) not in self.results for t in self.targets if t.kind == s.kind)]
+        if todo:
+            await asyncio.gather(*(self.check_list(s, save=False) for s in todo))
+            await self.save_state()
+
+    async def run_cycle(self, save: bool = True) -> float:
+        """Check every list now; returns the duration in seconds."""
+        started = time.monotonic()
+        await asyncio.gather(*(self.check_list(s, save=False) for s in self.specs))
+        self.last_cycle_duration = time.monotonic() - started
+        if save:
+            await self.save_state()
+        return self.last_cycle_duration
+
+    def summaries(self) -> list[Summary]:
+        scoring = self.loaded.raw.scoring
+        return [summarize(t, self.specs, self.results, self.health, scoring) for t in self.targets]
+
+    def spec(self, name: str) -> ListSpec | None:
+        return next((s for s in self.specs if s.name == name), None)
+
+    async def close(self) -> None:
+        await self.resolver.close()
+
+
+def _describe(c: Classification) -> str:
+    if c.status == "error":
+        return c.error
+    if c.status == "listed":
+        return "listed " + ",".join(c.codes)
+    return "NXDOMAIN"

@@ -1,0 +1,131 @@
+"""The reputation exporter process: ``infrawatch-reputation-exporter`` (default listen :9517)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client.registry import Collector
+
+from ..core.config import to_public
+from ..core.scheduler import Job, Scheduler
+from ..core.server import Exporter, common_flags, run
+from . import api, page
+from .config import Loaded, load_config
+from .engine import Engine
+from .metrics import ReputationCollector
+
+log = logging.getLogger("infrawatch.reputation")
+
+
+class ReputationExporter(Exporter):
+    name = "reputation"
+    title = "infrawatch reputation exporter"
+
+    def __init__(self, args: argparse.Namespace):
+        super().__init__(args)
+        self.engine: Engine | None = None
+        self.scheduler: Scheduler | None = None
+        self._first_cycle: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def load_config(self, path: str) -> Loaded:
+        return load_config(path)
+
+    def config_warnings(self, config: Any) -> list[str]:
+        return [str(w) for w in config.warnings]
+
+    async def apply_config(self, config: Loaded) -> None:
+        if self.engine is None:
+            self.engine = Engine(config)
+            restored = self.engine.restore()
+            if restored:
+                log.info("restored results from the state file", extra={"pairs": restored})
+            self.scheduler = Scheduler(concurrency=64)  # list checks; DNS load is bounded by the resolver
+            # Without restored results, check everything once right away instead of waiting for
+            # each list's slot in the interval: a fresh exporter must not stay "unknown" for minutes.
+            if not restored:
+                self._first_cycle = asyncio.create_task(self._run_first_cycle())
+        else:
+            await self.engine.apply(config)
+            # New targets or lists are checked now, not at their list's next slot in the interval.
+            self._background(self.engine.check_missing())
+        assert self.scheduler is not None
+        self.scheduler.set_jobs([
+            Job(key=f"list:{spec.name}", interval=spec.interval, run=self._list_runner(spec.name),
+                spec=(spec.zone, spec.kind, spec.interval, spec.codes,
+                      tuple(t.value for t in config.targets if t.kind == spec.kind)))
+            for spec in config.lists
+        ])
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_first_cycle(self) -> None:
+        assert self.engine is not None
+        try:
+            await self.engine.run_cycle()
+        except Exception:
+            log.exception("first check cycle failed")
+
+    def _list_runner(self, name: str):
+        async def run_list() -> None:
+            engine = self.engine
+            spec = engine.spec(name) if engine else None
+            if engine is not None and spec is not None:
+                await engine.check_list(spec)
+        return run_list
+
+    def collectors(self) -> Iterable[Collector]:
+        return [ReputationCollector(lambda: self.engine,
+                                    lambda: self.scheduler.max_lag() if self.scheduler else 0.0)]
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/api/v1/targets", self._api_targets)
+
+    async def _api_targets(self, request: web.Request) -> web.Response:
+        if self.engine is None:
+            return web.json_response({"targets": [], "lists": []})
+        return web.json_response(api.targets_document(self.engine))
+
+    async def status_page(self, request: web.Request) -> web.StreamResponse:
+        doc = api.targets_document(self.engine) if self.engine else {"targets": [], "lists": [], "generated_at": ""}
+        return web.Response(text=page.render(doc, self.title), content_type="text/html")
+
+    async def _config_handler(self, request: web.Request) -> web.Response:
+        body = to_public(self.config.raw) if self.config else {}
+        if request.query.get("format") == "json":
+            return web.json_response(body)
+        import yaml
+
+        return web.Response(text=yaml.safe_dump(body, sort_keys=False), content_type="text/plain")
+
+    async def on_shutdown(self) -> None:
+        for t in [self._first_cycle, *self._tasks]:
+            if t and not t.done():
+                t.cancel()
+        if self.scheduler:
+            await self.scheduler.stop()
+        if self.engine:
+            await self.engine.save_state()
+            await self.engine.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    return common_flags("infrawatch-reputation-exporter",
+                        "Checks IPs and domains against DNS blacklists on a schedule; Prometheus exporter.",
+                        "reputation.yml", ":9517")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(ReputationExporter, argv, parser())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

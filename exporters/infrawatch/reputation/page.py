@@ -1,0 +1,80 @@
+"""The status page ``/``: the seed's "IP Reputation Monitor" table plus the health of every list.
+
+Server-rendered HTML (no JavaScript needed), every value escaped; it refreshes itself every 30 s.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2327}
+table{border-collapse:collapse;margin-bottom:2rem;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
+th{background:#f4f5f7}
+.status{font-weight:600;padding:.1rem .5rem;border-radius:.6rem}
+.good{background:#d7f5dd;color:#14632b}.warning{background:#fff1c2;color:#7a5b00}
+.critical{background:#ffd6d6;color:#8a1010}.unknown{background:#e6e6e6;color:#444}
+.reason{color:#555;font-size:.9em}.muted{color:#777}
+"""
+
+
+def _e(v: Any) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def _listing(li: dict[str, Any]) -> str:
+    reasons = "".join(f'<div class="reason">{_e(r)}</div>' for r in li["reasons"])
+    link = (f' <a class="delist" href="{_e(li["delist_url"])}" rel="noopener noreferrer">delisting</a>'
+            if li["delist_url"] else "")
+    cats = ", ".join(li["categories"])
+    return (f'<li data-list="{_e(li["list"])}"><strong>{_e(li["list"])}</strong> '
+            f'<span class="muted">({_e(cats)}; {_e(", ".join(li["codes"]))})</span>{link}{reasons}</li>')
+
+
+def render(doc: dict[str, Any], title: str) -> str:
+    rows = []
+    for t in doc["targets"]:
+        listings = "".join(_listing(li) for li in t["listings"])
+        blacklists = f"<ul>{listings}</ul>" if listings else '<span class="muted">none</span>'
+        if t["errors"]:
+            blacklists += (f'<div class="muted">unknown on {len(t["errors"])} list(s): '
+                           + _e(", ".join(e["list"] for e in t["errors"])) + "</div>")
+        score = "-" if t["score"] is None else f'{t["score"]:.0f}'
+        age = ""
+        if t["restored"] and t["result_age_seconds"] is not None:
+            age = f' <span class="muted">(restored, {t["result_age_seconds"]:.0f}s old)</span>'
+        rows.append(
+            f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}</td><td>{_e(t["provider"])}</td>'
+            f'<td>{_e(t["pool"])}</td><td class="score">{score}</td><td class="blacklists">{blacklists}</td>'
+            f'<td><span class="status {_e(t["status"])}">{_e(t["status"].capitalize())}</span></td>'
+            f'<td>{_e(t["last_checked"] or "never")}{age}'
+            f'<div class="muted">coverage {t["lists_answered"]}/{t["lists_applicable"]}</div></td></tr>')
+    list_rows = []
+    for li in doc["lists"]:
+        state = "not checked yet" if li["up"] is None else ("up" if li["up"] else "down")
+        cls = "unknown" if li["up"] is None else ("good" if li["up"] else "critical")
+        budget = ""
+        if li["daily_query_budget"]:
+            budget = f'{li["projected_daily_queries"]:,} / {li["daily_query_budget"]:,}'
+        list_rows.append(
+            f'<tr data-list="{_e(li["name"])}"><td>{_e(li["name"])}</td><td>{_e(li["zone"])}</td>'
+            f'<td>{_e(li["kind"])}</td><td>{_e(li["tier"])}</td><td>{li["weight"]:g}</td>'
+            f'<td><span class="status {cls}">{state}</span> <span class="reason">{_e(li["reason"])}</span></td>'
+            f'<td>{_e(li["checked_at"] or "")}</td><td>{_e(budget)}</td></tr>')
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
+<title>{_e(title)}</title><style>{_CSS}</style></head><body>
+<h1>IP Reputation Monitor</h1>
+<p class="muted">Generated {_e(doc["generated_at"])} · <a href="/api/v1/targets">JSON</a> ·
+<a href="/metrics">metrics</a> · <a href="/config">configuration</a></p>
+<table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th><th>Score</th>
+<th>Blacklists</th><th>Status</th><th>Last checked</th></tr></thead>
+<tbody>{"".join(rows) or '<tr><td colspan="7">no targets configured</td></tr>'}</tbody></table>
+<h2>Blacklists</h2>
+<table id="lists"><thead><tr><th>List</th><th>Zone</th><th>Kind</th><th>Tier</th><th>Weight</th>
+<th>Health</th><th>Last test</th><th>Queries/day (projected / budget)</th></tr></thead>
+<tbody>{"".join(list_rows)}</tbody></table>
+</body></html>
+"""

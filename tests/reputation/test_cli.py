@@ -1,0 +1,112 @@
+"""``infrawatch reputation check|export`` against a real rbldnsd and a real Prometheus."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from infrawatch.reputation.cli import main as cli_main
+from support import dnsbl_zones as z
+from support.prometheus import Prometheus
+from support.rbldnsd import Rbldnsd
+from support.reputation_exporter import ReputationExporterProc, all_checked
+
+
+@pytest.fixture
+def config(tmp_path: Path, dnsbl: Rbldnsd) -> Path:
+    p = tmp_path / "reputation.yml"
+    p.write_text(z.config_yaml(dnsbl.address))
+    return p
+
+
+def run_check(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return cli_main(["check", *args], out=out), out.getvalue()
+
+
+def test_check_clean_exits_0(config: Path) -> None:
+    code, out = run_check(z.CLEAN_IP, z.CLEAN_DOMAIN, "--config", str(config))
+    assert code == 0, out
+    assert "192.0.2.1: status good, score 100, 2/2 lists answered" in out
+    assert "clean.example: status good, score 100, 1/1 lists answered" in out
+
+
+def test_check_listed_exits_1_with_reason_and_delisting(config: Path, tmp_path: Path) -> None:
+    code, out = run_check(z.SBL_IP, z.CLEAN_IP, "--config", str(config), "--json", str(tmp_path / "r.json"))
+    assert code == 1, out
+    line = next(ln for ln in out.splitlines() if ln.startswith(z.SBL_IP) and " zen " in ln)
+    assert "LISTED sbl" in line and "127.0.0.2" in line
+    assert "Listed by SBL" in line and "https://check.spamhaus.org/" in line
+    assert "status critical, score 0" in out
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert {t["target"] for t in doc["targets"]} == {z.SBL_IP, z.CLEAN_IP}
+
+
+def test_check_error_code_exits_2(config: Path) -> None:
+    code, out = run_check(z.ERR_254, "--config", str(config))
+    assert code == 2, out
+    assert "UNKNOWN" in out and "127.255.255.254" in out
+    assert "status unknown" in out
+
+
+def test_check_cidr_and_v6_and_list_filter(config: Path) -> None:
+    code, out = run_check("192.0.2.8/30", z.CSS_V6, "--config", str(config), "--list", "zen")
+    assert code == 1
+    assert "barracuda" not in out
+    assert f"{z.SBL_IP}: status critical" in out and "192.0.2.8: status good" in out
+    assert f"{z.CSS_V6}  zen" in out.replace("   ", "  ") or "LISTED css" in out
+
+
+def test_check_without_config_uses_builtin_profiles_with_given_resolver(dnsbl: Rbldnsd) -> None:
+    # The built-in zones do not exist on the test server: every list fails its test points.
+    code, out = run_check(z.CLEAN_IP, "--resolver", dnsbl.address, "--list", "spamhaus-zen")
+    assert code == 2
+    assert "UNKNOWN" in out and "spamhaus-zen" in out
+
+
+def test_check_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("lists:\n  - {name: x, zone: dnsbl.sorbs.net, kind: ip}\n")
+    code, _ = run_check(z.CLEAN_IP, "--config", str(bad))
+    assert code == 2
+    assert "closed" in capsys.readouterr().err
+
+
+def test_umbrella_command_dispatches(config: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "infrawatch.cli", "reputation", "check", z.SBL_IP, "--config",
+                        str(config)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert "LISTED" in r.stdout
+
+
+def test_export_history_from_prometheus(tmp_path: Path, dnsbl: Rbldnsd,
+                                        prometheus_factory: Callable[..., Prometheus]) -> None:
+    ex = ReputationExporterProc(tmp_path / "ex", z.config_yaml(dnsbl.address)).start()
+    try:
+        ex.wait_api(all_checked)
+        prom = prometheus_factory({"scrape_configs": [{"job_name": "reputation", "static_configs": [
+            {"targets": [ex.url.split("//", 1)[1]]}]}]})
+        prom.wait_for(f'count_over_time(reputation_score{{target="{z.SBL_IP}"}}[1m]) >= 3')
+        out = tmp_path / "history.csv"
+        code = cli_main(["export", "--prometheus", prom.url, "--since", "5m", "--step", "1s",
+                         "--target", z.SBL_IP, "--target", z.CLEAN_IP, "-o", str(out)])
+        assert code == 0
+        rows = list(csv.DictReader(out.open()))
+        assert rows and set(rows[0]) == {"timestamp", "target", "score", "status", "listed_on"}
+        assert {r["target"] for r in rows} == {z.SBL_IP, z.CLEAN_IP}
+        sbl = [r for r in rows if r["target"] == z.SBL_IP]
+        assert len(sbl) >= 3
+        assert all(r["score"] == "0" and r["status"] == "critical" and r["listed_on"] == "barracuda;zen"
+                   for r in sbl)
+        assert all(r["listed_on"] == "" and r["status"] == "good" for r in rows if r["target"] == z.CLEAN_IP)
+        # unreachable Prometheus: exit 2 with a message
+        assert cli_main(["export", "--prometheus", "http://127.0.0.1:1", "--since", "1h"]) == 2
+    finally:
+        ex.stop()
