@@ -44,8 +44,9 @@ def zones() -> list[Zone]:
 
 
 def is_listed(ip: str, i: int) -> bool:
-    return (int(ipaddress.ip_address(ip)) - int(NET[0])) % 7 == i % 7 and \
-        int(ipaddress.ip_address(ip)) - int(NET[0]) >= i
+    return (int(ipaddress.ip_address(ip)) - int(NET[0])) % 7 == i % 7 and int(ipaddress.ip_address(ip)) - int(
+        NET[0]
+    ) >= i
 
 
 def names(n: int, seed: int = 1) -> list[str]:
@@ -125,8 +126,10 @@ async def bench_cycle(server: str, targets: int, concurrency: int) -> dict[str, 
     ips = [str(NET[n]) for n in range(0, targets * 13, 13)][:targets]
     lists = "".join(f"\n  - {{name: l{i}, zone: l{i}.bench, kind: ip, tier: minor}}" for i in range(LISTS))
     tgt = "".join(f"\n  - {{ip: '{ip}'}}" for ip in ips)
-    cfg = f"resolver: {{nameservers: ['{server}'], timeout: 1s, retries: 2, concurrency: {concurrency}}}\n" \
-          f"interval: 5m\nmax_cidr_addresses: 256\nlists:{lists}\ntargets:{tgt}\n"
+    cfg = (
+        f"resolver: {{nameservers: ['{server}'], timeout: 1s, retries: 2, concurrency: {concurrency}}}\n"
+        f"interval: 5m\nmax_cidr_addresses: 256\nlists:{lists}\ntargets:{tgt}\n"
+    )
     engine = Engine(load_config_text(cfg))
     duration = await engine.run_cycle(save=False)
     lost = wrong = listed = 0
@@ -141,8 +144,16 @@ async def bench_cycle(server: str, targets: int, concurrency: int) -> dict[str, 
     down = sum(1 for h in engine.health.values() if not h.up)
     sent, timeouts = engine.resolver.sent_total, engine.resolver.timeouts_total
     await engine.close()
-    return {"duration": duration, "lost": lost, "wrong": wrong, "listed": listed, "pairs": len(ips) * LISTS,
-            "down": down, "sent": sent, "timeouts": timeouts}
+    return {
+        "duration": duration,
+        "lost": lost,
+        "wrong": wrong,
+        "listed": listed,
+        "pairs": len(ips) * LISTS,
+        "down": down,
+        "sent": sent,
+        "timeouts": timeouts,
+    }
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -158,14 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--targets", type=int, default=1000)
     p.add_argument("--rounds", type=int, default=3, help="best of N rounds for each resolver")
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="dnsbl-bench-") as tmp, \
-            Rbldnsd(Path(tmp), zones(), ttl=300).start() as dnsbl:
+    with (
+        tempfile.TemporaryDirectory(prefix="dnsbl-bench-") as tmp,
+        Rbldnsd(Path(tmp), zones(), ttl=300).start() as dnsbl,
+    ):
         assert dnsbl.proc is not None
         pin(dnsbl.proc.pid, 1)
         pin(0, 0)
         server = dnsbl.address
-        print(f"rbldnsd {server}: {LISTS} zones, {LISTS * 65536 // 7:,} listed entries; "
-              f"cpus={os.cpu_count()} (client pinned to cpu0, rbldnsd to cpu1)")
+        print(
+            f"rbldnsd {server}: {LISTS} zones, {LISTS * 65536 // 7:,} listed entries; "
+            f"cpus={os.cpu_count()} (client pinned to cpu0, rbldnsd to cpu1)"
+        )
         results = {}
         runs = [("infrawatch", bench_ours, args.lookups), ("dnspython", bench_dnspython, args.peer_lookups)]
         try:
@@ -180,18 +195,22 @@ def main(argv: list[str] | None = None) -> int:
                 rate, e = asyncio.run(fn(server, names(n, seed=rnd + 1), args.concurrency))
                 best, errs = max(best, rate), errs + e
             results[name] = best
-            print(f"{name:<11} {best:>10,.0f} lookups/s  ({n:,} lookups x {args.rounds} rounds, "
-                  f"concurrency {args.concurrency}, errors {errs})")
+            print(
+                f"{name:<11} {best:>10,.0f} lookups/s  ({n:,} lookups x {args.rounds} rounds, "
+                f"concurrency {args.concurrency}, errors {errs})"
+            )
         cycles = [asyncio.run(bench_cycle(server, args.targets, args.concurrency)) for _ in range(args.rounds)]
         cyc = min(cycles, key=lambda c: c["duration"])
         cyc["lost"] = max(c["lost"] for c in cycles)
         cyc["wrong"] = max(c["wrong"] for c in cycles)
-        print(f"cycle       {args.targets:,} IPs x {LISTS} lists = {cyc['pairs']:,.0f} pairs in "
-              f"{cyc['duration']:.3f} s (best of {args.rounds}; all: "
-              f"{', '.join(format(c['duration'], '.3f') for c in cycles)}); "
-              f"lost {cyc['lost']:.0f}, wrong {cyc['wrong']:.0f}, listed "
-              f"{cyc['listed']:.0f}, lists down {cyc['down']:.0f}, queries sent {cyc['sent']:,.0f}, "
-              f"timeouts {cyc['timeouts']:.0f}")
+        print(
+            f"cycle       {args.targets:,} IPs x {LISTS} lists = {cyc['pairs']:,.0f} pairs in "
+            f"{cyc['duration']:.3f} s (best of {args.rounds}; all: "
+            f"{', '.join(format(c['duration'], '.3f') for c in cycles)}); "
+            f"lost {cyc['lost']:.0f}, wrong {cyc['wrong']:.0f}, listed "
+            f"{cyc['listed']:.0f}, lists down {cyc['down']:.0f}, queries sent {cyc['sent']:,.0f}, "
+            f"timeouts {cyc['timeouts']:.0f}"
+        )
         ok = results["infrawatch"] >= 20000 and cyc["duration"] <= 1.0 and cyc["lost"] == 0 and cyc["wrong"] == 0
         print("goals (>= 20,000 lookups/s; cycle <= 1 s, nothing lost):", "met" if ok else "NOT met")
     return 0

@@ -7,11 +7,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = ("usage: infrawatch {build,probe-exporter,reputation-exporter,reputation} ...\n"
-             "  build                 generate rules/, dashboards/, alertmanager/ from jsonnet/\n"
-             "  probe-exporter        run the service-probe exporter\n"
-             "  reputation-exporter   run the blacklist-reputation exporter\n"
-             "  reputation check|export   blacklist lookups and history for a person at a terminal\n")
+    usage = (
+        "usage: infrawatch {build,probe-exporter,reputation-exporter,reputation} ...\n"
+        "  build                 generate rules/, dashboards/, alertmanager/ from jsonnet/\n"
+        "  probe-exporter        run the service-probe exporter\n"
+        "  reputation-exporter   run the blacklist-reputation exporter\n"
+        "  reputation check|export   blacklist lookups and history for a person at a terminal\n"
+    )
     if not argv or argv[0] in ("-h", "--help"):
         print(usage)
         return 0

@@ -108,8 +108,9 @@ def test_top_level_not_a_mapping() -> None:
     assert "expected a mapping" in msg
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("5s", 5), ("1m", 60), ("1h30m", 5400), ("500ms", 0.5), ("2d", 172800), (10, 10), ("0", 0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("5s", 5), ("1m", 60), ("1h30m", 5400), ("500ms", 0.5), ("2d", 172800), (10, 10), ("0", 0)]
+)
 def test_duration_parse(text: object, seconds: float) -> None:
     assert Duration.parse(text) == seconds
 

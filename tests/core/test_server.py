@@ -52,8 +52,11 @@ class DummyExporter(Exporter):
 
         class C:
             def collect(self) -> Any:
-                yield GaugeMetricFamily("dummy_greeting_length", "Length of the greeting.",
-                                        value=len(exp.config.greeting) if exp.config else 0)
+                yield GaugeMetricFamily(
+                    "dummy_greeting_length",
+                    "Length of the greeting.",
+                    value=len(exp.config.greeting) if exp.config else 0,
+                )
 
         return [C()]
 
@@ -159,6 +162,7 @@ def test_parse_listen() -> None:
 
 # ---- web config ----------------------------------------------------------------------------
 
+
 def basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
@@ -196,8 +200,10 @@ async def test_tls_and_client_certs(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yml"
     cfg.write_text("greeting: hi\n")
     web = tmp_path / "web.yml"
-    web.write_text("tls_server_config:\n  cert_file: server.pem\n  key_file: server.pem\n"
-                   "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n")
+    web.write_text(
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.pem\n"
+        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
+    )
     ex, url = await serve(cfg, web)
     try:
         assert url.startswith("https://")
@@ -211,15 +217,20 @@ async def test_tls_and_client_certs(tmp_path: Path) -> None:
         await ex.stop()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("basic_auth_users:\n  alice: plaintext\n", "web.yml:2: basic_auth_users.alice: expected a bcrypt hash"),
-    ("tls_server_config:\n  cert_file: nope.pem\n  key_file: nope.pem\n",
-     "web.yml:2: tls_server_config.cert_file: file not found: nope.pem"),
-    ("tls_server_config:\n  cert_file: a.pem\n", "web.yml:1: tls_server_config: cert_file and key_file"),
-    ("tls_server_config:\n  client_auth_type: Sometimes\n", "client_auth_type: expected one of"),
-    ("tls_server_config:\n  min_version: TLS14\n", "min_version: expected one of"),
-    ("basic_auth: {}\n", "web.yml:1: basic_auth: unknown key 'basic_auth'"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("basic_auth_users:\n  alice: plaintext\n", "web.yml:2: basic_auth_users.alice: expected a bcrypt hash"),
+        (
+            "tls_server_config:\n  cert_file: nope.pem\n  key_file: nope.pem\n",
+            "web.yml:2: tls_server_config.cert_file: file not found: nope.pem",
+        ),
+        ("tls_server_config:\n  cert_file: a.pem\n", "web.yml:1: tls_server_config: cert_file and key_file"),
+        ("tls_server_config:\n  client_auth_type: Sometimes\n", "client_auth_type: expected one of"),
+        ("tls_server_config:\n  min_version: TLS14\n", "min_version: expected one of"),
+        ("basic_auth: {}\n", "web.yml:1: basic_auth: unknown key 'basic_auth'"),
+    ],
+)
 def test_bad_web_configs(tmp_path: Path, text: str, expected: str) -> None:
     web = tmp_path / "web.yml"
     web.write_text(text)

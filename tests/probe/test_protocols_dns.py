@@ -149,7 +149,9 @@ async def test_dns_over_tls(tmp_path: Path) -> None:
     certs = Certs(tmp_path / "certs")
     server = await DNSServer("example.test.", ZONE, tls_context=certs.server_context("valid")).start()
     try:
-        cfg = load_modules(tmp_path, f"""
+        cfg = load_modules(
+            tmp_path,
+            f"""
             modules:
               dot:
                 prober: dns
@@ -162,7 +164,8 @@ async def test_dns_over_tls(tmp_path: Path) -> None:
               dot_untrusted:
                 prober: dns
                 dns: {{query_name: www.example.test, transport_protocol: tcp, dns_over_tls: true}}
-            """)
+            """,
+        )
         r = await probe(cfg, "dot", f"127.0.0.1:{server.port}")
         assert r.success, r.log_lines
         assert r.value("probe_tls_verified") == 1
@@ -180,7 +183,9 @@ async def test_real_rbldnsd(tmp_path: Path) -> None:
     """A real DNS server implementation (rbldnsd) answering A and TXT for a listed address."""
     zones = [Zone("bl.test", "ip4set", ["192.0.2.1 :127.0.0.2:Listed for tests"])]
     with start_rbldnsd(tmp_path, zones) as dnsbl:
-        cfg = load_modules(tmp_path, r"""
+        cfg = load_modules(
+            tmp_path,
+            r"""
             modules:
               listed_a:
                 prober: dns
@@ -197,7 +202,8 @@ async def test_real_rbldnsd(tmp_path: Path) -> None:
               not_listed:
                 prober: dns
                 dns: {query_name: 2.2.0.192.bl.test, query_type: A, valid_rcodes: [NXDOMAIN]}
-            """)
+            """,
+        )
         for module in ("listed_a", "listed_txt", "not_listed"):
             r = await probe(cfg, module, dnsbl.address)
             assert r.success, (module, r.log_lines)
@@ -207,21 +213,35 @@ async def test_real_rbldnsd(tmp_path: Path) -> None:
 def test_invalid_module_configs(tmp_path: Path) -> None:
     cases = {
         "modules:\n  m:\n    prober: dns\n    dns: {query_type: A}\n": ("modules.m.dns.query_name", "missing"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, query_type: AAAAA}\n":
-            ("modules.m.dns.query_type", "unknown query type"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, valid_rcodes: [NOPE]}\n":
-            ("modules.m.dns.valid_rcodes[0]", "unknown rcode"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, transport_protocol: quic}\n":
-            ("modules.m.dns.transport_protocol", "expected one of"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, dns_over_tls: true}\n":
-            ("modules.m.dns.dns_over_tls", "needs transport_protocol: tcp"),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, query_type: AAAAA}\n": (
+            "modules.m.dns.query_type",
+            "unknown query type",
+        ),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, valid_rcodes: [NOPE]}\n": (
+            "modules.m.dns.valid_rcodes[0]",
+            "unknown rcode",
+        ),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, transport_protocol: quic}\n": (
+            "modules.m.dns.transport_protocol",
+            "expected one of",
+        ),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, dns_over_tls: true}\n": (
+            "modules.m.dns.dns_over_tls",
+            "needs transport_protocol: tcp",
+        ),
         "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, "
-        "validate_answer_rrs: {fail_if_matches_regexp: ['(']}}\n":
-            ("modules.m.dns.validate_answer_rrs.fail_if_matches_regexp[0]", "invalid regular expression"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, validate_answer_rrs: {fail_if_match: [a]}}\n":
-            ("modules.m.dns.validate_answer_rrs.fail_if_match", "unknown key"),
-        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, source_ip_address: nope}\n":
-            ("modules.m.dns.source_ip_address", "not an IP address"),
+        "validate_answer_rrs: {fail_if_matches_regexp: ['(']}}\n": (
+            "modules.m.dns.validate_answer_rrs.fail_if_matches_regexp[0]",
+            "invalid regular expression",
+        ),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, validate_answer_rrs: {fail_if_match: [a]}}\n": (
+            "modules.m.dns.validate_answer_rrs.fail_if_match",
+            "unknown key",
+        ),
+        "modules:\n  m:\n    prober: dns\n    dns: {query_name: x.test, source_ip_address: nope}\n": (
+            "modules.m.dns.source_ip_address",
+            "not an IP address",
+        ),
     }
     for text, (path, words) in cases.items():
         errors = config_errors(tmp_path, text)

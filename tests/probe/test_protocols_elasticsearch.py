@@ -29,14 +29,18 @@ def _app(doc: str) -> web.Application:
     async def health(request: web.Request) -> web.Response:
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         if request.headers.get("Authorization") != expected:
-            return web.json_response({"error": {"type": "security_exception"}, "status": 401}, status=401,
-                                     headers={"WWW-Authenticate": 'Basic realm="security"'})
+            return web.json_response(
+                {"error": {"type": "security_exception"}, "status": 401},
+                status=401,
+                headers={"WWW-Authenticate": 'Basic realm="security"'},
+            )
         body = (DATA / f"es_cluster_health_{doc}.json").read_bytes()
         return web.Response(body=body, content_type="application/json", headers={"X-elastic-product": "Elasticsearch"})
 
     app = web.Application()
     app.router.add_get("/_cluster/health", health)
     app.router.add_get("/es/_cluster/health", health)
+
     async def not_json(request: web.Request) -> web.Response:
         return web.Response(text="<html>proxy error</html>")
 
@@ -69,7 +73,9 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 @pytest.fixture
 def modules(tmp_path: Path, certs: Certs) -> object:
     (tmp_path / "es.pw").write_text(PASSWORD + "\n")
-    return load_modules(tmp_path, f"""
+    return load_modules(
+        tmp_path,
+        f"""
         modules:
           es:
             prober: elasticsearch
@@ -85,7 +91,8 @@ def modules(tmp_path: Path, certs: Certs) -> object:
               tls: true
               tls_config: {{ca_file: {certs.ca_file}}}
               basic_auth: {{username: {USER}, password_file: es.pw}}
-        """)
+        """,
+    )
 
 
 async def test_green(serve: Serve, modules: object) -> None:
@@ -161,14 +168,20 @@ async def test_refused_and_bad_target(modules: object) -> None:
 def test_invalid_module_configs(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("x")
     cases = {
-        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {path: _cluster/health}\n":
-            ("modules.m.elasticsearch.path", "must start with '/'"),
-        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {basic_auth: {password_file: pw}}\n":
-            ("modules.m.elasticsearch.basic_auth.username", "needs a username"),
+        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {path: _cluster/health}\n": (
+            "modules.m.elasticsearch.path",
+            "must start with '/'",
+        ),
+        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {basic_auth: {password_file: pw}}\n": (
+            "modules.m.elasticsearch.basic_auth.username",
+            "needs a username",
+        ),
         "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {basic_auth: {username: u, password: a, "
         "password_file: pw}}\n": ("modules.m.elasticsearch.basic_auth.password_file", "mutually exclusive"),
-        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {fail_on_red: true}\n":
-            ("modules.m.elasticsearch.fail_on_red", "unknown key"),
+        "modules:\n  m:\n    prober: elasticsearch\n    elasticsearch: {fail_on_red: true}\n": (
+            "modules.m.elasticsearch.fail_on_red",
+            "unknown key",
+        ),
     }
     for text, (path, words) in cases.items():
         errors = config_errors(tmp_path, text)
@@ -179,11 +192,14 @@ def test_invalid_module_configs(tmp_path: Path) -> None:
 def test_inline_password_is_masked_and_warned(tmp_path: Path) -> None:
     from infrawatch.core.config import to_public
 
-    cfg = load_modules(tmp_path, """
+    cfg = load_modules(
+        tmp_path,
+        """
         modules:
           m:
             prober: elasticsearch
             elasticsearch: {basic_auth: {username: u, password: hunter2}}
-        """)
+        """,
+    )
     assert "hunter2" not in repr(to_public(cfg.modules["m"]))
     assert any("inline password" in str(w) for w in cfg.warnings)

@@ -31,8 +31,7 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     servers = ServerThread()
 
     async def health(request: web.Request) -> web.Response:
-        return web.Response(body=(DATA / "es_cluster_health_yellow.json").read_bytes(),
-                            content_type="application/json")
+        return web.Response(body=(DATA / "es_cluster_health_yellow.json").read_bytes(), content_type="application/json")
 
     app = web.Application()
     app.router.add_get("/_cluster/health", health)
@@ -47,8 +46,9 @@ def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
-def exporter(tmp_path_factory: pytest.TempPathFactory, peers: dict, redis_server: RedisServer,
-             postgres_server: PostgresServer) -> Iterator[ExporterProc]:
+def exporter(
+    tmp_path_factory: pytest.TempPathFactory, peers: dict, redis_server: RedisServer, postgres_server: PostgresServer
+) -> Iterator[ExporterProc]:
     d = tmp_path_factory.mktemp("exporter")
     (d / "redis.pw").write_text(redis_server.password + "\n")
     (d / "pg.pw").write_text(postgres_server.password + "\n")
@@ -56,16 +56,33 @@ def exporter(tmp_path_factory: pytest.TempPathFactory, peers: dict, redis_server
     config = {
         "allowed_targets": ["127.0.0.1", "localhost"],
         "modules": {
-            "smtp_starttls_tcp": {"prober": "tcp", "tcp": {
-                                  "preferred_ip_protocol": "ip4", "tls_config": {"ca_file": ca},
-                                  "query_response": [
-                                      {"expect": "^220 "}, {"send": "EHLO prober\r"}, {"expect": "^250-STARTTLS"},
-                                      {"send": "STARTTLS\r"}, {"expect": "^220"}, {"starttls": True},
-                                      {"send": "EHLO prober\r"}, {"expect": "^250 "}, {"send": "QUIT\r"}]}},
+            "smtp_starttls_tcp": {
+                "prober": "tcp",
+                "tcp": {
+                    "preferred_ip_protocol": "ip4",
+                    "tls_config": {"ca_file": ca},
+                    "query_response": [
+                        {"expect": "^220 "},
+                        {"send": "EHLO prober\r"},
+                        {"expect": "^250-STARTTLS"},
+                        {"send": "STARTTLS\r"},
+                        {"expect": "^220"},
+                        {"starttls": True},
+                        {"send": "EHLO prober\r"},
+                        {"expect": "^250 "},
+                        {"send": "QUIT\r"},
+                    ],
+                },
+            },
             "smtp": {"prober": "smtp", "smtp": {"tls_config": {"ca_file": ca}}},
-            "dns_listed": {"prober": "dns", "dns": {"query_name": "1.2.0.192.bl.test", "query_type": "A",
-                                                    "validate_answer_rrs": {
-                                                        "fail_if_not_matches_regexp": ["127\\.0\\.0\\.2"]}}},
+            "dns_listed": {
+                "prober": "dns",
+                "dns": {
+                    "query_name": "1.2.0.192.bl.test",
+                    "query_type": "A",
+                    "validate_answer_rrs": {"fail_if_not_matches_regexp": ["127\\.0\\.0\\.2"]},
+                },
+            },
             "redis": {"prober": "redis", "redis": {"password_file": "redis.pw"}},
             "postgres": {"prober": "postgres", "postgres": {"user": postgres_server.user, "password_file": "pg.pw"}},
             "es": {"prober": "elasticsearch"},
@@ -83,12 +100,16 @@ def exporter(tmp_path_factory: pytest.TempPathFactory, peers: dict, redis_server
 def _scrape(exporter: ExporterProc, target: str, module: str) -> dict[tuple, float]:
     status, text = exporter.get(f"/probe?target={target}&module={module}")
     assert status == 200, text
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for fam in text_string_to_metric_families(text) for s in fam.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    }
 
 
-def test_every_prober_through_probe_endpoint(exporter: ExporterProc, peers: dict, redis_server: RedisServer,
-                                             postgres_server: PostgresServer) -> None:
+def test_every_prober_through_probe_endpoint(
+    exporter: ExporterProc, peers: dict, redis_server: RedisServer, postgres_server: PostgresServer
+) -> None:
     smtp: SMTPServer = peers["smtp"]
     dnsbl: Rbldnsd = peers["dnsbl"]
     cases = {
@@ -108,8 +129,9 @@ def test_every_prober_through_probe_endpoint(exporter: ExporterProc, peers: dict
     assert m[("probe_health_status", ())] == 0.5
 
 
-def test_failure_reason_and_debug_output_without_secrets(exporter: ExporterProc, redis_server: RedisServer,
-                                                         postgres_server: PostgresServer) -> None:
+def test_failure_reason_and_debug_output_without_secrets(
+    exporter: ExporterProc, redis_server: RedisServer, postgres_server: PostgresServer
+) -> None:
     m = _scrape(exporter, f"127.0.0.1:{postgres_server.port + 0}", "redis")
     # a Redis probe against PostgreSQL's port: the peer does not speak RESP
     assert m[("probe_success", ())] == 0

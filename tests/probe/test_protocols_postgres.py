@@ -17,7 +17,9 @@ from support.tls import Certs
 def _modules(tmp_path: Path, server: PostgresServer, extra: str = "") -> object:
     (tmp_path / "pg.pw").write_text(server.password + "\n")
     (tmp_path / "wrong.pw").write_text("wrong\n")
-    return load_modules(tmp_path, f"""
+    return load_modules(
+        tmp_path,
+        f"""
         modules:
           pg:
             prober: postgres
@@ -35,7 +37,8 @@ def _modules(tmp_path: Path, server: PostgresServer, extra: str = "") -> object:
             prober: postgres
             postgres: {{user: {server.user}, password_file: pg.pw, fail_if_not_in_recovery: true}}
         {extra}
-        """)
+        """,
+    )
 
 
 async def test_login_and_query(tmp_path: Path, postgres_server: PostgresServer) -> None:
@@ -93,7 +96,10 @@ async def test_tls_sslmodes(tmp_path: Path) -> None:
     d = Path(tempfile.mkdtemp(prefix="infrawatch-pg-tls-"))
     server = start_postgres(d, ssl_cert=tmp_path / "server.crt", ssl_key=tmp_path / "server.key")
     try:
-        cfg = _modules(tmp_path, server, extra=f"""
+        cfg = _modules(
+            tmp_path,
+            server,
+            extra=f"""
           pg_verify:
             prober: postgres
             postgres:
@@ -107,7 +113,8 @@ async def test_tls_sslmodes(tmp_path: Path) -> None:
           pg_require:
             prober: postgres
             postgres: {{user: {server.user}, password_file: pg.pw, sslmode: require}}
-        """)
+        """,
+        )
         target = f"127.0.0.1:{server.port}"
         r = await probe(cfg, "pg_verify", target)
         assert r.success, r.log_lines
@@ -130,17 +137,27 @@ async def test_tls_sslmodes(tmp_path: Path) -> None:
 
 def test_invalid_module_configs(tmp_path: Path) -> None:
     cases = {
-        "modules:\n  m:\n    prober: postgres\n    postgres: {sslmode: verify}\n":
-            ("modules.m.postgres.sslmode", "expected one of"),
-        "modules:\n  m:\n    prober: postgres\n    postgres: {query: '  '}\n":
-            ("modules.m.postgres.query", "must not be empty"),
-        "modules:\n  m:\n    prober: postgres\n    postgres: {password: secret}\n":
-            ("modules.m.postgres.password", "unknown key"),
+        "modules:\n  m:\n    prober: postgres\n    postgres: {sslmode: verify}\n": (
+            "modules.m.postgres.sslmode",
+            "expected one of",
+        ),
+        "modules:\n  m:\n    prober: postgres\n    postgres: {query: '  '}\n": (
+            "modules.m.postgres.query",
+            "must not be empty",
+        ),
+        "modules:\n  m:\n    prober: postgres\n    postgres: {password: secret}\n": (
+            "modules.m.postgres.password",
+            "unknown key",
+        ),
         "modules:\n  m:\n    prober: postgres\n    postgres: "
-        "{fail_if_in_recovery: true, fail_if_not_in_recovery: true}\n":
-            ("modules.m.postgres.fail_if_not_in_recovery", "cannot both be true"),
-        "modules:\n  m:\n    prober: postgres\n    postgres: {tls_config: {ca_file: /nonexistent.pem}}\n":
-            ("modules.m.postgres.tls_config.ca_file", "file not found"),
+        "{fail_if_in_recovery: true, fail_if_not_in_recovery: true}\n": (
+            "modules.m.postgres.fail_if_not_in_recovery",
+            "cannot both be true",
+        ),
+        "modules:\n  m:\n    prober: postgres\n    postgres: {tls_config: {ca_file: /nonexistent.pem}}\n": (
+            "modules.m.postgres.tls_config.ca_file",
+            "file not found",
+        ),
     }
     for text, (path, words) in cases.items():
         errors = config_errors(tmp_path, text)

@@ -16,7 +16,9 @@ def _modules(tmp_path: Path, server: RedisServer, extra: str = "") -> object:
     (tmp_path / "default.pw").write_text(server.password + "\n")
     (tmp_path / "probe.pw").write_text(server.acl_password + "\n")
     (tmp_path / "wrong.pw").write_text("not-the-password\n")
-    return load_modules(tmp_path, f"""
+    return load_modules(
+        tmp_path,
+        f"""
         modules:
           redis_default:
             prober: redis
@@ -33,7 +35,8 @@ def _modules(tmp_path: Path, server: RedisServer, extra: str = "") -> object:
             prober: redis
             redis: {{password_file: default.pw, valid_roles: [replica]}}
         {extra}
-        """)
+        """,
+    )
 
 
 async def test_password_auth_ping_and_info(tmp_path: Path, redis_server: RedisServer) -> None:
@@ -103,7 +106,10 @@ async def test_tls_with_certificate_metrics(tmp_path: Path) -> None:
     leaf.private_key_pem.write_to_path(str(tmp_path / "server.key"))
     server = start_redis(tmp_path / "redis", tls_cert=tmp_path / "server.crt", tls_key=tmp_path / "server.key")
     try:
-        cfg = _modules(tmp_path, server, extra=f"""
+        cfg = _modules(
+            tmp_path,
+            server,
+            extra=f"""
           redis_tls:
             prober: redis
             redis:
@@ -113,7 +119,8 @@ async def test_tls_with_certificate_metrics(tmp_path: Path) -> None:
           redis_tls_untrusted:
             prober: redis
             redis: {{password_file: default.pw, tls: true}}
-        """)
+        """,
+        )
         r = await probe(cfg, "redis_tls", f"127.0.0.1:{server.tls_port}")
         assert r.success, r.log_lines
         assert r.value("probe_tls_verified") == 1
@@ -126,14 +133,22 @@ async def test_tls_with_certificate_metrics(tmp_path: Path) -> None:
 
 def test_invalid_module_configs(tmp_path: Path) -> None:
     cases = {
-        "modules:\n  m:\n    prober: redis\n    redis: {passwd_file: x}\n": ("modules.m.redis.passwd_file",
-                                                                            "unknown key"),
-        "modules:\n  m:\n    prober: redis\n    redis: {password_file: /nonexistent/pw}\n":
-            ("modules.m.redis.password_file", "cannot read secret file"),
-        "modules:\n  m:\n    prober: redis\n    redis: {username: probe}\n": ("modules.m.redis.password_file",
-                                                                             "needs a password_file"),
-        "modules:\n  m:\n    prober: redis\n    redis: {valid_roles: [leader]}\n":
-            ("modules.m.redis.valid_roles[0]", "expected one of"),
+        "modules:\n  m:\n    prober: redis\n    redis: {passwd_file: x}\n": (
+            "modules.m.redis.passwd_file",
+            "unknown key",
+        ),
+        "modules:\n  m:\n    prober: redis\n    redis: {password_file: /nonexistent/pw}\n": (
+            "modules.m.redis.password_file",
+            "cannot read secret file",
+        ),
+        "modules:\n  m:\n    prober: redis\n    redis: {username: probe}\n": (
+            "modules.m.redis.password_file",
+            "needs a password_file",
+        ),
+        "modules:\n  m:\n    prober: redis\n    redis: {valid_roles: [leader]}\n": (
+            "modules.m.redis.valid_roles[0]",
+            "expected one of",
+        ),
         "modules:\n  m:\n    prober: redis\n    redis: {db: -1}\n": ("modules.m.redis.db", "db must be >= 0"),
     }
     for text, (path, words) in cases.items():

@@ -44,8 +44,9 @@ async def test_silent_peer_times_out(tmp_path: Path, silent: tuple[int, list], m
     cfg = load_modules(tmp_path, MODULES)
     r = await probe(cfg, module, f"127.0.0.1:{port}", timeout=1.0)
     assert (r.success, r.failure_reason) == (False, "timeout"), r.log_lines
-    assert ("cancelled" not in r.failure_message and "deadline" in r.failure_message) or module == "dns", \
+    assert ("cancelled" not in r.failure_message and "deadline" in r.failure_message) or module == "dns", (
         r.failure_message
+    )
     for _ in range(100):  # the peer sees EOF once the prober has closed its socket
         if not open_conns:
             break

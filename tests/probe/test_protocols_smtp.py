@@ -25,7 +25,9 @@ def modules(tmp_path: Path, certs: Certs) -> object:
     (tmp_path / "smtp.pw").write_text(PASSWORD + "\n")
     (tmp_path / "wrong.pw").write_text("nope\n")
     ca = certs.ca_file
-    return load_modules(tmp_path, f"""
+    return load_modules(
+        tmp_path,
+        f"""
         modules:
           smtp:
             prober: smtp
@@ -60,7 +62,8 @@ def modules(tmp_path: Path, certs: Certs) -> object:
             smtp:
               tls_config: {{ca_file: {ca}}}
               auth: {{username: "{USER}", password_file: wrong.pw}}
-        """)
+        """,
+    )
 
 
 async def test_plain_smtp_without_starttls(modules: object) -> None:
@@ -143,14 +146,22 @@ async def test_refused(modules: object) -> None:
 def test_invalid_module_configs(tmp_path: Path) -> None:
     cases = {
         "modules:\n  m:\n    prober: smtp\n    smtp: {ehlo: 'bad name!'}\n": ("modules.m.smtp.ehlo", "EHLO name"),
-        "modules:\n  m:\n    prober: smtp\n    smtp: {banner_regexp: '[a-'}\n":
-            ("modules.m.smtp.banner_regexp", "invalid regular expression"),
-        "modules:\n  m:\n    prober: smtp\n    smtp: {starttls: false, fail_if_no_starttls: true}\n":
-            ("modules.m.smtp.fail_if_no_starttls", "needs starttls: true"),
-        "modules:\n  m:\n    prober: smtp\n    smtp: {auth: {username: u}}\n":
-            ("modules.m.smtp.auth.password_file", "needs a password_file"),
-        "modules:\n  m:\n    prober: smtp\n    smtp: {auth: {username: u, password_file: x, mechanism: CRAM-MD5}}\n":
-            ("modules.m.smtp.auth.mechanism", "expected one of"),
+        "modules:\n  m:\n    prober: smtp\n    smtp: {banner_regexp: '[a-'}\n": (
+            "modules.m.smtp.banner_regexp",
+            "invalid regular expression",
+        ),
+        "modules:\n  m:\n    prober: smtp\n    smtp: {starttls: false, fail_if_no_starttls: true}\n": (
+            "modules.m.smtp.fail_if_no_starttls",
+            "needs starttls: true",
+        ),
+        "modules:\n  m:\n    prober: smtp\n    smtp: {auth: {username: u}}\n": (
+            "modules.m.smtp.auth.password_file",
+            "needs a password_file",
+        ),
+        "modules:\n  m:\n    prober: smtp\n    smtp: {auth: {username: u, password_file: x, mechanism: CRAM-MD5}}\n": (
+            "modules.m.smtp.auth.mechanism",
+            "expected one of",
+        ),
         "modules:\n  m:\n    prober: smtp\n    tcp: {}\n": ("modules.m.tcp", "does not apply to prober 'smtp'"),
     }
     for text, (path, words) in cases.items():

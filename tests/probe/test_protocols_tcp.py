@@ -44,7 +44,11 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 
 @pytest.fixture
 def modules(tmp_path: Path, certs: Certs) -> object:
-    return load_modules(tmp_path, "modules:\n" + SMTP_STARTTLS.replace("CA_FILE", str(certs.ca_file)) + rf"""
+    return load_modules(
+        tmp_path,
+        "modules:\n"
+        + SMTP_STARTTLS.replace("CA_FILE", str(certs.ca_file))
+        + rf"""
   banner:
     prober: tcp
     tcp:
@@ -73,7 +77,8 @@ def modules(tmp_path: Path, certs: Certs) -> object:
     prober: tcp
     tcp:
       query_response: [{{expect_bytes: "PING :"}}]
-""")
+""",
+    )
 
 
 LineServer = Callable[[Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]], Awaitable[int]]
@@ -222,6 +227,7 @@ async def test_source_ip_address(tmp_path: Path, line_server: LineServer) -> Non
 
 async def test_imap_starttls(tmp_path: Path, certs: Certs, line_server: LineServer) -> None:
     """IMAP's STARTTLS (RFC 3501) from a minimal in-test IMAP greeter that upgrades the stream."""
+
     async def imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n")
         if (await reader.readline()).strip() == b"a1 STARTTLS":
@@ -233,7 +239,9 @@ async def test_imap_starttls(tmp_path: Path, certs: Certs, line_server: LineServ
                 await writer.drain()
         writer.close()
 
-    cfg = load_modules(tmp_path, rf"""
+    cfg = load_modules(
+        tmp_path,
+        rf"""
         modules:
           imap_starttls:
             prober: tcp
@@ -247,7 +255,8 @@ async def test_imap_starttls(tmp_path: Path, certs: Certs, line_server: LineServ
                 - send: "a2 CAPABILITY\r"
                 - expect: "^\\* CAPABILITY .*AUTH=PLAIN"
                 - expect: "^a2 OK"
-        """)
+        """,
+    )
     r = await probe(cfg, "imap_starttls", f"localhost:{await line_server(imap)}")
     assert r.success, r.log_lines
     assert r.value("probe_tls_verified") == 1
@@ -255,22 +264,39 @@ async def test_imap_starttls(tmp_path: Path, certs: Certs, line_server: LineServ
 
 def test_invalid_module_configs(tmp_path: Path) -> None:
     cases = {
-        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{expect: '(unclosed'}]}\n":
-            ("modules.m.tcp.query_response[0].expect", "invalid regular expression"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{exepct: '^220'}]}\n":
-            ("modules.m.tcp.query_response[0].exepct", "did you mean 'expect'"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{send: x, labels: [{name: a, value: b}]}]}\n":
-            ("modules.m.tcp.query_response[0].labels", "need an 'expect'"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{expect: x, labels: [{name: 1bad, value: b}]}]}\n":
-            ("modules.m.tcp.query_response[0].labels[0].name", "invalid Prometheus label name"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {preferred_ip_protocol: ip5}\n":
-            ("modules.m.tcp.preferred_ip_protocol", "expected ip4 or ip6"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {tls_config: {insecure_skip_verify: yes please}}\n":
-            ("modules.m.tcp.tls_config.insecure_skip_verify", "expected true or false"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{expect: a, expect_bytes: b}]}\n":
-            ("modules.m.tcp.query_response[0].expect_bytes", "cannot both be set"),
-        "modules:\n  m:\n    prober: tcp\n    tcp: {source_ip_address: 10.0.0.300}\n":
-            ("modules.m.tcp.source_ip_address", "not an IP address"),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{expect: '(unclosed'}]}\n": (
+            "modules.m.tcp.query_response[0].expect",
+            "invalid regular expression",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{exepct: '^220'}]}\n": (
+            "modules.m.tcp.query_response[0].exepct",
+            "did you mean 'expect'",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{send: x, labels: [{name: a, value: b}]}]}\n": (
+            "modules.m.tcp.query_response[0].labels",
+            "need an 'expect'",
+        ),
+        "modules:\n  m:\n    prober: tcp\n"
+        "    tcp: {query_response: [{expect: x, labels: [{name: 1bad, value: b}]}]}\n": (
+            "modules.m.tcp.query_response[0].labels[0].name",
+            "invalid Prometheus label name",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {preferred_ip_protocol: ip5}\n": (
+            "modules.m.tcp.preferred_ip_protocol",
+            "expected ip4 or ip6",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {tls_config: {insecure_skip_verify: yes please}}\n": (
+            "modules.m.tcp.tls_config.insecure_skip_verify",
+            "expected true or false",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {query_response: [{expect: a, expect_bytes: b}]}\n": (
+            "modules.m.tcp.query_response[0].expect_bytes",
+            "cannot both be set",
+        ),
+        "modules:\n  m:\n    prober: tcp\n    tcp: {source_ip_address: 10.0.0.300}\n": (
+            "modules.m.tcp.source_ip_address",
+            "not an IP address",
+        ),
     }
     for text, (path, words) in cases.items():
         errors = config_errors(tmp_path, text)

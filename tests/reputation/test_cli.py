@@ -80,31 +80,55 @@ def test_check_bad_config_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_umbrella_command_dispatches(config: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "infrawatch.cli", "reputation", "check", z.SBL_IP, "--config",
-                        str(config)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "infrawatch.cli", "reputation", "check", z.SBL_IP, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1, r.stderr
     assert "LISTED" in r.stdout
 
 
-def test_export_history_from_prometheus(tmp_path: Path, dnsbl: Rbldnsd,
-                                        prometheus_factory: Callable[..., Prometheus]) -> None:
+def test_export_history_from_prometheus(
+    tmp_path: Path, dnsbl: Rbldnsd, prometheus_factory: Callable[..., Prometheus]
+) -> None:
     ex = ReputationExporterProc(tmp_path / "ex", z.config_yaml(dnsbl.address)).start()
     try:
         ex.wait_api(all_checked)
-        prom = prometheus_factory({"scrape_configs": [{"job_name": "reputation", "static_configs": [
-            {"targets": [ex.url.split("//", 1)[1]]}]}]})
+        prom = prometheus_factory(
+            {
+                "scrape_configs": [
+                    {"job_name": "reputation", "static_configs": [{"targets": [ex.url.split("//", 1)[1]]}]}
+                ]
+            }
+        )
         prom.wait_for(f'count_over_time(reputation_score{{target="{z.SBL_IP}"}}[1m]) >= 3')
         out = tmp_path / "history.csv"
-        code = cli_main(["export", "--prometheus", prom.url, "--since", "5m", "--step", "1s",
-                         "--target", z.SBL_IP, "--target", z.CLEAN_IP, "-o", str(out)])
+        code = cli_main(
+            [
+                "export",
+                "--prometheus",
+                prom.url,
+                "--since",
+                "5m",
+                "--step",
+                "1s",
+                "--target",
+                z.SBL_IP,
+                "--target",
+                z.CLEAN_IP,
+                "-o",
+                str(out),
+            ]
+        )
         assert code == 0
         rows = list(csv.DictReader(out.open()))
         assert rows and set(rows[0]) == {"timestamp", "target", "score", "status", "listed_on"}
         assert {r["target"] for r in rows} == {z.SBL_IP, z.CLEAN_IP}
         sbl = [r for r in rows if r["target"] == z.SBL_IP]
         assert len(sbl) >= 3
-        assert all(r["score"] == "0" and r["status"] == "critical" and r["listed_on"] == "barracuda;zen"
-                   for r in sbl)
+        assert all(r["score"] == "0" and r["status"] == "critical" and r["listed_on"] == "barracuda;zen" for r in sbl)
         assert all(r["listed_on"] == "" and r["status"] == "good" for r in rows if r["target"] == z.CLEAN_IP)
         # unreachable Prometheus: exit 2 with a message
         assert cli_main(["export", "--prometheus", "http://127.0.0.1:1", "--since", "1h"]) == 2

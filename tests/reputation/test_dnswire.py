@@ -21,8 +21,9 @@ from infrawatch.reputation.names import query_name, reverse_ip
 label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=20)
 names = st.lists(label, min_size=1, max_size=6).map(".".join)
 ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
-txt = st.lists(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80),
-               min_size=1, max_size=3)
+txt = st.lists(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80), min_size=1, max_size=3
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -36,13 +37,26 @@ def test_query_encoding_matches_dnspython(qid: int, name: str, qtype: int) -> No
 
 
 @settings(max_examples=300, deadline=None)
-@given(qid=st.integers(0, 65535), name=names, rcode=st.sampled_from([0, 2, 3, 5]),
-       addrs=st.lists(ipv4, max_size=6, unique=True), texts=st.lists(txt, max_size=3),
-       ttl=st.integers(0, 2**31 - 1), soa=st.none() | st.tuples(st.integers(0, 100000), st.integers(0, 100000)),
-       tc=st.booleans())
-def test_response_decoding_matches_dnspython(qid: int, name: str, rcode: int, addrs: list[str],
-                                             texts: list[list[str]], ttl: int, soa: tuple[int, int] | None,
-                                             tc: bool) -> None:
+@given(
+    qid=st.integers(0, 65535),
+    name=names,
+    rcode=st.sampled_from([0, 2, 3, 5]),
+    addrs=st.lists(ipv4, max_size=6, unique=True),
+    texts=st.lists(txt, max_size=3),
+    ttl=st.integers(0, 2**31 - 1),
+    soa=st.none() | st.tuples(st.integers(0, 100000), st.integers(0, 100000)),
+    tc=st.booleans(),
+)
+def test_response_decoding_matches_dnspython(
+    qid: int,
+    name: str,
+    rcode: int,
+    addrs: list[str],
+    texts: list[list[str]],
+    ttl: int,
+    soa: tuple[int, int] | None,
+    tc: bool,
+) -> None:
     query = dns.message.make_query(name, "A")
     query.id = qid
     resp = dns.message.make_response(query)
@@ -57,8 +71,9 @@ def test_response_decoding_matches_dnspython(qid: int, name: str, rcode: int, ad
         resp.answer.append(dns.rrset.from_text_list(qname, ttl, "IN", "TXT", strings))
     if soa:
         zone = dns.name.from_text(name.split(".", 1)[-1])
-        resp.authority.append(dns.rrset.from_text(zone, soa[0], "IN", "SOA",
-                                                  f"ns.{zone} hostmaster.{zone} 1 600 600 86400 {soa[1]}"))
+        resp.authority.append(
+            dns.rrset.from_text(zone, soa[0], "IN", "SOA", f"ns.{zone} hostmaster.{zone} 1 600 600 86400 {soa[1]}")
+        )
     wire = resp.to_wire()  # dnspython compresses names: the decoder must follow pointers
     ours = dnswire.decode_response(wire)
     parsed = dns.message.from_wire(wire)
@@ -68,8 +83,12 @@ def test_response_decoding_matches_dnspython(qid: int, name: str, rcode: int, ad
     assert ours.qname == str(parsed.question[0].name).rstrip(".")
     want_a = [r.address for rr in parsed.answer if rr.rdtype == dns.rdatatype.A for r in rr]
     assert sorted(ours.addresses) == sorted(want_a)
-    want_txt = [b"".join(r.strings).decode("utf-8", "replace")
-                for rr in parsed.answer if rr.rdtype == dns.rdatatype.TXT for r in rr]
+    want_txt = [
+        b"".join(r.strings).decode("utf-8", "replace")
+        for rr in parsed.answer
+        if rr.rdtype == dns.rdatatype.TXT
+        for r in rr
+    ]
     assert sorted(ours.texts) == sorted(want_txt)
     if parsed.answer:
         assert ours.answer_ttl == min(rr.ttl for rr in parsed.answer)
@@ -101,8 +120,7 @@ def test_invalid_names_are_rejected(bad: str) -> None:
 
 def test_rfc5782_ipv6_nibble_example() -> None:
     # RFC 5782 §2.4: 2001:db8:1:2:3:4:567:89ab
-    assert reverse_ip("2001:db8:1:2:3:4:567:89ab") == \
-        "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2"
+    assert reverse_ip("2001:db8:1:2:3:4:567:89ab") == "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2"
     assert query_name("192.0.2.99", "ip", "zen.example") == "99.2.0.192.zen.example"
     assert query_name("Example.COM.", "domain", "dbl.example") == "example.com.dbl.example"
 

@@ -65,11 +65,18 @@ async def test_several_a_records_all_count_sorted(dnsbl: Rbldnsd) -> None:
     assert e.results[(z.PBL_IP, "zen")].categories == ["pbl-isp"]
 
 
-@pytest.mark.parametrize("ip,code", [
-    (z.ERR_252, "127.255.255.252"), (z.ERR_254, "127.255.255.254"), (z.ERR_255, "127.255.255.255"),
-    (z.ERR_DBL, "127.0.1.255"), (z.ERR_LOOP1, "127.0.0.1"), (z.ERR_OUTSIDE, "10.0.0.1"),
-    (z.UNKNOWN_CODE, "127.0.0.99"),
-])
+@pytest.mark.parametrize(
+    "ip,code",
+    [
+        (z.ERR_252, "127.255.255.252"),
+        (z.ERR_254, "127.255.255.254"),
+        (z.ERR_255, "127.255.255.255"),
+        (z.ERR_DBL, "127.0.1.255"),
+        (z.ERR_LOOP1, "127.0.0.1"),
+        (z.ERR_OUTSIDE, "10.0.0.1"),
+        (z.UNKNOWN_CODE, "127.0.0.99"),
+    ],
+)
 async def test_error_codes_are_never_listed(dnsbl: Rbldnsd, ip: str, code: str) -> None:
     e = await run(engine_for(dnsbl.address, ZEN_ONLY, ip_targets(ip, z.CLEAN_IP)))
     r = e.results[(ip, "zen")]
@@ -81,10 +88,15 @@ async def test_error_codes_are_never_listed(dnsbl: Rbldnsd, ip: str, code: str) 
     assert not s.listed_on
 
 
-@pytest.mark.parametrize("zone,why", [
-    ("wild.test", "not clean"), ("blocked.test", "127.255.255.254"), ("dead.test", "is not listed"),
-    ("refused.test", "REFUSED"),
-])
+@pytest.mark.parametrize(
+    "zone,why",
+    [
+        ("wild.test", "not clean"),
+        ("blocked.test", "127.255.255.254"),
+        ("dead.test", "is not listed"),
+        ("refused.test", "REFUSED"),
+    ],
+)
 async def test_lists_failing_test_points_are_down_and_do_not_count(dnsbl: Rbldnsd, zone: str, why: str) -> None:
     lists = f"{ZEN_ONLY}  - {{name: broken, profile: barracuda, zone: {zone}}}\n"
     e = await run(engine_for(dnsbl.address, lists, ip_targets(z.CLEAN_IP)))

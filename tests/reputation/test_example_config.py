@@ -16,8 +16,11 @@ def test_demo_config_and_zones(tmp_path: Path, repo_root: Path) -> None:
         text = (repo_root / "examples" / "reputation.yml").read_text()
         assert "127.0.0.1:5301" in text  # the placeholder the demo rewrites
         cfg = tmp_path / "reputation.yml"
-        cfg.write_text(text.replace("127.0.0.1:5301", server.address).replace(
-            ".demo/reputation-state.json", str(tmp_path / "state.json")))
+        cfg.write_text(
+            text.replace("127.0.0.1:5301", server.address).replace(
+                ".demo/reputation-state.json", str(tmp_path / "state.json")
+            )
+        )
         out = io.StringIO()
         assert cli_main(["check", "--config", str(cfg)], out=out) == 1
         text = out.getvalue()

@@ -37,8 +37,9 @@ def sample(metrics: str, name: str, **labels: str) -> float | None:
 def exporter(tmp_path: Path, dnsbl: Rbldnsd):  # type: ignore[no-untyped-def]
     (tmp_path / "dqs.key").write_text(DQS_KEY + "\n")
     cfg = z.config_yaml(dnsbl.address, extra=f"state_file: {tmp_path / 'state.json'}\n")
-    cfg = cfg.replace("targets:", "  - {name: spamhaus-dbl-dqs, profile: spamhaus-dbl, dqs_key_file: dqs.key}\n"
-                      "targets:", 1)
+    cfg = cfg.replace(
+        "targets:", "  - {name: spamhaus-dbl-dqs, profile: spamhaus-dbl, dqs_key_file: dqs.key}\ntargets:", 1
+    )
     ex = ReputationExporterProc(tmp_path, cfg).start()
     ex.wait_api(all_checked)
     yield ex
@@ -53,19 +54,31 @@ def test_metrics_and_api(exporter: ReputationExporterProc) -> None:
     assert sample(metrics, "reputation_listed", target=z.CSS_V6, list="zen") == 1
     assert sample(metrics, "reputation_listed", target=z.SPAM_DOMAIN, list="dbl") == 1
     assert sample(metrics, "reputation_lookup_error", target=z.CLEAN_IP, list="zen") == 0
-    assert sample(metrics, "reputation_listing_info", target=z.SBL_IP, list="zen", code="127.0.0.2",
-                  category="sbl") == 1
+    assert (
+        sample(metrics, "reputation_listing_info", target=z.SBL_IP, list="zen", code="127.0.0.2", category="sbl") == 1
+    )
     assert sample(metrics, "reputation_score", target=z.SBL_IP) == 0
     assert sample(metrics, "reputation_score", target=z.CLEAN_IP) == 100
     assert sample(metrics, "reputation_status", target=z.SBL_IP, status="critical") == 1
     assert sample(metrics, "reputation_status", target=z.SBL_IP, status="good") == 0
     assert sample(metrics, "reputation_status", target=z.CLEAN_IP, status="good") == 1
     assert sample(metrics, "reputation_coverage_ratio", target=z.CLEAN_IP) == 1
-    assert sample(metrics, "reputation_target_info", target=z.SBL_IP, kind="ip", provider="sendgrid",
-                  pool="marketing") == 1
+    assert (
+        sample(metrics, "reputation_target_info", target=z.SBL_IP, kind="ip", provider="sendgrid", pool="marketing")
+        == 1
+    )
     assert sample(metrics, "reputation_list_up", list="zen") == 1
-    assert sample(metrics, "reputation_list_info", list="zen", zone="zen.test", tier="major",
-                  delist_url="https://check.spamhaus.org/") == 1
+    assert (
+        sample(
+            metrics,
+            "reputation_list_info",
+            list="zen",
+            zone="zen.test",
+            tier="major",
+            delist_url="https://check.spamhaus.org/",
+        )
+        == 1
+    )
     assert (sample(metrics, "reputation_last_check_timestamp_seconds", target=z.SBL_IP) or 0) > time.time() - 120
     assert (sample(metrics, "reputation_queries_total", list="zen", result="nxdomain") or 0) >= 1
     assert sample(metrics, "reputation_check_duration_seconds") is not None
@@ -150,11 +163,11 @@ def test_restart_serves_state_file_results_with_age(tmp_path: Path, exporter: Re
         again.stop()
 
 
-def test_prometheus_scrapes_the_exporter(exporter: ReputationExporterProc,
-                                         prometheus_factory: Callable[..., Prometheus]) -> None:
+def test_prometheus_scrapes_the_exporter(
+    exporter: ReputationExporterProc, prometheus_factory: Callable[..., Prometheus]
+) -> None:
     host = exporter.url.split("//", 1)[1]
-    prom = prometheus_factory({"scrape_configs": [{"job_name": "reputation", "static_configs": [
-        {"targets": [host]}]}]})
+    prom = prometheus_factory({"scrape_configs": [{"job_name": "reputation", "static_configs": [{"targets": [host]}]}]})
     res = prom.wait_for(f'reputation_listed{{target="{z.SBL_IP}",list="zen"}} == 1')
     assert res[0]["metric"]["job"] == "reputation"
     res = prom.wait_for(f'reputation_status{{target="{z.CLEAN_IP}",status="good"}} == 1')

@@ -27,8 +27,9 @@ def exporter(tmp_path: Path, dnsbl: Rbldnsd) -> Iterator[ReputationExporterProc]
   - {{domain: {z.SPAM_DOMAIN}}}
   - {{ip: {z.PBL_IP}, provider: "<img src=x onerror=alert(1)>", pool: "a&b"}}
 """
-    ex = ReputationExporterProc(tmp_path, z.config_yaml(dnsbl.address, lists, targets,
-                                                        "scoring: {min_coverage: 0.6}\n")).start()
+    ex = ReputationExporterProc(
+        tmp_path, z.config_yaml(dnsbl.address, lists, targets, "scoring: {min_coverage: 0.6}\n")
+    ).start()
     ex.wait_api(all_checked)
     yield ex
     ex.stop()

@@ -52,8 +52,10 @@ def test_warning_below_threshold_and_critical_on_major() -> None:
 
 def test_state_file_roundtrip_and_filtering(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "state.json"
-    results = {("192.0.2.1", "a"): PairResult("listed", 5.0, ["127.0.0.2"], ["sbl"], ["why"]),
-               ("192.0.2.9", "a"): PairResult("clean", 6.0)}
+    results = {
+        ("192.0.2.1", "a"): PairResult("listed", 5.0, ["127.0.0.2"], ["sbl"], ["why"]),
+        ("192.0.2.9", "a"): PairResult("clean", 6.0),
+    }
     state.save(path, results, {"a": ListHealth(True, 5.0), "gone": ListHealth(False, 5.0, "x")})
     assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temporary file left
     got, health = state.load(path, {"192.0.2.1"}, {"a"})

@@ -26,20 +26,24 @@ SBL_REASON = "Listed by SBL, see https://check.spamhaus.org/sbl/query/SBL123"
 def standard_zones() -> list[Zone]:
     return [
         # zen.test: a Spamhaus ZEN look-alike
-        Zone("zen.test", "ip4set", [
-            ":127.0.0.2:Listed by SBL, see https://check.spamhaus.org/sbl/query/SBL123",
-            "127.0.0.2",
-            SBL_IP,
-            MULTI_IP,
-            f"{PBL_IP} :127.0.0.10:PBL listing",
-            f"{ERR_252} :127.255.255.252:",
-            f"{ERR_254} :127.255.255.254:",
-            f"{ERR_255} :127.255.255.255:",
-            f"{ERR_DBL} :127.0.1.255:",
-            f"{ERR_LOOP1} :127.0.0.1:",
-            f"{ERR_OUTSIDE} :10.0.0.1:",
-            f"{UNKNOWN_CODE} :127.0.0.99:",
-        ]),
+        Zone(
+            "zen.test",
+            "ip4set",
+            [
+                ":127.0.0.2:Listed by SBL, see https://check.spamhaus.org/sbl/query/SBL123",
+                "127.0.0.2",
+                SBL_IP,
+                MULTI_IP,
+                f"{PBL_IP} :127.0.0.10:PBL listing",
+                f"{ERR_252} :127.255.255.252:",
+                f"{ERR_254} :127.255.255.254:",
+                f"{ERR_255} :127.255.255.255:",
+                f"{ERR_DBL} :127.0.1.255:",
+                f"{ERR_LOOP1} :127.0.0.1:",
+                f"{ERR_OUTSIDE} :10.0.0.1:",
+                f"{UNKNOWN_CODE} :127.0.0.99:",
+            ],
+        ),
         Zone("zen.test", "ip4set", [f"{MULTI_IP} :127.0.0.4:XBL listing"], soa=False),
         Zone("zen.test", "ip6trie", [f"{CSS_V6} :127.0.0.3:CSS listing"], soa=False),
         # bar.test: a Barracuda look-alike listing the SBL address too
@@ -53,28 +57,38 @@ def standard_zones() -> list[Zone]:
         # dead.test lists nothing (fails the 127.0.0.2 test point)
         Zone("dead.test", "ip4set", []),
         # gen.test (generic dataset): 192.0.2.1 has only a TXT record -> NOERROR without A (NODATA)
-        Zone("gen.test", "generic", ["2.0.0.127 A 127.0.0.2", f"{'.'.join(reversed(CLEAN_IP.split('.')))} TXT "
-                                     '"a name without A record"']),
+        Zone(
+            "gen.test",
+            "generic",
+            ["2.0.0.127 A 127.0.0.2", f'{".".join(reversed(CLEAN_IP.split(".")))} TXT "a name without A record"'],
+        ),
         # refused.test: REFUSED to every client
         Zone("refused.test", "ip4set", ["127.0.0.2"]),
         Zone("refused.test", "acl", ["0/0 :refuse"]),
     ]
 
 
-def config_yaml(nameserver: str, lists: str | None = None, targets: str | None = None,
-                extra: str = "") -> str:
-    lists = lists if lists is not None else """
+def config_yaml(nameserver: str, lists: str | None = None, targets: str | None = None, extra: str = "") -> str:
+    lists = (
+        lists
+        if lists is not None
+        else """
   - {name: zen, profile: spamhaus-zen, zone: zen.test}
   - {name: barracuda, profile: barracuda, zone: bar.test}
   - {name: dbl, profile: spamhaus-dbl, zone: dbl.test}
 """
-    targets = targets if targets is not None else f"""
+    )
+    targets = (
+        targets
+        if targets is not None
+        else f"""
   - {{ip: {CLEAN_IP}, provider: aws, pool: transactional}}
   - {{ip: {SBL_IP}, provider: sendgrid, pool: marketing}}
   - {{ip: {CSS_V6}, provider: aws, pool: v6}}
   - {{domain: {SPAM_DOMAIN}}}
   - {{domain: {CLEAN_DOMAIN}}}
 """
+    )
     return f"""resolver:
   nameservers: ["{nameserver}"]
   timeout: 500ms

@@ -46,8 +46,7 @@ def _as_owner() -> tuple[list[str], int | None, int | None]:
     if os.geteuid() != 0:
         return [], None, None
     pw = pwd.getpwnam("postgres")
-    return (["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"],
-            pw.pw_uid, pw.pw_gid)
+    return (["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"], pw.pw_uid, pw.pw_gid)
 
 
 @dataclass
@@ -70,9 +69,27 @@ class PostgresServer:
         """Run SQL as the superuser over the Unix socket (trust auth), return stdout."""
         prefix, _, _ = _as_owner()
         out = subprocess.run(
-            [*prefix, _pg_bin("psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", self.superuser,
-             "-d", database, "-v", "ON_ERROR_STOP=1", "-Atqc", sql],
-            check=True, capture_output=True, text=True, timeout=30)
+            [
+                *prefix,
+                _pg_bin("psql"),
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                self.superuser,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atqc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return out.stdout.strip()
 
     def stop(self) -> None:
@@ -85,8 +102,9 @@ class PostgresServer:
             self.proc.stop()
 
 
-def start_postgres(workdir: Path, *, ssl_cert: Path | None = None, ssl_key: Path | None = None,
-                   settings: dict[str, str] | None = None) -> PostgresServer:
+def start_postgres(
+    workdir: Path, *, ssl_cert: Path | None = None, ssl_key: Path | None = None, settings: dict[str, str] | None = None
+) -> PostgresServer:
     """initdb + start PostgreSQL on 127.0.0.1:<free port>; creates user/database ``probe``.
 
     Host connections need a password (scram-sha-256); with ``ssl_cert``/``ssl_key`` the server
@@ -101,9 +119,26 @@ def start_postgres(workdir: Path, *, ssl_cert: Path | None = None, ssl_key: Path
         for p in (workdir, workdir / "sock", pwfile):
             os.chown(p, uid, gid)
     data = workdir / "data"
-    subprocess.run([*prefix, _pg_bin("initdb"), "-D", str(data), "-U", SUPERUSER, "--auth-local=trust",
-                    "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync",
-                    "--no-instructions"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            *prefix,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = free_port()
     conf = {
         "listen_addresses": "'127.0.0.1'",

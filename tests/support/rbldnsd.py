@@ -71,8 +71,20 @@ class Rbldnsd:
 
     def start(self) -> Rbldnsd:
         # Without -q, rbldnsd loads the zones before answering and exits on a bad zone file.
-        argv = [self.binary, "-n", "-e", "-t", str(self.ttl), "-c", "0",
-                "-b", f"{self.host}/{self.port}", "-w", str(self.datadir), *self._specs()]
+        argv = [
+            self.binary,
+            "-n",
+            "-e",
+            "-t",
+            str(self.ttl),
+            "-c",
+            "0",
+            "-b",
+            f"{self.host}/{self.port}",
+            "-w",
+            str(self.datadir),
+            *self._specs(),
+        ]
         self.proc = Proc(argv, self.workdir / "rbldnsd.log")
         self._wait_ready()
         return self
@@ -80,8 +92,7 @@ class Rbldnsd:
     def _wait_ready(self, timeout: float = 15.0) -> None:
         """Poll with a real DNS query (SOA-less version.bind CH TXT works on any rbldnsd)."""
         assert self.proc is not None
-        query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-                 b"\x07version\x04bind\x00\x00\x10\x00\x03")
+        query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07version\x04bind\x00\x00\x10\x00\x03"
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         deadline = time.monotonic() + timeout
         with socket.socket(family, socket.SOCK_DGRAM) as s:

@@ -43,8 +43,9 @@ class RedisServer:
             f = s.makefile("rb")
             reply = b""
             for cmd in parts:
-                s.sendall(b"*%d\r\n" % len(cmd) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode())
-                                                            for a in cmd))
+                s.sendall(
+                    b"*%d\r\n" % len(cmd) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in cmd)
+                )
                 reply = f.readline()
                 if reply.startswith(b"$") and not reply.startswith(b"$-1"):
                     reply = f.readline()
@@ -55,9 +56,17 @@ class RedisServer:
             self.proc.stop()
 
 
-def start_redis(workdir: Path, *, password: str = DEFAULT_PASSWORD, acl_user: str = ACL_USER,
-                acl_password: str = ACL_PASSWORD, tls_cert: Path | None = None, tls_key: Path | None = None,
-                tls_ca: Path | None = None, extra: list[str] | None = None) -> RedisServer:
+def start_redis(
+    workdir: Path,
+    *,
+    password: str = DEFAULT_PASSWORD,
+    acl_user: str = ACL_USER,
+    acl_password: str = ACL_PASSWORD,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    tls_ca: Path | None = None,
+    extra: list[str] | None = None,
+) -> RedisServer:
     """Start redis-server on 127.0.0.1 with ``requirepass`` and an ACL user.
 
     With ``tls_cert``/``tls_key`` it also listens with TLS on ``tls_port`` (clients are not asked

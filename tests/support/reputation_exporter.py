@@ -13,8 +13,7 @@ from .procs import Proc
 
 
 class ReputationExporterProc:
-    def __init__(self, workdir: Path, config_text: str, extra_args: list[str] | None = None,
-                 name: str = "reputation"):
+    def __init__(self, workdir: Path, config_text: str, extra_args: list[str] | None = None, name: str = "reputation"):
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / f"{name}.yml"
@@ -25,9 +24,18 @@ class ReputationExporterProc:
         self.url = ""
 
     def start(self, timeout: float = 30.0) -> ReputationExporterProc:
-        self.proc = Proc([sys.executable, "-m", "infrawatch.reputation.main",
-                          f"--config.file={self.config_path}", "--web.listen-address=127.0.0.1:0",
-                          "--log.level=debug", *self.extra_args], self.workdir / f"{self.name}.log")
+        self.proc = Proc(
+            [
+                sys.executable,
+                "-m",
+                "infrawatch.reputation.main",
+                f"--config.file={self.config_path}",
+                "--web.listen-address=127.0.0.1:0",
+                "--log.level=debug",
+                *self.extra_args,
+            ],
+            self.workdir / f"{self.name}.log",
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.proc.log().splitlines():
@@ -65,8 +73,9 @@ class ReputationExporterProc:
             if predicate(doc):
                 return doc
             time.sleep(0.1)
-        raise TimeoutError(f"condition not met; last document: {json.dumps(doc)[:2000]}\n"
-                           f"{self.proc.log() if self.proc else ''}")
+        raise TimeoutError(
+            f"condition not met; last document: {json.dumps(doc)[:2000]}\n{self.proc.log() if self.proc else ''}"
+        )
 
     def stop(self) -> None:
         if self.proc:
@@ -75,5 +84,8 @@ class ReputationExporterProc:
 
 def all_checked(doc: dict) -> bool:
     """Every list has run its test points and every target has a result."""
-    return bool(doc.get("lists")) and all(li["up"] is not None for li in doc["lists"]) and all(
-        t["last_checked"] for t in doc["targets"])
+    return (
+        bool(doc.get("lists"))
+        and all(li["up"] is not None for li in doc["lists"])
+        and all(t["last_checked"] for t in doc["targets"])
+    )

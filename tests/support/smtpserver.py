@@ -39,9 +39,14 @@ class _Handler:
 
 
 @contextlib.contextmanager
-def smtp_server(*, tls_context: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None,
-                credentials: tuple[str, str] | None = None, hostname: str = "mx.infrawatch.test",
-                require_starttls: bool = False) -> Iterator[SMTPServer]:
+def smtp_server(
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
+    credentials: tuple[str, str] | None = None,
+    hostname: str = "mx.infrawatch.test",
+    require_starttls: bool = False,
+) -> Iterator[SMTPServer]:
     port = free_port()
     server = SMTPServer("127.0.0.1", port, hostname)
     kwargs: dict[str, Any] = {}
@@ -56,11 +61,17 @@ def smtp_server(*, tls_context: ssl.SSLContext | None = None, implicit_tls: ssl.
             return AuthResult(success=ok, handled=False)
 
         kwargs.update(authenticator=authenticator, auth_require_tls=False)
-    controller = Controller(_Handler(server), hostname="127.0.0.1", port=port, ssl_context=implicit_tls,
-                            server_hostname=hostname, ready_timeout=10, **kwargs)
+    controller = Controller(
+        _Handler(server),
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=implicit_tls,
+        server_hostname=hostname,
+        ready_timeout=10,
+        **kwargs,
+    )
     controller.start()
     try:
         yield server
     finally:
         controller.stop()
-

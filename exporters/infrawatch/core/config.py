@@ -86,12 +86,16 @@ def _construct(node: yaml.Node, path: KeyPath, loc: Locator, loader: yaml.SafeLo
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
-                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, path,
-                                           f"mapping key must be a string, got {key!r}")])
+                raise ConfigError(
+                    [
+                        Problem(
+                            loc.file, key_node.start_mark.line + 1, path, f"mapping key must be a string, got {key!r}"
+                        )
+                    ]
+                )
             key = str(key) if not isinstance(key, str) else key
             if key in out:
-                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, (*path, key),
-                                           "duplicate key")])
+                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, (*path, key), "duplicate key")])
             loc.lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _construct(value_node, (*path, key), loc, loader)
         return out

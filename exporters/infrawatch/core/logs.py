@@ -61,6 +61,7 @@ def setup_logging(level: str = "info", fmt: str = "logfmt") -> None:
     handler.setFormatter(JSONFormatter() if fmt == "json" else LogfmtFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel({"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-                   "error": logging.ERROR}[level])
+    root.setLevel(
+        {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}[level]
+    )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

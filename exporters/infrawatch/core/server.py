@@ -42,16 +42,33 @@ log = logging.getLogger("infrawatch")
 def common_flags(prog: str, description: str, default_config: str, default_listen: str) -> argparse.ArgumentParser:
     """The flags every infrawatch exporter accepts (Prometheus exporter conventions)."""
     p = argparse.ArgumentParser(prog=prog, description=description)
-    p.add_argument("--config.file", dest="config_file", default=default_config,
-                   help=f"configuration file (default {default_config})")
-    p.add_argument("--web.listen-address", dest="listen", action="append", default=None,
-                   help=f"address to listen on, repeatable (default {default_listen})")
-    p.add_argument("--web.config.file", dest="web_config", default="",
-                   help="exporter-toolkit web config: tls_server_config, basic_auth_users")
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        default=default_config,
+        help=f"configuration file (default {default_config})",
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        action="append",
+        default=None,
+        help=f"address to listen on, repeatable (default {default_listen})",
+    )
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config",
+        default="",
+        help="exporter-toolkit web config: tls_server_config, basic_auth_users",
+    )
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
-    p.add_argument("--config.check", dest="config_check", action="store_true",
-                   help="validate the configuration, print problems, exit 0 if valid and 2 if not")
+    p.add_argument(
+        "--config.check",
+        dest="config_check",
+        action="store_true",
+        help="validate the configuration, print problems, exit 0 if valid and 2 if not",
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.set_defaults(default_listen=default_listen)
     return p
@@ -74,16 +91,23 @@ class SelfCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         e = self.exporter
-        g = GaugeMetricFamily("infrawatch_build_info", "infrawatch build information, always 1.",
-                              labels=["version", "exporter", "pyversion"])
+        g = GaugeMetricFamily(
+            "infrawatch_build_info",
+            "infrawatch build information, always 1.",
+            labels=["version", "exporter", "pyversion"],
+        )
         g.add_metric([__version__, e.name, sys.version.split()[0]], 1)
         yield g
-        yield GaugeMetricFamily("infrawatch_config_last_reload_successful",
-                                "Whether the last configuration reload attempt was successful.",
-                                value=1 if e.last_reload_ok else 0)
-        yield GaugeMetricFamily("infrawatch_config_last_reload_success_timestamp_seconds",
-                                "Timestamp of the last successful configuration reload.",
-                                value=e.last_reload_success_ts)
+        yield GaugeMetricFamily(
+            "infrawatch_config_last_reload_successful",
+            "Whether the last configuration reload attempt was successful.",
+            value=1 if e.last_reload_ok else 0,
+        )
+        yield GaugeMetricFamily(
+            "infrawatch_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+            value=e.last_reload_success_ts,
+        )
 
 
 class Exporter:
@@ -125,8 +149,9 @@ class Exporter:
         pass
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(text=f"<html><body><h1>{html.escape(self.title)}</h1></body></html>",
-                            content_type="text/html")
+        return web.Response(
+            text=f"<html><body><h1>{html.escape(self.title)}</h1></body></html>", content_type="text/html"
+        )
 
     async def on_shutdown(self) -> None:
         pass
@@ -142,15 +167,15 @@ class Exporter:
         """Load the config again; on any problem keep the old one and report it."""
         async with self._reload_lock:
             try:
-                new = await asyncio.get_running_loop().run_in_executor(
-                    None, self.load_config, self.args.config_file)
+                new = await asyncio.get_running_loop().run_in_executor(None, self.load_config, self.args.config_file)
                 web_cfg = load_web_config(self.args.web_config)
             except ConfigError as exc:
                 self.last_reload_ok = False
                 self.last_reload_error = str(exc)
                 for p in exc.problems:
-                    log.error("configuration reload failed, keeping the previous configuration",
-                              extra={"problem": str(p)})
+                    log.error(
+                        "configuration reload failed, keeping the previous configuration", extra={"problem": str(p)}
+                    )
                 return False, str(exc)
             except Exception as exc:  # an unexpected bug must not take the old config down
                 self.last_reload_ok = False
@@ -179,8 +204,9 @@ class Exporter:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if self.auth.enabled and not self.auth.check(request.headers.get("Authorization")):
-            return web.Response(status=401, text="Unauthorized\n",
-                                headers={"WWW-Authenticate": 'Basic realm="infrawatch"'})
+            return web.Response(
+                status=401, text="Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="infrawatch"'}
+            )
         resp = await handler(request)
         for k, v in self.web.http_server_config.headers.items():
             resp.headers[k] = v
@@ -188,8 +214,11 @@ class Exporter:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = await asyncio.get_running_loop().run_in_executor(None, encoder, self.registry) \
-            if self.metrics_in_thread else encoder(self.registry)
+        body = (
+            await asyncio.get_running_loop().run_in_executor(None, encoder, self.registry)
+            if self.metrics_in_thread
+            else encoder(self.registry)
+        )
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     metrics_in_thread = False
@@ -271,8 +300,9 @@ def check_config(exporter_cls: type[Exporter], args: argparse.Namespace) -> int:
     return 0
 
 
-def run(exporter_cls: type[Exporter], argv: list[str] | None = None,
-        parser: argparse.ArgumentParser | None = None) -> int:
+def run(
+    exporter_cls: type[Exporter], argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> int:
     """Entry point shared by the exporters' ``main()``."""
     assert parser is not None
     args = parser.parse_args(argv)
@@ -309,8 +339,10 @@ async def _serve(exporter_cls: type[Exporter], args: argparse.Namespace) -> int:
     for host, port in bound:
         log.info("listening", extra={"address": f"{scheme}://{host}:{port}/"})
     # A machine-readable line so scripts and tests that ask for port 0 learn the real one.
-    print(json.dumps({"event": "listening", "exporter": ex.name,
-                      "addresses": [f"{scheme}://{h}:{p}" for h, p in bound]}), flush=True)
+    print(
+        json.dumps({"event": "listening", "exporter": ex.name, "addresses": [f"{scheme}://{h}:{p}" for h, p in bound]}),
+        flush=True,
+    )
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

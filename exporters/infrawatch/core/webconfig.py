@@ -1,13 +1,13 @@
 """Web configuration in the Prometheus exporter-toolkit format (TLS and basic auth).
 
-    tls_server_config:
-      cert_file: server.crt
-      key_file: server.key
-      client_auth_type: RequireAndVerifyClientCert
-      client_ca_file: ca.crt
-      min_version: TLS12
-    basic_auth_users:
-      alice: $2y$10$...   # bcrypt hash, as htpasswd -B writes it
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  min_version: TLS12
+basic_auth_users:
+  alice: $2y$10$...   # bcrypt hash, as htpasswd -B writes it
 """
 
 from __future__ import annotations
@@ -25,12 +25,19 @@ import bcrypt
 from .config import Context, from_yaml, load_yaml_file
 
 ClientAuth = Literal[
-    "NoClientCert", "RequestClientCert", "RequireAnyClientCert", "VerifyClientCertIfGiven",
+    "NoClientCert",
+    "RequestClientCert",
+    "RequireAnyClientCert",
+    "VerifyClientCertIfGiven",
     "RequireAndVerifyClientCert",
 ]
 TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
-_VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1,
-             "TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
 
 
 @dataclass
@@ -49,8 +56,10 @@ class TLSServerConfig:
     def validate(self, ctx: Context, path: tuple) -> None:
         if bool(self.cert_file) != bool(self.key_file):
             ctx.error(path, "cert_file and key_file must be given together")
-        if self.client_auth_type in ("VerifyClientCertIfGiven", "RequireAndVerifyClientCert") \
-                and not self.client_ca_file:
+        if (
+            self.client_auth_type in ("VerifyClientCertIfGiven", "RequireAndVerifyClientCert")
+            and not self.client_ca_file
+        ):
             ctx.error((*path, "client_ca_file"), f"required with client_auth_type {self.client_auth_type}")
         for key in ("cert_file", "key_file", "client_ca_file"):
             value = getattr(self, key)
@@ -76,8 +85,10 @@ class WebConfig:
     def validate(self, ctx: Context, path: tuple) -> None:
         for user, hashed in self.basic_auth_users.items():
             if not hashed.startswith(("$2a$", "$2b$", "$2y$")):
-                ctx.error((*path, "basic_auth_users", user),
-                          "expected a bcrypt hash (htpasswd -nBC 10 user), not a plain password")
+                ctx.error(
+                    (*path, "basic_auth_users", user),
+                    "expected a bcrypt hash (htpasswd -nBC 10 user), not a plain password",
+                )
             if ":" in user:
                 ctx.error((*path, "basic_auth_users", user), "user names must not contain ':'")
 

@@ -19,8 +19,7 @@ def _validate(self: Any, ctx: Context, path: tuple) -> None:
         ctx.error((*path, "prober"), f"prober {self.prober!r} is not supported: {UNSUPPORTED[self.prober]}")
         return
     if self.prober not in PROBERS:
-        ctx.error((*path, "prober"),
-                  f"unknown prober {self.prober!r}; expected one of {', '.join(sorted(PROBERS))}")
+        ctx.error((*path, "prober"), f"unknown prober {self.prober!r}; expected one of {', '.join(sorted(PROBERS))}")
         return
     for name in PROBERS:
         if name != self.prober and getattr(self, name) is not None:

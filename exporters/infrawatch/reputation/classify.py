@@ -56,13 +56,15 @@ def classify(answer: Answer, profile: ListProfile, codes: dict[str, str] | None 
             return Classification("error", codes=addrs, error=f"error code {a}: {why}")
         # Addresses come from the wire decoder as canonical dotted quads: a prefix test suffices.
         if not a.startswith("127."):
-            return Classification("error", codes=addrs,
-                                  error=f"answer {a} is outside 127.0.0.0/8 (resolver hijacking NXDOMAIN?)")
+            return Classification(
+                "error", codes=addrs, error=f"answer {a} is outside 127.0.0.0/8 (resolver hijacking NXDOMAIN?)"
+            )
     if table:
         unknown = [a for a in addrs if a not in table]
         if unknown:
-            return Classification("error", codes=addrs,
-                                   error=f"return code {', '.join(unknown)} is not in the list's profile")
+            return Classification(
+                "error", codes=addrs, error=f"return code {', '.join(unknown)} is not in the list's profile"
+            )
         cats = sorted({table[a] for a in addrs})
     else:
         cats = ["listed"]

@@ -47,8 +47,10 @@ def _parse_targets(values: list[str], max_cidr: int) -> list[Target]:
             if "/" in v:
                 net = ipaddress.ip_network(v, strict=False)
                 if net.num_addresses > max_cidr:
-                    raise SystemExit(f"infrawatch reputation: {v} has {net.num_addresses} addresses "
-                                     f"(cap {max_cidr}); use a smaller range")
+                    raise SystemExit(
+                        f"infrawatch reputation: {v} has {net.num_addresses} addresses "
+                        f"(cap {max_cidr}); use a smaller range"
+                    )
                 targets += [Target(str(ip), "ip", source=str(net)) for ip in net]
             else:
                 targets.append(Target(str(ipaddress.ip_address(v)), "ip", source=v))
@@ -124,8 +126,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 continue
             if r.status == "listed" and h.up:
                 listed_any = True
-                rows.append([t.value, spec.name, "LISTED " + ",".join(r.categories), ",".join(r.codes),
-                             " | ".join(r.reasons)[:100], spec.delist_url])
+                rows.append(
+                    [
+                        t.value,
+                        spec.name,
+                        "LISTED " + ",".join(r.categories),
+                        ",".join(r.codes),
+                        " | ".join(r.reasons)[:100],
+                        spec.delist_url,
+                    ]
+                )
             elif r.status == "clean" and h.up:
                 rows.append([t.value, spec.name, "clean", "", "", ""])
             else:
@@ -135,8 +145,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     out.write("\n")
     for s in engine.summaries():
         score = "-" if s.score is None else f"{s.score:.0f}"
-        out.write(f"{s.target.value}: status {s.status}, score {score}, "
-                  f"{s.evidence}/{s.applicable} lists answered\n")
+        out.write(f"{s.target.value}: status {s.status}, score {score}, {s.evidence}/{s.applicable} lists answered\n")
     if args.json:
         from .api import targets_document
 
@@ -145,8 +154,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _query_range(base: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
-    params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}",
-                                     "step": f"{step:g}"})
+    params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
     try:
         with urllib.request.urlopen(f"{base.rstrip('/')}/api/v1/query_range?{params}", timeout=60) as r:
             body = json.load(r)
@@ -192,8 +200,15 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         w = csv.writer(dest)
         w.writerow(["timestamp", "target", "score", "status", "listed_on"])
         for (ts, target), row in sorted(rows.items()):
-            w.writerow([time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)), target, row["score"], row["status"],
-                        ";".join(sorted(row["listed"]))])
+            w.writerow(
+                [
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)),
+                    target,
+                    row["score"],
+                    row["status"],
+                    ";".join(sorted(row["listed"])),
+                ]
+            )
     finally:
         if dest is not out:
             dest.close()
@@ -201,8 +216,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="infrawatch reputation", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="infrawatch reputation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="look targets up now (exit 0 clean, 1 listed, 2 unknown/error)")
     c.add_argument("targets", nargs="*", metavar="TARGET", help="IP, CIDR or domain (default: the config's)")

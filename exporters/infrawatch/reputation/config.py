@@ -30,8 +30,20 @@ from .names import normalize_ip
 _LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}$")
 _ZONE_RE = re.compile(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
-RESERVED_LABELS = {"target", "list", "kind", "provider", "pool", "code", "category", "status", "zone", "tier",
-                   "instance", "job"}
+RESERVED_LABELS = {
+    "target",
+    "list",
+    "kind",
+    "provider",
+    "pool",
+    "code",
+    "category",
+    "status",
+    "zone",
+    "tier",
+    "instance",
+    "job",
+}
 
 
 def _parse_hostport(value: str) -> tuple[str, int] | None:
@@ -106,16 +118,21 @@ class ListConfig:
         if not _LABEL_RE.match(self.name.replace("-", "_").replace(".", "_")):
             ctx.error((*path, "name"), f"invalid list name {self.name!r}; use letters, digits, '-', '_' and '.'")
         if self.profile and self.profile not in PROFILES:
-            ctx.error((*path, "profile"), f"unknown profile {self.profile!r}; built-in profiles: "
-                      + ", ".join(sorted(PROFILES)))
+            ctx.error(
+                (*path, "profile"),
+                f"unknown profile {self.profile!r}; built-in profiles: " + ", ".join(sorted(PROFILES)),
+            )
         base = PROFILES.get(self.profile or self.name)
         if base is None and not self.zone and (why := closed_reason(self.name)):
             ctx.error((*path, "name"), f"list {self.name} is closed: {why}")
             return
         if base is None and not self.profile:
             if not self.zone:
-                ctx.error((*path, "zone"), f"list {self.name!r} is not a built-in profile "
-                          f"({', '.join(sorted(PROFILES))}); set zone and kind for a custom list")
+                ctx.error(
+                    (*path, "zone"),
+                    f"list {self.name!r} is not a built-in profile "
+                    f"({', '.join(sorted(PROFILES))}); set zone and kind for a custom list",
+                )
             elif not self.kind:
                 ctx.error((*path, "kind"), f"custom list {self.name!r} needs kind: ip or domain")
         if self.zone:
@@ -136,8 +153,9 @@ class ListConfig:
             if not ok:
                 ctx.error((*path, "return_codes", code), f"return code {code!r} must be an address in 127.0.0.0/8")
         if self.dqs_key_file and (base is None or not base.dqs_zone):
-            ctx.error((*path, "dqs_key_file"),
-                      "dqs_key_file only applies to Spamhaus lists (spamhaus-zen, spamhaus-dbl)")
+            ctx.error(
+                (*path, "dqs_key_file"), "dqs_key_file only applies to Spamhaus lists (spamhaus-zen, spamhaus-dbl)"
+            )
         if self.dqs_key_file and self.zone:
             ctx.error((*path, "zone"), "zone and dqs_key_file exclude each other: the key selects the DQS zone")
         if self.daily_query_budget is not None and self.daily_query_budget < 0:
@@ -156,8 +174,10 @@ class TargetConfig:
     def validate(self, ctx: Context, path: KeyPath) -> None:
         given = [k for k in ("ip", "cidr", "domain") if getattr(self, k)]
         if len(given) != 1:
-            ctx.error(path, "each target needs exactly one of ip, cidr, domain"
-                      + (f" (got {', '.join(given)})" if given else ""))
+            ctx.error(
+                path,
+                "each target needs exactly one of ip, cidr, domain" + (f" (got {', '.join(given)})" if given else ""),
+            )
             return
         if self.ip:
             try:
@@ -199,8 +219,9 @@ class ReputationConfig:
         seen: dict[str, int] = {}
         for i, lc in enumerate(self.lists):
             if lc.name in seen:
-                ctx.error((*path, "lists", i, "name"),
-                          f"duplicate list name {lc.name!r} (first at lists[{seen[lc.name]}])")
+                ctx.error(
+                    (*path, "lists", i, "name"), f"duplicate list name {lc.name!r} (first at lists[{seen[lc.name]}])"
+                )
             seen.setdefault(lc.name, i)
 
 
@@ -257,8 +278,13 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
     kind = lc.kind or (base.kind if base else "ip")
     tier = lc.tier or (base.tier if base else "minor")
     if base is None:
-        base = ListProfile(name=lc.name, zone=lc.zone.lower().rstrip("."), kind=kind, tier=tier,  # type: ignore[arg-type]
-                           delist_url=lc.delist_url)
+        base = ListProfile(
+            name=lc.name,
+            zone=lc.zone.lower().rstrip("."),
+            kind=kind,
+            tier=tier,  # type: ignore[arg-type]
+            delist_url=lc.delist_url,
+        )
     if lc.kind and lc.kind != base.kind and (lc.profile or lc.name) in PROFILES:
         ctx.error((*path, "kind"), f"profile {base.name} is a {base.kind} list; kind {lc.kind} contradicts it")
         return None
@@ -274,17 +300,29 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
         zone = Secret(f"{key}.{base.dqs_zone}")
         public_zone = f"<key>.{base.dqs_zone}"
     codes = lc.return_codes or base.codes
-    weight = lc.weight if lc.weight is not None else (
-        cfg.scoring.major_weight if tier == "major" else cfg.scoring.minor_weight)
+    weight = (
+        lc.weight
+        if lc.weight is not None
+        else (cfg.scoring.major_weight if tier == "major" else cfg.scoring.minor_weight)
+    )
     budget = lc.daily_query_budget if lc.daily_query_budget is not None else base.daily_query_budget
     test_listed = lc.test_listed or base.test_listed
     test_clean = lc.test_clean or base.test_clean
     if test_listed != base.test_listed or test_clean != base.test_clean:
         base = ListProfile(**{**base.__dict__, "test_listed": test_listed, "test_clean": test_clean})
-    return ListSpec(name=lc.name, zone=zone, public_zone=public_zone, kind=kind, tier=tier, weight=weight,
-                    delist_url=lc.delist_url or base.delist_url,
-                    interval=float(lc.interval if lc.interval is not None else cfg.interval),
-                    profile=base, codes=tuple(sorted(codes.items())), daily_query_budget=budget)
+    return ListSpec(
+        name=lc.name,
+        zone=zone,
+        public_zone=public_zone,
+        kind=kind,
+        tier=tier,
+        weight=weight,
+        delist_url=lc.delist_url or base.delist_url,
+        interval=float(lc.interval if lc.interval is not None else cfg.interval),
+        profile=base,
+        codes=tuple(sorted(codes.items())),
+        daily_query_budget=budget,
+    )
 
 
 def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: KeyPath) -> list[Target]:
@@ -297,8 +335,11 @@ def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: 
         return [Target(d, "domain", source=tc.domain, **common)]
     net = ipaddress.ip_network(tc.cidr, strict=False)
     if net.num_addresses > cfg.max_cidr_addresses:
-        ctx.error((*path, "cidr"), f"{tc.cidr} has {net.num_addresses} addresses, more than "
-                  f"max_cidr_addresses ({cfg.max_cidr_addresses}); split it or raise the cap")
+        ctx.error(
+            (*path, "cidr"),
+            f"{tc.cidr} has {net.num_addresses} addresses, more than "
+            f"max_cidr_addresses ({cfg.max_cidr_addresses}); split it or raise the cap",
+        )
         return []
     return [Target(str(normalize_ip(str(ip))), "ip", source=str(net), **common) for ip in net]
 
@@ -323,8 +364,11 @@ def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
         if spec.daily_query_budget:
             projected = loaded.projected_daily_queries(spec)
             if projected > spec.daily_query_budget:
-                ctx.warn(("lists", i), f"list {spec.name} would need {projected:,.0f} queries a day, more than "
-                         f"its daily budget of {spec.daily_query_budget:,}; raise interval or use a DQS key")
+                ctx.warn(
+                    ("lists", i),
+                    f"list {spec.name} would need {projected:,.0f} queries a day, more than "
+                    f"its daily budget of {spec.daily_query_budget:,}; raise interval or use a DQS key",
+                )
     kinds = {s.kind for s in specs}
     for i, tc in enumerate(cfg.targets):
         kind = "domain" if tc.domain else "ip"

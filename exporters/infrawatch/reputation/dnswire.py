@@ -113,7 +113,7 @@ def decode_name(buf: bytes, pos: int) -> tuple[str, int]:
         total += length + 1
         if total > 255:
             raise WireError("name too long")
-        labels.append(buf[pos:pos + length].decode("latin-1"))
+        labels.append(buf[pos : pos + length].decode("latin-1"))
         pos += length
     return ".".join(labels), (end if end >= 0 else pos)
 
@@ -170,7 +170,7 @@ def decode_response(buf: bytes) -> Response:
                         ln = buf[p]
                         if p + 1 + ln > end:
                             raise WireError("TXT string runs past its record")
-                        parts.append(buf[p + 1:p + 1 + ln].decode("utf-8", "replace"))
+                        parts.append(buf[p + 1 : p + 1 + ln].decode("utf-8", "replace"))
                         p += 1 + ln
                     resp.texts.append("".join(parts))
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)

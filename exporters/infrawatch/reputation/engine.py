@@ -143,8 +143,17 @@ class Engine:
             txts = await self.lookup_many(spec, [qnames[i] for i in listed], dnswire.TYPE_TXT)
             reasons = {i: sorted(set(a.texts)) if a.ok else [] for i, a in zip(listed, txts, strict=True)}
         now = time.time()
-        return [PairResult(status=c.status, checked_at=now, codes=c.codes, categories=c.categories,
-                           reasons=reasons.get(i, []), error=c.error) for i, c in enumerate(found)]
+        return [
+            PairResult(
+                status=c.status,
+                checked_at=now,
+                codes=c.codes,
+                categories=c.categories,
+                reasons=reasons.get(i, []),
+                error=c.error,
+            )
+            for i, c in enumerate(found)
+        ]
 
     async def check_target(self, spec: ListSpec, target: Target) -> PairResult:
         return (await self.check_targets(spec, [target]))[0]
@@ -158,11 +167,19 @@ class Engine:
         c_clean = classify(a_clean, spec.profile, spec.code_table)
         now = time.time()
         if c_listed.status != "listed":
-            return ListHealth(False, now, f"test point {spec.profile.test_listed} is not listed "
-                              f"({_describe(c_listed)}): dead list or blocked resolver")
+            return ListHealth(
+                False,
+                now,
+                f"test point {spec.profile.test_listed} is not listed "
+                f"({_describe(c_listed)}): dead list or blocked resolver",
+            )
         if c_clean.status != "clean":
-            return ListHealth(False, now, f"test point {spec.profile.test_clean} is not clean "
-                              f"({_describe(c_clean)}): the list answers 'listed' for everything")
+            return ListHealth(
+                False,
+                now,
+                f"test point {spec.profile.test_clean} is not clean "
+                f"({_describe(c_clean)}): the list answers 'listed' for everything",
+            )
         return ListHealth(True, now)
 
     async def check_list(self, spec: ListSpec, save: bool = True) -> None:
@@ -171,11 +188,11 @@ class Engine:
         self.health[spec.name] = health
         targets = [t for t in self.targets if t.kind == spec.kind]
         if not health.up:
-            log.warning("list is down; its answers do not count",
-                        extra={"list": spec.name, "reason": health.reason})
+            log.warning("list is down; its answers do not count", extra={"list": spec.name, "reason": health.reason})
             for t in targets:
                 self.results[(t.value, spec.name)] = PairResult(
-                    "error", health.checked_at, error=f"list down: {health.reason}")
+                    "error", health.checked_at, error=f"list down: {health.reason}"
+                )
         else:
             found = await self.check_targets(spec, targets)
             for t, r in zip(targets, found, strict=True):
@@ -186,9 +203,12 @@ class Engine:
 
     async def check_missing(self) -> None:
         """Check the lists that have a target without any result (after a reload)."""
-        todo = [s for s in self.specs
-                if s.name not in self.health
-                or any((t.value, s.name) not in self.results for t in self.targets if t.kind == s.kind)]
+        todo = [
+            s
+            for s in self.specs
+            if s.name not in self.health
+            or any((t.value, s.name) not in self.results for t in self.targets if t.kind == s.kind)
+        ]
         if todo:
             await asyncio.gather(*(self.check_list(s, save=False) for s in todo))
             await self.save_state()

@@ -55,12 +55,23 @@ class ReputationExporter(Exporter):
             # New targets or lists are checked now, not at their list's next slot in the interval.
             self._background(self.engine.check_missing())
         assert self.scheduler is not None
-        self.scheduler.set_jobs([
-            Job(key=f"list:{spec.name}", interval=spec.interval, run=self._list_runner(spec.name),
-                spec=(spec.zone, spec.kind, spec.interval, spec.codes,
-                      tuple(t.value for t in config.targets if t.kind == spec.kind)))
-            for spec in config.lists
-        ])
+        self.scheduler.set_jobs(
+            [
+                Job(
+                    key=f"list:{spec.name}",
+                    interval=spec.interval,
+                    run=self._list_runner(spec.name),
+                    spec=(
+                        spec.zone,
+                        spec.kind,
+                        spec.interval,
+                        spec.codes,
+                        tuple(t.value for t in config.targets if t.kind == spec.kind),
+                    ),
+                )
+                for spec in config.lists
+            ]
+        )
 
     def _background(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -80,11 +91,11 @@ class ReputationExporter(Exporter):
             spec = engine.spec(name) if engine else None
             if engine is not None and spec is not None:
                 await engine.check_list(spec)
+
         return run_list
 
     def collectors(self) -> Iterable[Collector]:
-        return [ReputationCollector(lambda: self.engine,
-                                    lambda: self.scheduler.max_lag() if self.scheduler else 0.0)]
+        return [ReputationCollector(lambda: self.engine, lambda: self.scheduler.max_lag() if self.scheduler else 0.0)]
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/targets", self._api_targets)
@@ -118,9 +129,12 @@ class ReputationExporter(Exporter):
 
 
 def parser() -> argparse.ArgumentParser:
-    return common_flags("infrawatch-reputation-exporter",
-                        "Checks IPs and domains against DNS blacklists on a schedule; Prometheus exporter.",
-                        "reputation.yml", ":9517")
+    return common_flags(
+        "infrawatch-reputation-exporter",
+        "Checks IPs and domains against DNS blacklists on a schedule; Prometheus exporter.",
+        "reputation.yml",
+        ":9517",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,14 +27,22 @@ class ReputationCollector(Collector):
         if engine is None:
             return
         now = time.time()
-        listed = GaugeMetricFamily("reputation_listed", "1 if the target is listed on the list, 0 if not; "
-                                   "absent when the last lookup gave no definitive answer.", labels=["target", "list"])
-        error = GaugeMetricFamily("reputation_lookup_error", "1 if the last lookup of this pair failed (unknown).",
-                                  labels=["target", "list"])
-        info = GaugeMetricFamily("reputation_listing_info", "1 per return code while the target is listed.",
-                                 labels=["target", "list", "code", "category"])
-        up = GaugeMetricFamily("reputation_list_up", "1 if the list passed its RFC 5782 test points in its "
-                               "last check.", labels=["list"])
+        listed = GaugeMetricFamily(
+            "reputation_listed",
+            "1 if the target is listed on the list, 0 if not; absent when the last lookup gave no definitive answer.",
+            labels=["target", "list"],
+        )
+        error = GaugeMetricFamily(
+            "reputation_lookup_error", "1 if the last lookup of this pair failed (unknown).", labels=["target", "list"]
+        )
+        info = GaugeMetricFamily(
+            "reputation_listing_info",
+            "1 per return code while the target is listed.",
+            labels=["target", "list", "code", "category"],
+        )
+        up = GaugeMetricFamily(
+            "reputation_list_up", "1 if the list passed its RFC 5782 test points in its last check.", labels=["list"]
+        )
         for spec in engine.specs:
             h = engine.health.get(spec.name)
             if h is not None:
@@ -54,20 +62,34 @@ class ReputationCollector(Collector):
                             info.add_metric([t.value, spec.name, code, spec.code_table.get(code, "listed")], 1)
         yield from (listed, error, info, up)
 
-        score = GaugeMetricFamily("reputation_score", "Reputation score 0-100 from list weights; absent "
-                                  "without evidence.", labels=["target"])
-        status = GaugeMetricFamily("reputation_status", "Status state set: good, warning, critical, unknown.",
-                                   labels=["target", "status"])
-        coverage = GaugeMetricFamily("reputation_coverage_ratio", "Share of applicable lists that answered "
-                                     "definitively and are up.", labels=["target"])
-        last = GaugeMetricFamily("reputation_last_check_timestamp_seconds", "When the target was last looked "
-                                 "up on any list.", labels=["target"])
-        age = GaugeMetricFamily("reputation_result_age_seconds", "Age of the oldest result the target's "
-                                "status is based on (restored results count from their original check).",
-                                labels=["target"])
+        score = GaugeMetricFamily(
+            "reputation_score", "Reputation score 0-100 from list weights; absent without evidence.", labels=["target"]
+        )
+        status = GaugeMetricFamily(
+            "reputation_status", "Status state set: good, warning, critical, unknown.", labels=["target", "status"]
+        )
+        coverage = GaugeMetricFamily(
+            "reputation_coverage_ratio",
+            "Share of applicable lists that answered definitively and are up.",
+            labels=["target"],
+        )
+        last = GaugeMetricFamily(
+            "reputation_last_check_timestamp_seconds",
+            "When the target was last looked up on any list.",
+            labels=["target"],
+        )
+        age = GaugeMetricFamily(
+            "reputation_result_age_seconds",
+            "Age of the oldest result the target's "
+            "status is based on (restored results count from their original check).",
+            labels=["target"],
+        )
         extra_label_names = sorted({k for t in engine.targets for k, _ in t.labels})
-        tinfo = GaugeMetricFamily("reputation_target_info", "Target metadata and configured labels, always 1.",
-                                  labels=["target", "kind", "provider", "pool", *extra_label_names])
+        tinfo = GaugeMetricFamily(
+            "reputation_target_info",
+            "Target metadata and configured labels, always 1.",
+            labels=["target", "kind", "provider", "pool", *extra_label_names],
+        )
         for s in engine.summaries():
             t = s.target
             if s.score is not None:
@@ -83,13 +105,17 @@ class ReputationCollector(Collector):
                 age.add_metric([t.value], max(0.0, now - s.oldest_check))
         yield from (score, status, coverage, tinfo, last, age)
 
-        linfo = GaugeMetricFamily("reputation_list_info", "List metadata, always 1.",
-                                  labels=["list", "zone", "tier", "delist_url"])
-        budget = GaugeMetricFamily("reputation_daily_query_budget", "Published daily query limit of the list.",
-                                   labels=["list"])
-        projected = GaugeMetricFamily("reputation_projected_daily_queries", "Queries a day the configuration "
-                                      "needs for the list (targets + test points, before caching).",
-                                      labels=["list"])
+        linfo = GaugeMetricFamily(
+            "reputation_list_info", "List metadata, always 1.", labels=["list", "zone", "tier", "delist_url"]
+        )
+        budget = GaugeMetricFamily(
+            "reputation_daily_query_budget", "Published daily query limit of the list.", labels=["list"]
+        )
+        projected = GaugeMetricFamily(
+            "reputation_projected_daily_queries",
+            "Queries a day the configuration needs for the list (targets + test points, before caching).",
+            labels=["list"],
+        )
         for spec in engine.specs:
             linfo.add_metric([spec.name, spec.public_zone, spec.tier, spec.delist_url], 1)
             if spec.daily_query_budget:
@@ -97,15 +123,24 @@ class ReputationCollector(Collector):
             projected.add_metric([spec.name], engine.loaded.projected_daily_queries(spec))
         yield from (linfo, budget, projected)
 
-        q = CounterMetricFamily("reputation_queries", "DNS queries sent to the resolver by list and outcome "
-                                "(noerror, nxdomain, servfail, refused, timeout, error).", labels=["list", "result"])
+        q = CounterMetricFamily(
+            "reputation_queries",
+            "DNS queries sent to the resolver by list and outcome "
+            "(noerror, nxdomain, servfail, refused, timeout, error).",
+            labels=["list", "result"],
+        )
         for (lst, res), n in sorted(engine.queries_total.items()):
             q.add_metric([lst, res], n)
         yield q
-        yield GaugeMetricFamily("reputation_check_duration_seconds", "Duration of the last full check cycle "
-                                "(all lists), or of the slowest list check when lists run on their own schedule.",
-                                value=max([engine.last_cycle_duration, *engine.last_list_duration.values()]))
-        yield GaugeMetricFamily("infrawatch_scheduled_targets", "Targets checked in the background.",
-                                value=len(engine.targets))
-        yield GaugeMetricFamily("infrawatch_scheduler_lag_seconds", "How late the last scheduled job started.",
-                                value=self._lag())
+        yield GaugeMetricFamily(
+            "reputation_check_duration_seconds",
+            "Duration of the last full check cycle "
+            "(all lists), or of the slowest list check when lists run on their own schedule.",
+            value=max([engine.last_cycle_duration, *engine.last_list_duration.values()]),
+        )
+        yield GaugeMetricFamily(
+            "infrawatch_scheduled_targets", "Targets checked in the background.", value=len(engine.targets)
+        )
+        yield GaugeMetricFamily(
+            "infrawatch_scheduler_lag_seconds", "How late the last scheduled job started.", value=self._lag()
+        )

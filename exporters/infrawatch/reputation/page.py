@@ -26,11 +26,16 @@ def _e(v: Any) -> str:
 
 def _listing(li: dict[str, Any]) -> str:
     reasons = "".join(f'<div class="reason">{_e(r)}</div>' for r in li["reasons"])
-    link = (f' <a class="delist" href="{_e(li["delist_url"])}" rel="noopener noreferrer">delisting</a>'
-            if li["delist_url"] else "")
+    link = (
+        f' <a class="delist" href="{_e(li["delist_url"])}" rel="noopener noreferrer">delisting</a>'
+        if li["delist_url"]
+        else ""
+    )
     cats = ", ".join(li["categories"])
-    return (f'<li data-list="{_e(li["list"])}"><strong>{_e(li["list"])}</strong> '
-            f'<span class="muted">({_e(cats)}; {_e(", ".join(li["codes"]))})</span>{link}{reasons}</li>')
+    return (
+        f'<li data-list="{_e(li["list"])}"><strong>{_e(li["list"])}</strong> '
+        f'<span class="muted">({_e(cats)}; {_e(", ".join(li["codes"]))})</span>{link}{reasons}</li>'
+    )
 
 
 def render(doc: dict[str, Any], title: str) -> str:
@@ -39,9 +44,12 @@ def render(doc: dict[str, Any], title: str) -> str:
         listings = "".join(_listing(li) for li in t["listings"])
         blacklists = f"<ul>{listings}</ul>" if listings else '<span class="muted">none</span>'
         if t["errors"]:
-            blacklists += (f'<div class="muted">unknown on {len(t["errors"])} list(s): '
-                           + _e(", ".join(e["list"] for e in t["errors"])) + "</div>")
-        score = "-" if t["score"] is None else f'{t["score"]:.0f}'
+            blacklists += (
+                f'<div class="muted">unknown on {len(t["errors"])} list(s): '
+                + _e(", ".join(e["list"] for e in t["errors"]))
+                + "</div>"
+            )
+        score = "-" if t["score"] is None else f"{t['score']:.0f}"
         age = ""
         if t["restored"] and t["result_age_seconds"] is not None:
             age = f' <span class="muted">(restored, {t["result_age_seconds"]:.0f}s old)</span>'
@@ -49,20 +57,22 @@ def render(doc: dict[str, Any], title: str) -> str:
             f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}</td><td>{_e(t["provider"])}</td>'
             f'<td>{_e(t["pool"])}</td><td class="score">{score}</td><td class="blacklists">{blacklists}</td>'
             f'<td><span class="status {_e(t["status"])}">{_e(t["status"].capitalize())}</span></td>'
-            f'<td>{_e(t["last_checked"] or "never")}{age}'
-            f'<div class="muted">coverage {t["lists_answered"]}/{t["lists_applicable"]}</div></td></tr>')
+            f"<td>{_e(t['last_checked'] or 'never')}{age}"
+            f'<div class="muted">coverage {t["lists_answered"]}/{t["lists_applicable"]}</div></td></tr>'
+        )
     list_rows = []
     for li in doc["lists"]:
         state = "not checked yet" if li["up"] is None else ("up" if li["up"] else "down")
         cls = "unknown" if li["up"] is None else ("good" if li["up"] else "critical")
         budget = ""
         if li["daily_query_budget"]:
-            budget = f'{li["projected_daily_queries"]:,} / {li["daily_query_budget"]:,}'
+            budget = f"{li['projected_daily_queries']:,} / {li['daily_query_budget']:,}"
         list_rows.append(
             f'<tr data-list="{_e(li["name"])}"><td>{_e(li["name"])}</td><td>{_e(li["zone"])}</td>'
-            f'<td>{_e(li["kind"])}</td><td>{_e(li["tier"])}</td><td>{li["weight"]:g}</td>'
+            f"<td>{_e(li['kind'])}</td><td>{_e(li['tier'])}</td><td>{li['weight']:g}</td>"
             f'<td><span class="status {cls}">{state}</span> <span class="reason">{_e(li["reason"])}</span></td>'
-            f'<td>{_e(li["checked_at"] or "")}</td><td>{_e(budget)}</td></tr>')
+            f"<td>{_e(li['checked_at'] or '')}</td><td>{_e(budget)}</td></tr>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
 <title>{_e(title)}</title><style>{_CSS}</style></head><body>

@@ -67,8 +67,9 @@ class _Server:
 
 
 class Resolver:
-    def __init__(self, nameservers: list[tuple[str, int]], timeout: float = 2.0, retries: int = 2,
-                 concurrency: int = 128):
+    def __init__(
+        self, nameservers: list[tuple[str, int]], timeout: float = 2.0, retries: int = 2, concurrency: int = 128
+    ):
         if not nameservers:
             raise ValueError("at least one nameserver is required")
         self.nameservers = nameservers
@@ -252,9 +253,10 @@ class Resolver:
             self._retry_or_complete(key, Answer(resp.rcode, error=dnswire.RCODE_NAMES[resp.rcode]))
             return
         if resp.rcode not in (dnswire.RCODE_NOERROR, dnswire.RCODE_NXDOMAIN):
-            self._complete(key, Answer(resp.rcode, error=dnswire.RCODE_NAMES.get(resp.rcode, f"RCODE{resp.rcode}"),
-                                       attempts=p.attempt))
+            self._complete(
+                key,
+                Answer(resp.rcode, error=dnswire.RCODE_NAMES.get(resp.rcode, f"RCODE{resp.rcode}"), attempts=p.attempt),
+            )
             return
         ttl = resp.answer_ttl if resp.addresses or resp.texts else resp.negative_ttl
-        self._complete(key, Answer(resp.rcode, addresses=resp.addresses, texts=resp.texts, ttl=ttl,
-                                   attempts=p.attempt))
+        self._complete(key, Answer(resp.rcode, addresses=resp.addresses, texts=resp.texts, ttl=ttl, attempts=p.attempt))

@@ -25,11 +25,15 @@ class PairResult:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> PairResult:
-        return cls(status=str(d["status"]), checked_at=float(d["checked_at"]),
-                   codes=[str(x) for x in d.get("codes", [])],
-                   categories=[str(x) for x in d.get("categories", [])],
-                   reasons=[str(x) for x in d.get("reasons", [])], error=str(d.get("error", "")),
-                   restored=True)
+        return cls(
+            status=str(d["status"]),
+            checked_at=float(d["checked_at"]),
+            codes=[str(x) for x in d.get("codes", [])],
+            categories=[str(x) for x in d.get("categories", [])],
+            reasons=[str(x) for x in d.get("reasons", [])],
+            error=str(d.get("error", "")),
+            restored=True,
+        )
 
 
 @dataclass
@@ -46,5 +50,4 @@ class ListHealth:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ListHealth:
-        return cls(up=bool(d["up"]), checked_at=float(d["checked_at"]), reason=str(d.get("reason", "")),
-                   restored=True)
+        return cls(up=bool(d["up"]), checked_at=float(d["checked_at"]), reason=str(d.get("reason", "")), restored=True)

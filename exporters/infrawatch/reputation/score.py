@@ -33,8 +33,13 @@ class Summary:
     restored: bool = False
 
 
-def summarize(target: Target, specs: list[ListSpec], results: dict[tuple[str, str], PairResult],
-              health: dict[str, ListHealth], scoring: ScoringConfig) -> Summary:
+def summarize(
+    target: Target,
+    specs: list[ListSpec],
+    results: dict[tuple[str, str], PairResult],
+    health: dict[str, ListHealth],
+    scoring: ScoringConfig,
+) -> Summary:
     applicable = [s for s in specs if s.kind == target.kind]
     evidence: list[tuple[ListSpec, PairResult]] = []
     for s in applicable:
@@ -56,8 +61,13 @@ def summarize(target: Target, specs: list[ListSpec], results: dict[tuple[str, st
     else:
         status = "good"
     return Summary(
-        target=target, status=status, score=score, coverage=coverage,
-        listed_on=sorted(s.name for s, _ in listed), evidence=len(evidence), applicable=len(applicable),
+        target=target,
+        status=status,
+        score=score,
+        coverage=coverage,
+        listed_on=sorted(s.name for s, _ in listed),
+        evidence=len(evidence),
+        applicable=len(applicable),
         oldest_check=min((r.checked_at for _, r in evidence), default=None),
         newest_check=max(checks, default=None),
         restored=any(r.restored for _, r in evidence),

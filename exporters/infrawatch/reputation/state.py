@@ -42,8 +42,9 @@ def save(path: Path, results: dict[tuple[str, str], PairResult], health: dict[st
         raise
 
 
-def load(path: Path, targets: set[str], lists: set[str]
-         ) -> tuple[dict[tuple[str, str], PairResult], dict[str, ListHealth]]:
+def load(
+    path: Path, targets: set[str], lists: set[str]
+) -> tuple[dict[tuple[str, str], PairResult], dict[str, ListHealth]]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         if doc.get("version") != VERSION:

@@ -18,24 +18,24 @@ if TYPE_CHECKING:
     from ..module import Module
 
 FAILURE_REASONS = (
-    "dns",              # the target's name did not resolve
+    "dns",  # the target's name did not resolve
     "connect_refused",  # TCP RST / ECONNREFUSED
     "connect_timeout",  # no TCP handshake before the deadline
-    "connect_error",    # another socket error (unreachable, reset during connect)
-    "tls",              # TLS handshake or certificate verification failed
-    "timeout",          # the probe deadline passed after connecting
-    "status_code",      # HTTP status not in valid_status_codes
-    "http_version",     # HTTP version not in valid_http_versions
-    "body_regex",       # fail_if_body_(not_)matches_regexp / header regexps
-    "body_size",        # body larger than body_size_limit
-    "redirect",         # too many redirects / no_follow_redirects rules
-    "health_check",     # JSON health document says down/fail
-    "protocol",         # the peer spoke but not as expected (query_response, SMTP codes, ...)
-    "auth",             # authentication refused (Redis AUTH, PostgreSQL password)
-    "dns_answer",       # DNS answer failed validation (rcode, fail_if_* regexps)
-    "query",            # a query (PostgreSQL, Redis command) failed
-    "config",           # module cannot probe this target (e.g. bad target syntax)
-    "internal",         # a bug in the prober; logged with a traceback
+    "connect_error",  # another socket error (unreachable, reset during connect)
+    "tls",  # TLS handshake or certificate verification failed
+    "timeout",  # the probe deadline passed after connecting
+    "status_code",  # HTTP status not in valid_status_codes
+    "http_version",  # HTTP version not in valid_http_versions
+    "body_regex",  # fail_if_body_(not_)matches_regexp / header regexps
+    "body_size",  # body larger than body_size_limit
+    "redirect",  # too many redirects / no_follow_redirects rules
+    "health_check",  # JSON health document says down/fail
+    "protocol",  # the peer spoke but not as expected (query_response, SMTP codes, ...)
+    "auth",  # authentication refused (Redis AUTH, PostgreSQL password)
+    "dns_answer",  # DNS answer failed validation (rcode, fail_if_* regexps)
+    "query",  # a query (PostgreSQL, Redis command) failed
+    "config",  # module cannot probe this target (e.g. bad target syntax)
+    "internal",  # a bug in the prober; logged with a traceback
 )
 
 

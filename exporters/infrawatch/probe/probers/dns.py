@@ -42,8 +42,12 @@ class DNSRRValidator:
     fail_if_none_matches_regexp: list[str] = field(default_factory=list)
 
     def validate(self, ctx: Context, path: tuple) -> None:
-        for key in ("fail_if_matches_regexp", "fail_if_all_match_regexp", "fail_if_not_matches_regexp",
-                    "fail_if_none_matches_regexp"):
+        for key in (
+            "fail_if_matches_regexp",
+            "fail_if_all_match_regexp",
+            "fail_if_not_matches_regexp",
+            "fail_if_none_matches_regexp",
+        ):
             for i, rx in enumerate(getattr(self, key)):
                 check_regexp(rx, ctx, (*path, key, i))
 
@@ -155,8 +159,14 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
     query = dns.message.make_query(cfg.query_name, qtype, dns.rdataclass.from_text(cfg.query_class))
     if not cfg.recursion_desired:
         query.flags &= ~dns.flags.RD
-    ctx.log("making DNS query", server=f"{ip}:{port}", transport="tls" if cfg.dns_over_tls else cfg.transport_protocol,
-            name=cfg.query_name, type=cfg.query_type, qclass=cfg.query_class)
+    ctx.log(
+        "making DNS query",
+        server=f"{ip}:{port}",
+        transport="tls" if cfg.dns_over_tls else cfg.transport_protocol,
+        name=cfg.query_name,
+        type=cfg.query_type,
+        qclass=cfg.query_class,
+    )
     source = cfg.source_ip_address or None
     connect_time = request_time = 0.0
     response = None
@@ -173,8 +183,15 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
             t1 = time.monotonic()
             backend = dns.asyncbackend.get_default_backend()
             sock = await backend.make_socket(
-                af, socket.SOCK_STREAM, 0, (source, 0) if source else None, (ip, port), ctx.remaining,
-                ssl_context=sslctx, server_hostname=server_hostname(cfg.tls_config, host) if sslctx else None)
+                af,
+                socket.SOCK_STREAM,
+                0,
+                (source, 0) if source else None,
+                (ip, port),
+                ctx.remaining,
+                ssl_context=sslctx,
+                server_hostname=server_hostname(cfg.tls_config, host) if sslctx else None,
+            )
             connect_time = time.monotonic() - t1
             if sslctx is not None:
                 obj = sock.writer.get_extra_info("ssl_object") if hasattr(sock, "writer") else None
@@ -201,35 +218,49 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
             await sock.close()
     _duration(ctx, "connect", connect_time)
     _duration(ctx, "request", request_time)
-    m.gauge("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully",
-            1 if response is not None else 0)
+    m.gauge(
+        "probe_dns_query_succeeded",
+        "Displays whether or not the query was executed successfully",
+        1 if response is not None else 0,
+    )
     if response is None:
         return False
 
-    answer, authority, additional = (rr_strings(response.answer), rr_strings(response.authority),
-                                     rr_strings(response.additional))
-    ctx.log("got response", rcode=dns.rcode.to_text(response.rcode()), answer=len(answer),
-            authority=len(authority), additional=len(additional),
-            truncated=bool(response.flags & dns.flags.TC))
+    answer, authority, additional = (
+        rr_strings(response.answer),
+        rr_strings(response.authority),
+        rr_strings(response.additional),
+    )
+    ctx.log(
+        "got response",
+        rcode=dns.rcode.to_text(response.rcode()),
+        answer=len(answer),
+        authority=len(authority),
+        additional=len(additional),
+        truncated=bool(response.flags & dns.flags.TC),
+    )
     for line in answer + authority + additional:
         ctx.log("record", rr=line)
     m.gauge("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list", len(answer))
-    m.gauge("probe_dns_authority_rrs", "Returns number of entries in the authority resource record list",
-            len(authority))
-    m.gauge("probe_dns_additional_rrs", "Returns number of entries in the additional resource record list",
-            len(additional))
+    m.gauge(
+        "probe_dns_authority_rrs", "Returns number of entries in the authority resource record list", len(authority)
+    )
+    m.gauge(
+        "probe_dns_additional_rrs", "Returns number of entries in the additional resource record list", len(additional)
+    )
     if qtype == dns.rdatatype.SOA:
-        serial = next((rd.serial for rrset in response.answer if rrset.rdtype == dns.rdatatype.SOA
-                       for rd in rrset), 0)
+        serial = next((rd.serial for rrset in response.answer if rrset.rdtype == dns.rdatatype.SOA for rd in rrset), 0)
         m.gauge("probe_dns_serial", "Returns the serial number of the zone", serial)
 
     rcode = dns.rcode.to_text(response.rcode())
     valid = [dns.rcode.to_text(dns.rcode.from_text(r)) for r in cfg.valid_rcodes]
     if rcode not in valid:
         return ctx.fail("dns_answer", f"rcode {rcode} is not one of the valid rcodes {', '.join(valid)}")
-    for rrs, validator, section in ((answer, cfg.validate_answer_rrs, "answer"),
-                                    (authority, cfg.validate_authority_rrs, "authority"),
-                                    (additional, cfg.validate_additional_rrs, "additional")):
+    for rrs, validator, section in (
+        (answer, cfg.validate_answer_rrs, "answer"),
+        (authority, cfg.validate_authority_rrs, "authority"),
+        (additional, cfg.validate_additional_rrs, "additional"),
+    ):
         why = validator.check(rrs, section)
         if why:
             return ctx.fail("dns_answer", why)

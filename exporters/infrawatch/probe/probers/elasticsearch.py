@@ -36,11 +36,17 @@ _COUNTS = (
     ("relocating_shards", "probe_elasticsearch_relocating_shards", "Shards moving between nodes"),
     ("initializing_shards", "probe_elasticsearch_initializing_shards", "Shards being initialised"),
     ("unassigned_shards", "probe_elasticsearch_unassigned_shards", "Shards not allocated to any node"),
-    ("delayed_unassigned_shards", "probe_elasticsearch_delayed_unassigned_shards",
-     "Unassigned shards whose allocation is delayed"),
+    (
+        "delayed_unassigned_shards",
+        "probe_elasticsearch_delayed_unassigned_shards",
+        "Unassigned shards whose allocation is delayed",
+    ),
     ("number_of_pending_tasks", "probe_elasticsearch_pending_tasks", "Cluster-level changes not yet executed"),
-    ("active_shards_percent_as_number", "probe_elasticsearch_active_shards_percent",
-     "Share of shards that are active, in percent"),
+    (
+        "active_shards_percent_as_number",
+        "probe_elasticsearch_active_shards_percent",
+        "Share of shards that are active, in percent",
+    ),
 )
 
 
@@ -130,15 +136,22 @@ def record_cluster_health(ctx: ProbeContext, doc: dict[str, Any]) -> str:
     m = ctx.metrics
     status = str(doc.get("status", "")).lower()
     for s in STATUSES:
-        m.gauge("probe_elasticsearch_cluster_status", "Cluster health status (state set: green, yellow, red)",
-                1 if s == status else 0, status=s)
+        m.gauge(
+            "probe_elasticsearch_cluster_status",
+            "Cluster health status (state set: green, yellow, red)",
+            1 if s == status else 0,
+            status=s,
+        )
     for key, name, help_ in _COUNTS:
         v = _number(doc.get(key))
         if v is not None:
             m.gauge(name, help_, v)
     if isinstance(doc.get("timed_out"), bool):
-        m.gauge("probe_elasticsearch_timed_out", "1 if the health request timed out inside the cluster",
-                1 if doc["timed_out"] else 0)
+        m.gauge(
+            "probe_elasticsearch_timed_out",
+            "1 if the health request timed out inside the cluster",
+            1 if doc["timed_out"] else 0,
+        )
     return status
 
 
@@ -156,8 +169,11 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
     netloc = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
     url = f"{'https' if use_tls else 'http'}://{netloc}{prefix}{cfg.path}"
     host_header = f"[{host}]" if ":" in host else host
-    headers = {"Host": host_header if port == (443 if use_tls else 80) else f"{host_header}:{port}",
-               "Accept": "application/json", "User-Agent": "infrawatch-probe"}
+    headers = {
+        "Host": host_header if port == (443 if use_tls else 80) else f"{host_header}:{port}",
+        "Accept": "application/json",
+        "User-Agent": "infrawatch-probe",
+    }
     if cfg.basic_auth.username:
         token = base64.b64encode(f"{cfg.basic_auth.username}:{cfg.basic_auth.password or ''}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
@@ -188,8 +204,7 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
     except (aiohttp.ClientError, OSError) as exc:
         return ctx.fail("protocol", f"GET {cfg.path}: {exc}")
     m.gauge("probe_http_status_code", "Response HTTP status code", status_code)
-    m.gauge("probe_elasticsearch_request_duration_seconds", "Time of the cluster health request",
-            time.monotonic() - t0)
+    m.gauge("probe_elasticsearch_request_duration_seconds", "Time of the cluster health request", time.monotonic() - t0)
     ctx.log("response", status=status_code, bytes=len(body))
     if status_code in (401, 403):
         return ctx.fail("auth", f"cluster health refused with HTTP {status_code}")
@@ -198,8 +213,9 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
     try:
         doc = json.loads(body)
     except ValueError as exc:
-        return ctx.fail("health_check" if status_code < 300 else "status_code",
-                        f"HTTP {status_code}, body is not JSON: {exc}")
+        return ctx.fail(
+            "health_check" if status_code < 300 else "status_code", f"HTTP {status_code}, body is not JSON: {exc}"
+        )
     # A red cluster answers 503 when ?wait_for_status is used; the document is still the truth.
     if not isinstance(doc, dict) or str(doc.get("status", "")).lower() not in STATUSES:
         if status_code >= 300:
@@ -212,10 +228,19 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
         return ctx.fail("health_check", str(exc))
     m.gauge("probe_health_status", "Health reported by the target: 1 healthy, 0.5 degraded, 0 down", health.status)
     for check, value in health.checks.items():
-        m.gauge("probe_health_check_status",
-                "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail", value, check=check)
-    ctx.log("cluster health", cluster=doc.get("cluster_name"), status=status,
-            nodes=doc.get("number_of_nodes"), unassigned_shards=doc.get("unassigned_shards"))
+        m.gauge(
+            "probe_health_check_status",
+            "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail",
+            value,
+            check=check,
+        )
+    ctx.log(
+        "cluster health",
+        cluster=doc.get("cluster_name"),
+        status=status,
+        nodes=doc.get("number_of_nodes"),
+        unassigned_shards=doc.get("unassigned_shards"),
+    )
     if status == "red":
         return ctx.fail("health_check", f"cluster {doc.get('cluster_name')!r} is red")
     if status == "yellow" and cfg.fail_on_yellow:

@@ -54,8 +54,10 @@ class PostgresProbe:
         if not self.query.strip():
             ctx.error((*path, "query"), "query must not be empty (the default is SELECT 1)")
         if self.fail_if_in_recovery and self.fail_if_not_in_recovery:
-            ctx.error((*path, "fail_if_not_in_recovery"),
-                      "fail_if_in_recovery and fail_if_not_in_recovery cannot both be true")
+            ctx.error(
+                (*path, "fail_if_not_in_recovery"),
+                "fail_if_in_recovery and fail_if_not_in_recovery cannot both be true",
+            )
         if self.preferred_ip_protocol not in IP_PROTOCOLS:
             ctx.error((*path, "preferred_ip_protocol"), f"expected ip4 or ip6, got {self.preferred_ip_protocol!r}")
         if self.sslmode in ("disable", "allow", "prefer") and self.tls_config != TLSConfig():
@@ -79,10 +81,12 @@ def ssl_context(cfg: TLSConfig, mode: str, name: str | None) -> ssl.SSLContext:
         ctx.check_hostname = False
     wrap_bio = ctx.wrap_bio
 
-    def wrap_with_name(incoming: Any, outgoing: Any, server_side: bool = False,
-                       server_hostname: str | None = None, session: Any = None) -> ssl.SSLObject:
-        return wrap_bio(incoming, outgoing, server_side=server_side, server_hostname=name or server_hostname,
-                        session=session)
+    def wrap_with_name(
+        incoming: Any, outgoing: Any, server_side: bool = False, server_hostname: str | None = None, session: Any = None
+    ) -> ssl.SSLObject:
+        return wrap_bio(
+            incoming, outgoing, server_side=server_side, server_hostname=name or server_hostname, session=session
+        )
 
     ctx.wrap_bio = wrap_with_name  # type: ignore[method-assign]
     return ctx
@@ -132,10 +136,16 @@ async def probe_postgres(ctx: ProbeContext) -> bool:
     t0 = time.monotonic()
     try:
         conn = await asyncpg.connect(
-            host=ip, port=port, user=cfg.user, database=cfg.database or cfg.user,
+            host=ip,
+            port=port,
+            user=cfg.user,
+            database=cfg.database or cfg.user,
             password=str(cfg.password) if cfg.password is not None else "",
-            ssl=sslarg, timeout=max(0.05, ctx.remaining), statement_cache_size=0,
-            server_settings={"application_name": "infrawatch-probe"})
+            ssl=sslarg,
+            timeout=max(0.05, ctx.remaining),
+            statement_cache_size=0,
+            server_settings={"application_name": "infrawatch-probe"},
+        )
     except TimeoutError:
         # asyncpg's timeout spans TCP connect, TLS and login: which part hung is not known here.
         return ctx.fail("timeout", f"no PostgreSQL session (connect, TLS, login) with {ip}:{port} before the deadline")
@@ -159,8 +169,12 @@ async def probe_postgres(ctx: ProbeContext) -> bool:
     except asyncpg.InterfaceError as exc:
         return ctx.fail("protocol", f"connecting to {ip}:{port}: {exc}")
     try:
-        m.gauge("probe_postgres_duration_seconds", "Duration of the PostgreSQL probe by phase",
-                time.monotonic() - t0, phase="connect")
+        m.gauge(
+            "probe_postgres_duration_seconds",
+            "Duration of the PostgreSQL probe by phase",
+            time.monotonic() - t0,
+            phase="connect",
+        )
         transport = getattr(conn, "_transport", None)
         obj = transport.get_extra_info("ssl_object") if transport is not None else None
         m.gauge("probe_postgres_ssl", "1 if the session is encrypted with TLS", 1 if obj is not None else 0)
@@ -169,12 +183,26 @@ async def probe_postgres(ctx: ProbeContext) -> bool:
             record_tls(ctx, obj, verified=verified)
         version = conn.get_server_version()
         settings = conn.get_settings()
-        m.gauge("probe_postgres_server_version", "Server version as server_version_num (150004 = 15.4)",
-                _server_version_num(version))
-        m.gauge("probe_postgres_version_info", "Server version string", 1,
-                version=str(getattr(settings, "server_version", "")).split(" ")[0])
-        ctx.log("connected", ip=ip, port=port, user=cfg.user, database=cfg.database or cfg.user,
-                ssl=obj is not None, version=str(getattr(settings, "server_version", "")))
+        m.gauge(
+            "probe_postgres_server_version",
+            "Server version as server_version_num (150004 = 15.4)",
+            _server_version_num(version),
+        )
+        m.gauge(
+            "probe_postgres_version_info",
+            "Server version string",
+            1,
+            version=str(getattr(settings, "server_version", "")).split(" ")[0],
+        )
+        ctx.log(
+            "connected",
+            ip=ip,
+            port=port,
+            user=cfg.user,
+            database=cfg.database or cfg.user,
+            ssl=obj is not None,
+            version=str(getattr(settings, "server_version", "")),
+        )
         return await _queries(ctx, cfg, conn)
     finally:
         try:
@@ -196,8 +224,12 @@ async def _queries(ctx: ProbeContext, cfg: PostgresProbe, conn: asyncpg.Connecti
         return ctx.fail("query", f"query {cfg.query!r} failed: {type(exc).__name__}: {exc}")
     except (asyncpg.InterfaceError, OSError) as exc:
         return ctx.fail("protocol", f"connection lost during the query: {exc}")
-    m.gauge("probe_postgres_duration_seconds", "Duration of the PostgreSQL probe by phase",
-            time.monotonic() - t1, phase="query")
+    m.gauge(
+        "probe_postgres_duration_seconds",
+        "Duration of the PostgreSQL probe by phase",
+        time.monotonic() - t1,
+        phase="query",
+    )
     m.gauge("probe_postgres_query_rows", "Rows returned by the probe query", len(rows))
     ctx.log("query done", query=cfg.query, rows=len(rows))
     try:
@@ -206,8 +238,9 @@ async def _queries(ctx: ProbeContext, cfg: PostgresProbe, conn: asyncpg.Connecti
     except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         ctx.log("pg_is_in_recovery() failed; probe_postgres_in_recovery skipped", err=str(exc))
         return True
-    m.gauge("probe_postgres_in_recovery", "1 on a standby (pg_is_in_recovery()), 0 on a primary",
-            1 if in_recovery else 0)
+    m.gauge(
+        "probe_postgres_in_recovery", "1 on a standby (pg_is_in_recovery()), 0 on a primary", 1 if in_recovery else 0
+    )
     if cfg.fail_if_in_recovery and in_recovery:
         return ctx.fail("health_check", "server is in recovery (a standby) and fail_if_in_recovery is set")
     if cfg.fail_if_not_in_recovery and not in_recovery:

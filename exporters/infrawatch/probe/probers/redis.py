@@ -98,8 +98,7 @@ def _record_info(ctx: ProbeContext, info: dict[str, str]) -> None:
     if role:
         m.gauge("probe_redis_role_info", "Replication role reported by INFO (master or slave)", 1, role=role)
     if "redis_version" in info:
-        m.gauge("probe_redis_version_info", "Redis server version reported by INFO", 1,
-                version=info["redis_version"])
+        m.gauge("probe_redis_version_info", "Redis server version reported by INFO", 1, version=info["redis_version"])
     for key, name, help_ in (
         ("connected_clients", "probe_redis_connected_clients", "Client connections reported by INFO"),
         ("used_memory", "probe_redis_used_memory_bytes", "Memory used by Redis in bytes (INFO used_memory)"),
@@ -111,8 +110,11 @@ def _record_info(ctx: ProbeContext, info: dict[str, str]) -> None:
         if v is not None:
             m.gauge(name, help_, v)
     if role == "slave" and "master_link_status" in info:
-        m.gauge("probe_redis_master_link_up", "1 when a replica's link to its master is up",
-                1 if info["master_link_status"] == "up" else 0)
+        m.gauge(
+            "probe_redis_master_link_up",
+            "1 when a replica's link to its master is up",
+            1 if info["master_link_status"] == "up" else 0,
+        )
 
 
 async def probe_redis(ctx: ProbeContext) -> bool:
@@ -126,12 +128,18 @@ async def probe_redis(ctx: ProbeContext) -> bool:
         return False
     sslctx = client_context(cfg.tls_config) if cfg.tls else None
     conn = _ProbeConnection(
-        probe_ssl=sslctx, probe_sni=server_hostname(cfg.tls_config, host) if cfg.tls else None,
-        host=ip, port=port, db=cfg.db, username=cfg.username or None,
+        probe_ssl=sslctx,
+        probe_sni=server_hostname(cfg.tls_config, host) if cfg.tls else None,
+        host=ip,
+        port=port,
+        db=cfg.db,
+        username=cfg.username or None,
         password=str(cfg.password) if cfg.password is not None else None,
-        socket_timeout=max(0.05, ctx.remaining), socket_connect_timeout=max(0.05, ctx.remaining),
+        socket_timeout=max(0.05, ctx.remaining),
+        socket_connect_timeout=max(0.05, ctx.remaining),
         # No client_name: CLIENT SETNAME needs a permission monitoring ACL users rarely have.
-        retry=Retry(NoBackoff(), 0))
+        retry=Retry(NoBackoff(), 0),
+    )
     try:
         async with asyncio.timeout(ctx.remaining):
             return await _dialogue(ctx, cfg, conn, sslctx)
@@ -146,8 +154,7 @@ async def probe_redis(ctx: ProbeContext) -> bool:
             pass
 
 
-async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: _ProbeConnection,
-                    sslctx: ssl.SSLContext | None) -> bool:
+async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: _ProbeConnection, sslctx: ssl.SSLContext | None) -> bool:
     m = ctx.metrics
     t0 = time.monotonic()
     try:
@@ -170,8 +177,9 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: _ProbeConnection,
         return ctx.fail(reason, f"connecting to {conn.host}:{conn.port}: {text}")
     except rexc.TimeoutError:
         return ctx.fail("connect_timeout", f"no connection to {conn.host}:{conn.port} before the deadline")
-    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t0,
-            phase="connect")
+    m.gauge(
+        "probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t0, phase="connect"
+    )
     ctx.log("connected", ip=conn.host, port=conn.port, user=cfg.username or "default")
     if sslctx is not None:
         writer = getattr(conn, "_writer", None)
@@ -191,8 +199,7 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: _ProbeConnection,
         return ctx.fail("query", f"PING failed: {exc}")
     except (rexc.ConnectionError, rexc.TimeoutError) as exc:
         return ctx.fail("protocol", f"connection lost during PING: {exc}")
-    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t1,
-            phase="ping")
+    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t1, phase="ping")
     if reply not in (b"PONG", "PONG", True):
         return ctx.fail("protocol", f"unexpected PING reply {reply!r}")
     ctx.log("PING answered", reply=reply)
@@ -211,11 +218,15 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: _ProbeConnection,
         return True
     except (rexc.ConnectionError, rexc.TimeoutError) as exc:
         return ctx.fail("protocol", f"connection lost during INFO: {exc}")
-    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t2,
-            phase="info")
+    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t2, phase="info")
     _record_info(ctx, info)
-    ctx.log("INFO", role=info.get("role"), version=info.get("redis_version"),
-            used_memory=info.get("used_memory"), clients=info.get("connected_clients"))
+    ctx.log(
+        "INFO",
+        role=info.get("role"),
+        version=info.get("redis_version"),
+        used_memory=info.get("used_memory"),
+        clients=info.get("connected_clients"),
+    )
     if cfg.valid_roles:
         role = info.get("role", "")
         wanted = {"slave" if r == "replica" else r for r in cfg.valid_roles}

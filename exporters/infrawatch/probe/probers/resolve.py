@@ -52,7 +52,8 @@ async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback
     for fam in [first, other] if fallback else [first]:
         try:
             infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, None, family=fam, type=socket.SOCK_STREAM), ctx.remaining)
+                loop.getaddrinfo(host, None, family=fam, type=socket.SOCK_STREAM), ctx.remaining
+            )
         except TimeoutError:
             _record(ctx, time.monotonic() - t0, None)
             ctx.fail("dns", f"resolving {host} timed out")

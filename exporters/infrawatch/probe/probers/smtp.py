@@ -120,9 +120,17 @@ class _Session:
 
 async def _open(ctx: ProbeContext, cfg: SMTPProbe, host: str, port: int) -> Connection | None:
     tls = client_context(cfg.tls_config) if cfg.tls else None
-    return await dial(ctx, host, port, preferred=cfg.preferred_ip_protocol, fallback=cfg.ip_protocol_fallback,
-                      source_ip=cfg.source_ip_address, tls=tls, tls_name=server_hostname(cfg.tls_config, host),
-                      tls_cfg=cfg.tls_config)
+    return await dial(
+        ctx,
+        host,
+        port,
+        preferred=cfg.preferred_ip_protocol,
+        fallback=cfg.ip_protocol_fallback,
+        source_ip=cfg.source_ip_address,
+        tls=tls,
+        tls_name=server_hostname(cfg.tls_config, host),
+        tls_cfg=cfg.tls_config,
+    )
 
 
 async def _unverified_starttls(ctx: ProbeContext, cfg: SMTPProbe, host: str, port: int) -> None:
@@ -169,8 +177,13 @@ async def probe_smtp(ctx: ProbeContext) -> bool:
         conn.close()
     if session.last_code:
         ctx.metrics.gauge("probe_smtp_status_code", "Last SMTP reply code received", session.last_code)
-    if not ok and ctx.failure_reason == "tls" and cfg.starttls and not cfg.tls \
-            and ctx.metrics.get("probe_tls_verified") is None:
+    if (
+        not ok
+        and ctx.failure_reason == "tls"
+        and cfg.starttls
+        and not cfg.tls
+        and ctx.metrics.get("probe_tls_verified") is None
+    ):
         await _unverified_starttls(ctx, cfg, host, port)
     return ok
 
@@ -179,19 +192,16 @@ async def _dialogue(ctx: ProbeContext, cfg: SMTPProbe, s: _Session) -> bool:
     m = ctx.metrics
     t0 = time.monotonic()
     code, lines = await s.reply("banner")
-    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t0,
-            phase="banner")
+    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t0, phase="banner")
     if code != 220:
         return ctx.fail("protocol", f"banner code {code} (want 220): {' '.join(lines)[:200]}")
     if cfg.banner_regexp and not re.search(cfg.banner_regexp, lines[0]):
         return ctx.fail("protocol", f"banner {lines[0][:200]!r} does not match {cfg.banner_regexp!r}")
     t1 = time.monotonic()
     ext = await s.ehlo(cfg.ehlo)
-    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t1,
-            phase="ehlo")
+    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t1, phase="ehlo")
     offered = "STARTTLS" in ext
-    m.gauge("probe_smtp_starttls_supported", "1 if the server offers STARTTLS (before TLS)",
-            1 if offered else 0)
+    m.gauge("probe_smtp_starttls_supported", "1 if the server offers STARTTLS (before TLS)", 1 if offered else 0)
     if cfg.starttls and not cfg.tls:
         if offered:
             t2 = time.monotonic()
@@ -200,25 +210,31 @@ async def _dialogue(ctx: ProbeContext, cfg: SMTPProbe, s: _Session) -> bool:
                 return ctx.fail("tls", f"STARTTLS answered {code}: {' '.join(lines)[:200]}")
             if not await start_tls(ctx, s.conn, cfg.tls_config):
                 return False
-            m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t2,
-                    phase="starttls")
+            m.gauge(
+                "probe_smtp_duration_seconds",
+                "Duration of the SMTP probe by phase",
+                time.monotonic() - t2,
+                phase="starttls",
+            )
             ext = await s.ehlo(cfg.ehlo)  # RFC 3207: the extension list must be fetched again
         elif cfg.fail_if_no_starttls:
             return ctx.fail("tls", "server does not offer STARTTLS and fail_if_no_starttls is set")
-    m.gauge("probe_smtp_auth_supported", "1 if the server offers AUTH (after TLS when used)",
-            1 if "AUTH" in ext else 0)
+    m.gauge("probe_smtp_auth_supported", "1 if the server offers AUTH (after TLS when used)", 1 if "AUTH" in ext else 0)
     if cfg.auth is not None:
         mechanisms = ext.get("AUTH", "").upper().split()
         if cfg.auth.mechanism not in mechanisms:
-            return ctx.fail("auth", f"server does not offer AUTH {cfg.auth.mechanism} (offers: "
-                                    f"{' '.join(mechanisms) or 'no AUTH'})")
+            return ctx.fail(
+                "auth", f"server does not offer AUTH {cfg.auth.mechanism} (offers: {' '.join(mechanisms) or 'no AUTH'})"
+            )
         t3 = time.monotonic()
         code, lines = await _auth(s, cfg.auth)
-        m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t3,
-                phase="auth")
+        m.gauge(
+            "probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t3, phase="auth"
+        )
         if code != 235:
-            return ctx.fail("auth", f"AUTH {cfg.auth.mechanism} as {cfg.auth.username!r} refused: {code} "
-                                    f"{' '.join(lines)[:200]}")
+            return ctx.fail(
+                "auth", f"AUTH {cfg.auth.mechanism} as {cfg.auth.username!r} refused: {code} {' '.join(lines)[:200]}"
+            )
     try:
         async with asyncio.timeout(min(1.0, max(0.05, ctx.remaining))):
             await s.command("QUIT", "QUIT")
@@ -235,8 +251,9 @@ async def _auth(s: _Session, auth: SMTPAuth) -> tuple[int, list[str]]:
     code, lines = await s.command("AUTH LOGIN", "AUTH")
     if code != 334:
         return code, lines
-    code, lines = await s.command(base64.b64encode(auth.username.encode()).decode(), "AUTH username",
-                                  log_line="<username>")
+    code, lines = await s.command(
+        base64.b64encode(auth.username.encode()).decode(), "AUTH username", log_line="<username>"
+    )
     if code != 334:
         return code, lines
     return await s.command(base64.b64encode(pw.encode()).decode(), "AUTH password", log_line="<secret>")

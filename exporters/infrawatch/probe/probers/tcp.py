@@ -64,20 +64,22 @@ class TCPProbe:
 
     def validate(self, ctx: Context, path: tuple) -> None:
         if self.preferred_ip_protocol not in IP_PROTOCOLS:
-            ctx.error((*path, "preferred_ip_protocol"),
-                      f"expected ip4 or ip6, got {self.preferred_ip_protocol!r}")
+            ctx.error((*path, "preferred_ip_protocol"), f"expected ip4 or ip6, got {self.preferred_ip_protocol!r}")
         check_source_ip(self.source_ip_address, ctx, path)
         names: dict[str, int] = {}
         for i, qr in enumerate(self.query_response):
             for lab in qr.labels:
                 if lab.name in names:
-                    ctx.error((*path, "query_response", i, "labels"),
-                              f"label {lab.name!r} is already set in step {names[lab.name]}")
+                    ctx.error(
+                        (*path, "query_response", i, "labels"),
+                        f"label {lab.name!r} is already set in step {names[lab.name]}",
+                    )
                 names[lab.name] = i
 
 
 def expand(template: str, m: re.Match[str]) -> str:
     """Go's ``Regexp.Expand``: ``$1``, ``${1}``, ``$name``, ``${name}``, ``$$``; unknown groups expand to ''."""
+
     def sub(x: re.Match[str]) -> str:
         if x.group(0) == "$$":
             return "$"
@@ -126,12 +128,15 @@ class _Dialogue:
                         break
                 if match is None:
                     self.failed_regex = True
-                    return ctx.fail("protocol", f"step {i}: no line matched {qr.expect!r} before the "
-                                                "connection closed")
+                    return ctx.fail("protocol", f"step {i}: no line matched {qr.expect!r} before the connection closed")
                 ctx.log("regexp matched", step=i, regexp=qr.expect)
                 if qr.labels and self.verify:
-                    ctx.metrics.gauge("probe_expect_info", "Explicit content matched", 1,
-                                      **{lab.name: expand(lab.value, match) for lab in qr.labels})
+                    ctx.metrics.gauge(
+                        "probe_expect_info",
+                        "Explicit content matched",
+                        1,
+                        **{lab.name: expand(lab.value, match) for lab in qr.labels},
+                    )
                 send = expand(send, match)
             elif qr.expect_bytes:
                 want = qr.expect_bytes.encode()
@@ -173,9 +178,17 @@ async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port
 
 async def _connect(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> Connection | None:
     tls = client_context(cfg.tls_config) if cfg.tls else None
-    return await dial(ctx, host, port, preferred=cfg.preferred_ip_protocol, fallback=cfg.ip_protocol_fallback,
-                      source_ip=cfg.source_ip_address, tls=tls,
-                      tls_name=server_hostname(cfg.tls_config, host), tls_cfg=cfg.tls_config)
+    return await dial(
+        ctx,
+        host,
+        port,
+        preferred=cfg.preferred_ip_protocol,
+        fallback=cfg.ip_protocol_fallback,
+        source_ip=cfg.source_ip_address,
+        tls=tls,
+        tls_name=server_hostname(cfg.tls_config, host),
+        tls_cfg=cfg.tls_config,
+    )
 
 
 async def probe_tcp(ctx: ProbeContext) -> bool:
@@ -199,9 +212,14 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
         return ctx.fail("protocol", f"connection error during the dialogue: {exc}")
     finally:
         conn.close()
-        ctx.metrics.gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex",
-                          1 if dialogue.failed_regex else 0)
-    if not ok and ctx.failure_reason == "tls" and any(q.starttls for q in cfg.query_response) \
-            and ctx.metrics.get("probe_tls_verified") is None:
+        ctx.metrics.gauge(
+            "probe_failed_due_to_regex", "Indicates if probe failed due to regex", 1 if dialogue.failed_regex else 0
+        )
+    if (
+        not ok
+        and ctx.failure_reason == "tls"
+        and any(q.starttls for q in cfg.query_response)
+        and ctx.metrics.get("probe_tls_verified") is None
+    ):
         await _unverified_starttls(ctx, cfg, host, port)
     return ok

@@ -40,7 +40,7 @@ def split_host_port(target: str, default_port: int | None = None) -> tuple[str, 
         end = t.find("]")
         if end < 0:
             return None
-        host, rest = t[1:end], t[end + 1:]
+        host, rest = t[1:end], t[end + 1 :]
         if rest:
             if not rest.startswith(":"):
                 return None
@@ -105,9 +105,18 @@ class Connection:
         self.writer.transport.abort()
 
 
-async def dial(ctx: ProbeContext, host: str, port: int, *, preferred: str = "ip6", fallback: bool = True,
-               source_ip: str = "", tls: ssl.SSLContext | None = None, tls_name: str | None = None,
-               tls_cfg: TLSConfig | None = None) -> Connection | None:
+async def dial(
+    ctx: ProbeContext,
+    host: str,
+    port: int,
+    *,
+    preferred: str = "ip6",
+    fallback: bool = True,
+    source_ip: str = "",
+    tls: ssl.SSLContext | None = None,
+    tls_name: str | None = None,
+    tls_cfg: TLSConfig | None = None,
+) -> Connection | None:
     """Resolve and connect; with ``tls`` handshake immediately (``tls: true``) and record TLS metrics.
 
     Returns ``None`` after ``ctx.fail(...)`` on any error.  On a certificate verification failure
@@ -154,8 +163,9 @@ async def start_tls(ctx: ProbeContext, conn: Connection, cfg: TLSConfig | None, 
     name = server_hostname(cfg, conn.host)
     try:
         async with asyncio.timeout(max(0.05, ctx.remaining)):
-            await conn.writer.start_tls(sslctx, server_hostname=name or "",
-                                        ssl_handshake_timeout=max(0.05, ctx.remaining))
+            await conn.writer.start_tls(
+                sslctx, server_hostname=name or "", ssl_handshake_timeout=max(0.05, ctx.remaining)
+            )
     except TimeoutError:
         ctx.fail("timeout", "TLS handshake after STARTTLS did not finish before the deadline")
         return False

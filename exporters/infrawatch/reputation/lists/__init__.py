@@ -26,14 +26,18 @@ PROFILES: dict[str, ListProfile] = {
 # Zone suffix -> why it cannot be used.  Checked against every configured zone.
 CLOSED_LISTS: dict[str, str] = {
     "sorbs.net": "SORBS was shut down by its owner (Proofpoint) in 2024; its zones no longer answer "
-                 "reliably and must not be used",
+    "reliably and must not be used",
     "ix.dnsbl.manitu.net": "NiX Spam (ix.dnsbl.manitu.net) closed its public DNSBL in 2023; remove it",
 }
 
 
 # Names people use for those lists (a list entry ``name: sorbs`` without a zone).
-CLOSED_NAMES = {"sorbs": "sorbs.net", "nixspam": "ix.dnsbl.manitu.net", "manitu": "ix.dnsbl.manitu.net",
-                "ix.dnsbl.manitu.net": "ix.dnsbl.manitu.net"}
+CLOSED_NAMES = {
+    "sorbs": "sorbs.net",
+    "nixspam": "ix.dnsbl.manitu.net",
+    "manitu": "ix.dnsbl.manitu.net",
+    "ix.dnsbl.manitu.net": "ix.dnsbl.manitu.net",
+}
 
 
 def closed_reason(zone: str) -> str | None:
