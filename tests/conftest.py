@@ -11,6 +11,9 @@ import pytest
 
 from support.prometheus import Prometheus
 
+# Shared fixtures that live in tests/support (session-scoped servers start once per run).
+pytest_plugins = ["support.redis", "support.postgres"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 

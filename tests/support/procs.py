@@ -46,8 +46,7 @@ def require_binary(name: str) -> str:
     return path
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None,
-              expect: int | None = 200) -> None:
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None, expect: int | None = 200) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -85,8 +84,9 @@ class Proc:
         self.argv = argv
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(env or {})}, cwd=cwd)
+        self.proc = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd
+        )
         self.pid = self.proc.pid
 
     def log(self) -> str:

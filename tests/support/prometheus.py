@@ -15,8 +15,13 @@ from .procs import Proc, free_port, require_binary, wait_http
 
 
 class Prometheus:
-    def __init__(self, workdir: Path, config: dict[str, Any], rule_files: list[str] | None = None,
-                 extra_args: list[str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        config: dict[str, Any],
+        rule_files: list[str] | None = None,
+        extra_args: list[str] | None = None,
+    ):
         self.binary = require_binary("prometheus")
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -33,15 +38,18 @@ class Prometheus:
         self.proc: Proc | None = None
 
     def start(self) -> Prometheus:
-        self.proc = Proc([
-            self.binary,
-            f"--config.file={self.config_path}",
-            f"--storage.tsdb.path={self.workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--web.enable-lifecycle",
-            "--log.level=warn",
-            *self.extra_args,
-        ], self.workdir / "prometheus.log")
+        self.proc = Proc(
+            [
+                self.binary,
+                f"--config.file={self.config_path}",
+                f"--storage.tsdb.path={self.workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+                "--log.level=warn",
+                *self.extra_args,
+            ],
+            self.workdir / "prometheus.log",
+        )
         try:
             wait_http(self.url + "/-/ready", timeout=60, proc=self.proc.proc)
         except Exception as exc:

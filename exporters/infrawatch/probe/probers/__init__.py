@@ -20,8 +20,26 @@ class ProberSpec:
     description: str
 
 
-PROBERS: dict[str, ProberSpec] = {}
+from .dns import DNSProbe, probe_dns  # noqa: E402
+from .elasticsearch import ElasticsearchProbe, probe_elasticsearch  # noqa: E402
+from .http import HTTPProbe, probe_http  # noqa: E402 - probers need ProberSpec's module loaded first
+from .postgres import PostgresProbe, probe_postgres  # noqa: E402
+from .redis import RedisProbe, probe_redis  # noqa: E402
+from .smtp import SMTPProbe, probe_smtp  # noqa: E402
+from .tcp import TCPProbe, probe_tcp  # noqa: E402
+
+PROBERS: dict[str, ProberSpec] = {
+    "http": ProberSpec(HTTPProbe, probe_http, "HTTP(S) request: status, redirects, TLS, phases, body checks, health"),
+    "tcp": ProberSpec(TCPProbe, probe_tcp, "TCP connect, TLS, query_response dialogue with STARTTLS"),
+    "dns": ProberSpec(DNSProbe, probe_dns, "one DNS query to the target server, answer validation"),
+    "smtp": ProberSpec(SMTPProbe, probe_smtp, "SMTP banner, EHLO, STARTTLS certificate, optional AUTH"),
+    "redis": ProberSpec(RedisProbe, probe_redis, "Redis AUTH + PING, role and memory from INFO"),
+    "postgres": ProberSpec(PostgresProbe, probe_postgres, "PostgreSQL login and a query"),
+    "elasticsearch": ProberSpec(ElasticsearchProbe, probe_elasticsearch, "Elasticsearch cluster health"),
+}
 
 # blackbox_exporter probers infrawatch does not implement; named so the error says so clearly.
-UNSUPPORTED = {"icmp": "needs raw sockets; use blackbox_exporter for ICMP",
-               "grpc": "not implemented yet; use the http prober against a gRPC health gateway"}
+UNSUPPORTED = {
+    "icmp": "needs raw sockets; use blackbox_exporter for ICMP",
+    "grpc": "not implemented yet; use the http prober against a gRPC health gateway",
+}

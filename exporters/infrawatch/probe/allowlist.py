@@ -1,0 +1,110 @@
+"""Which hosts ``/probe`` may reach, and how to find the host in a target string.
+
+``allowed_targets`` entries are hostnames with ``*`` wildcards (``*.example.com``; matched
+case-insensitively, ``*`` spans dots), IP addresses, CIDR ranges, or ``"*"`` for anything.  The
+check is on the host as written in the target: a name that is allowed may still resolve to any
+address, so list names you trust (or only IPs/CIDRs) when the exporter is reachable by others.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+_HOST_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
+_PATTERN_RE = re.compile(r"^[A-Za-z0-9_*]([A-Za-z0-9_.*-]*[A-Za-z0-9_.*])?$")
+
+
+class TargetError(ValueError):
+    """The target string cannot be probed (reported as 400 on /probe)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def target_host(target: str) -> str:
+    """The host part of ``https://host:port/path``, ``host:port``, ``[v6]:port`` or ``host``."""
+    if not target or target != target.strip() or any(c.isspace() or ord(c) < 32 for c in target):
+        raise TargetError(f"malformed target {target!r}: empty or contains whitespace/control characters")
+    if len(target) > 2048:
+        raise TargetError("malformed target: longer than 2048 characters")
+    if "://" in target:
+        try:
+            parts = urlsplit(target)
+            port = parts.port
+        except ValueError as exc:
+            raise TargetError(f"malformed target URL {target!r}: {exc}") from None
+        if not parts.hostname:
+            raise TargetError(f"malformed target URL {target!r}: no host")
+        if port == 0:
+            raise TargetError(f"malformed target URL {target!r}: port 0")
+        host = parts.hostname
+    elif target.startswith("["):
+        host, sep, rest = target[1:].partition("]")
+        if not sep or (rest and not re.fullmatch(r":\d{1,5}", rest)):
+            raise TargetError(f"malformed target {target!r}: expected [ipv6]:port")
+    else:
+        host, sep, port_s = target.rpartition(":")
+        if not sep:
+            host = target
+        elif ":" in host:
+            host = target  # a bare IPv6 address
+        elif not port_s.isdigit() or not 0 < int(port_s) < 65536:
+            raise TargetError(f"malformed target {target!r}: bad port {port_s!r}")
+        if "/" in host or "@" in host or "?" in host:
+            raise TargetError(f"malformed target {target!r}: a path needs a scheme (http://...)")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not _HOST_RE.match(host) or ".." in host or len(host) > 253:
+        raise TargetError(f"malformed target {target!r}: invalid host name {host!r}")
+    return host.lower().rstrip(".")
+
+
+class AllowList:
+    """Parsed ``allowed_targets``; raises ``ValueError`` (with ``.index``) for a bad entry."""
+
+    def __init__(self, entries: list[str]):
+        self.entries = list(entries)
+        self.all = False
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.patterns: list[str] = []
+        for i, raw in enumerate(entries):
+            entry = raw.strip().lower()
+            if entry == "*":
+                self.all = True
+                continue
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
+            except ValueError:
+                pass
+            if "/" in entry or not _PATTERN_RE.match(entry):
+                err = ValueError(
+                    f"invalid allowed_targets entry {raw!r}: expected a host name (with * "
+                    'wildcards), an IP address, a CIDR range or "*"'
+                )
+                err.index = i  # type: ignore[attr-defined]
+                raise err
+            self.patterns.append(entry.rstrip("."))
+        self._cache: dict[str, bool] = {}
+
+    def allows(self, host: str) -> bool:
+        if self.all:
+            return True
+        hit = self._cache.get(host)
+        if hit is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            hit = self._cache[host] = self._allows(host)
+        return hit
+
+    def _allows(self, host: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            host = host.lower()
+            return any(fnmatch.fnmatchcase(host, p) for p in self.patterns)
+        return any(ip.version == net.version and ip in net for net in self.networks)

@@ -1,0 +1,273 @@
+"""The service-probe exporter: /probe (blackbox-compatible), scheduled targets, status page."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Iterator
+
+import yaml
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from ..core.config import to_public
+from ..core.logs import scrub
+from ..core.scheduler import Job, Scheduler
+from ..core.server import Exporter
+from .allowlist import TargetError, target_host
+from .config import ProbeConfig, load_probe_config
+from .results import RecentProbes, ResultStore, ScheduledTarget, render_samples
+from .runner import ProbeResult, run_probe
+from .statuspage import render_status_page
+from .targets import FileSD, in_shard, static_targets
+
+log = logging.getLogger("infrawatch.probe")
+
+
+class SelfMetrics(Collector):
+    """Counters and gauges about the exporter's own work (contracts: probes, refusals, schedule)."""
+
+    def __init__(self, ex: ProbeExporter) -> None:
+        self.ex = ex
+
+    def collect(self) -> Iterator[Metric]:
+        ex = self.ex
+        m = Metric("infrawatch_probes", "Probes run, by module and result (scheduled and /probe).", "counter")
+        for (module, result), n in sorted(ex.probe_counts.items()):
+            m.add_sample("infrawatch_probes_total", {"module": module, "result": result}, n)
+        yield m
+        m = Metric("infrawatch_probe_refused", "/probe requests refused, by reason.", "counter")
+        for reason in ("not_allowed", "unknown_module", "bad_target"):
+            m.add_sample("infrawatch_probe_refused_total", {"reason": reason}, ex.refused.get(reason, 0))
+        yield m
+        m = Metric("infrawatch_scheduled_targets", "Scheduled targets this replica probes.", "gauge")
+        m.add_sample("infrawatch_scheduled_targets", {}, len(ex.store.targets))
+        yield m
+        m = Metric(
+            "infrawatch_scheduler_lag_seconds",
+            "How late the most delayed scheduled probe started compared to its slot.",
+            "gauge",
+        )
+        m.add_sample("infrawatch_scheduler_lag_seconds", {}, ex.scheduler.max_lag() if ex.scheduler else 0.0)
+        yield m
+        m = Metric("infrawatch_probes_in_flight", "Probes running right now.", "gauge")
+        m.add_sample("infrawatch_probes_in_flight", {}, ex.in_flight)
+        yield m
+        m = Metric(
+            "infrawatch_file_sd_errors",
+            "file_sd files whose last read failed (their previous targets stay in use).",
+            "gauge",
+        )
+        m.add_sample("infrawatch_file_sd_errors", {}, len(ex.file_sd.errors()))
+        yield m
+
+
+class ProbeExporter(Exporter):
+    name = "probe"
+    title = "infrawatch service probes"
+    metrics_in_thread = False
+
+    def __init__(self, args: argparse.Namespace):
+        super().__init__(args)
+        self.config: ProbeConfig | None = None
+        self.store = ResultStore()
+        self.recent = RecentProbes()
+        self.scheduler: Scheduler | None = None
+        self.file_sd = FileSD()
+        self._file_sd_task: asyncio.Task | None = None
+        self.probe_concurrency = 64
+        self.probe_sem = asyncio.Semaphore(self.probe_concurrency)
+        self.probe_counts: dict[tuple[str, str], int] = {}
+        self.refused: dict[str, int] = {}
+        self.in_flight = 0
+        self.configured_targets: set[str] = set()
+        self.shard: tuple[int, int] | None = getattr(args, "shard", None)
+        self.timeout_offset: float = getattr(args, "timeout_offset", 0.5)
+
+    # -- config -----------------------------------------------------------------------------
+    def load_config(self, path: str) -> ProbeConfig:
+        return load_probe_config(path)
+
+    async def apply_config(self, config: ProbeConfig) -> None:
+        self.config = config
+        if self.scheduler is None:
+            self.scheduler = Scheduler(config.scheduler.concurrency)
+        elif self.scheduler.concurrency != config.scheduler.concurrency:
+            self.scheduler.sem = asyncio.Semaphore(config.scheduler.concurrency)
+            self.scheduler.concurrency = config.scheduler.concurrency
+        if self.probe_concurrency != config.probe_endpoint.concurrency:
+            # Probes holding the old semaphore release it; new requests queue on the new one.
+            self.probe_concurrency = config.probe_endpoint.concurrency
+            self.probe_sem = asyncio.Semaphore(self.probe_concurrency)
+        self.recent.resize(config.probe_endpoint.history)
+        self.file_sd.configure(config)
+        self.file_sd.refresh()
+        self._reschedule()
+        if self._file_sd_task is None and config.file_sd:
+            self._file_sd_task = asyncio.create_task(self._watch_file_sd(), name="file_sd")
+
+    def _reschedule(self) -> None:
+        assert self.config is not None and self.scheduler is not None
+        merged: dict[tuple[str, str], ScheduledTarget] = {}
+        every = [*static_targets(self.config), *self.file_sd.targets()]
+        # Configured targets (of every shard) are always allowed on /probe.
+        self.configured_targets = {t.target for t in every}
+        for t in every:
+            if in_shard(t, self.shard):
+                merged.setdefault(t.key, t)  # config targets win over file_sd duplicates
+        self.store.set_targets(merged.values())
+        jobs = [
+            Job(key=t.key, interval=t.interval, run=self._job(t), spec=(t.service, tuple(t.labels.items())))
+            for t in merged.values()
+        ]
+        self.scheduler.set_jobs(jobs)
+
+    def _job(self, t: ScheduledTarget):
+        async def run() -> None:
+            cfg = self.config
+            if cfg is None or t.module not in cfg.modules:
+                return
+            module = cfg.modules[t.module]
+            timeout = float(module.timeout) or float(cfg.scheduler.timeout)
+            result = await self._probe(t.target, t.module, module, min(timeout, t.interval))
+            self.store.put(result)
+
+        return run
+
+    async def _watch_file_sd(self) -> None:
+        while True:
+            secs = [s.refresh_interval for s in self.config.file_sd] if self.config else []
+            await asyncio.sleep(min(secs) if secs else 5.0)
+            try:
+                if self.file_sd.refresh():
+                    self._reschedule()
+            except Exception:
+                log.exception("file_sd refresh failed")
+
+    async def on_shutdown(self) -> None:
+        if self._file_sd_task:
+            self._file_sd_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._file_sd_task
+        if self.scheduler:
+            await self.scheduler.stop()
+
+    # -- probing ----------------------------------------------------------------------------
+    async def _probe(
+        self, target: str, module_name: str, module: object, timeout: float, debug: bool = False
+    ) -> ProbeResult:
+        self.in_flight += 1
+        try:
+            result = await run_probe(target, module_name, module, timeout, debug)
+        finally:
+            self.in_flight -= 1
+        key = (module_name, "success" if result.success else "failure")
+        self.probe_counts[key] = self.probe_counts.get(key, 0) + 1
+        return result
+
+    def collectors(self) -> Iterable[Collector]:
+        return (SelfMetrics(self),)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        """Self metrics through client_python, then the scheduled results' pre-rendered lines.
+
+        The probe families are gauges, written the same way in both exposition formats; for
+        OpenMetrics they go before the ``# EOF`` line.
+        """
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        base = encoder(self.registry)
+        probes = self.store.exposition_bytes()
+        body = base[:-6] + probes + b"# EOF\n" if base.endswith(b"# EOF\n") else base + probes
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/probe", self._probe_handler)
+
+    def _refuse(self, status: int, reason: str, text: str) -> web.Response:
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+        return web.Response(status=status, text=text + "\n")
+
+    def probe_timeout(self, request: web.Request, module: object) -> float:
+        """blackbox's getTimeout: the scrape timeout header minus the offset, capped by the module's."""
+        assert self.config is not None
+        ep = self.config.probe_endpoint
+        header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds", "")
+        try:
+            timeout = float(header) - self.timeout_offset if header else float(ep.default_timeout)
+        except ValueError:
+            timeout = float(ep.default_timeout)
+        if timeout <= 0:
+            timeout = float(header or 0) if header else float(ep.default_timeout)
+        mod_timeout = float(module.timeout)  # type: ignore[attr-defined]
+        if mod_timeout and mod_timeout < timeout:
+            timeout = mod_timeout
+        return max(0.05, min(timeout, float(ep.max_timeout)))
+
+    async def _probe_handler(self, request: web.Request) -> web.Response:
+        cfg = self.config
+        assert cfg is not None
+        module_name = request.query.get("module", "http_2xx")
+        target = request.query.get("target")
+        debug = request.query.get("debug", "").lower() in ("true", "1", "yes")
+        if module_name not in cfg.modules:
+            return self._refuse(400, "unknown_module", f"Unknown module {module_name!r}")
+        if target is None or target == "":
+            return self._refuse(400, "bad_target", "Target parameter is missing")
+        try:
+            host = target_host(target)
+        except TargetError as exc:
+            return self._refuse(400, "bad_target", str(exc))
+        if target not in self.configured_targets and not cfg.allow.allows(host):
+            return self._refuse(
+                403, "not_allowed", f"Target host {host!r} is not in allowed_targets; refusing to probe it"
+            )
+        module = cfg.modules[module_name]
+        timeout = self.probe_timeout(request, module)
+        sem = self.probe_sem  # release the one acquired, even if a reload swaps it meanwhile
+        t0 = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                await sem.acquire()
+        except TimeoutError:
+            result = ProbeResult(
+                target, module_name, False, timeout, [], "timeout", "waited for a free probe slot until the deadline"
+            )
+            result.samples = _timeout_samples(result)
+        else:
+            try:
+                # time spent queueing for a slot comes out of this probe's budget
+                remaining = max(0.05, timeout - (time.monotonic() - t0))
+                result = await self._probe(target, module_name, module, remaining, debug)
+            finally:
+                sem.release()
+        self.recent.add(result)
+        body = render_samples(result.samples)
+        if debug:
+            shown = {k: v for k, v in to_public(module).items() if v is not None}
+            public = yaml.safe_dump(shown, sort_keys=False)
+            text = (
+                "Logs for the probe:\n" + "\n".join(result.log_lines) + "\n\n\n"
+                "Metrics that would have been returned:\n" + body + "\n\n"
+                "Module configuration:\n" + public
+            )
+            return web.Response(text=scrub(text), content_type="text/plain")
+        return web.Response(text=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+    async def status_page(self, request: web.Request) -> web.StreamResponse:
+        page = render_status_page(self)
+        return web.Response(text=scrub(page), content_type="text/html")
+
+
+def _timeout_samples(result: ProbeResult):
+    from .probers.base import Sample
+
+    return [
+        Sample("probe_success", "Displays whether or not the probe was a success", 0),
+        Sample("probe_duration_seconds", "Returns how long the probe took to complete in seconds", result.duration),
+        Sample("probe_failure_info", "Why the probe failed (1 for the reason)", 1, {"reason": "timeout"}),
+    ]

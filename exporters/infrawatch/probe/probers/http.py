@@ -1,0 +1,591 @@
+"""HTTP(S) prober: blackbox_exporter's ``http`` module on a small asyncio HTTP/1.1 client.
+
+A hand-rolled client rather than aiohttp's because blackbox's phases need to be told apart
+(resolve, connect, tls, processing = request sent -> first response byte, transfer) and because a
+probe is one short-lived connection: no pools or sessions to set up and tear down per probe.
+HTTP/2 is not negotiated (``enable_http2`` is accepted and only ``false`` changes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import ssl
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+from ... import __version__
+from ...core.config import Context, Secret
+from .base import ProbeContext, classify_os_error
+from .health import HealthParseError, parse_health_body
+from .resolve import IPProtocol, resolve
+from .tlsinfo import TLSConfig, client_context, inspect_unverified, record_tls, server_hostname, verify_error_text
+
+MAX_REDIRECTS = 10  # Go's net/http limit, which blackbox inherits
+PHASES = ("resolve", "connect", "tls", "processing", "transfer")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1 << 10,
+    "mb": 1 << 20,
+    "gb": 1 << 30,
+    "tb": 1 << 40,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "tib": 1 << 40,
+}
+
+
+def parse_size(value: int | str) -> int:
+    """``body_size_limit``: bytes, or blackbox's base-2 units (``10KB`` = 10240, ``1MiB``)."""
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("size must not be negative")
+        return value
+    m = _SIZE_RE.match(value)
+    if not m:
+        raise ValueError(f"invalid size {value!r}; expected e.g. 1048576, 512KB or 10MB")
+    return int(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()]
+
+
+@dataclass
+class BasicAuth:
+    username: str = ""
+    # Inline passwords are blackbox-compatible but discouraged: masked everywhere and warned about.
+    password: Secret | None = None
+    password_file: str = ""
+    resolved_password: Secret | None = field(default=None, metadata={"internal": True})
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        if self.password and self.password_file:
+            ctx.error((*path, "password_file"), "password and password_file are mutually exclusive")
+            return
+        if self.password:
+            ctx.warn((*path, "password"), "inline password; prefer password_file")
+            self.resolved_password = self.password
+        elif self.password_file:
+            self.resolved_password = ctx.read_secret_file((*path, "password_file"), self.password_file)
+
+
+@dataclass
+class HeaderMatch:
+    header: str = ""
+    regexp: str = ""
+    allow_missing: bool = False
+    compiled: re.Pattern | None = field(default=None, metadata={"internal": True})
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        if not self.header:
+            ctx.error((*path, "header"), "missing required key 'header'")
+        try:
+            self.compiled = re.compile(self.regexp)
+        except re.error as exc:
+            ctx.error((*path, "regexp"), f"invalid regular expression {self.regexp!r}: {exc}")
+
+
+@dataclass
+class HealthCheck:
+    """infrawatch extension: parse the body as a JSON health document."""
+
+    enabled: bool = True
+    # down: only a "down" document fails the probe; degraded: "degraded" fails it too.
+    fail_on: Literal["down", "degraded"] = "down"
+
+
+@dataclass
+class HTTPProbe:
+    """blackbox_exporter's ``http:`` module section (plus ``health``)."""
+
+    valid_status_codes: list[int] = field(default_factory=list)  # empty: 2xx
+    valid_http_versions: list[str] = field(default_factory=list)
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    body_file: str = ""
+    compression: Literal["", "identity", "gzip", "deflate"] = ""
+    follow_redirects: bool = True
+    no_follow_redirects: bool | None = None  # blackbox's older spelling
+    fail_if_ssl: bool = False
+    fail_if_not_ssl: bool = False
+    fail_if_body_matches_regexp: list[str] = field(default_factory=list)
+    fail_if_body_not_matches_regexp: list[str] = field(default_factory=list)
+    fail_if_header_matches: list[HeaderMatch] = field(default_factory=list)
+    fail_if_header_not_matches: list[HeaderMatch] = field(default_factory=list)
+    tls_config: TLSConfig = field(default_factory=TLSConfig)
+    basic_auth: BasicAuth | None = None
+    bearer_token: Secret | None = None
+    bearer_token_file: str = ""
+    proxy_url: str = ""
+    preferred_ip_protocol: IPProtocol = "ip6"
+    ip_protocol_fallback: bool = True
+    body_size_limit: int | str = 0
+    enable_http2: bool = False
+    health: HealthCheck | None = None
+    # Resolved at load time (never shown by /config: internal fields are skipped).
+    limit: int = field(default=0, metadata={"internal": True})
+    request_body: bytes = field(default=b"", metadata={"internal": True})
+    token: Secret | None = field(default=None, metadata={"internal": True})
+    body_re: list[re.Pattern] = field(default_factory=list, metadata={"internal": True})
+    body_not_re: list[re.Pattern] = field(default_factory=list, metadata={"internal": True})
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        for i, code in enumerate(self.valid_status_codes):
+            if not 100 <= code <= 599:
+                ctx.error((*path, "valid_status_codes", i), f"{code} is not an HTTP status code")
+        for i, v in enumerate(self.valid_http_versions):
+            if v not in ("HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3.0"):
+                ctx.error(
+                    (*path, "valid_http_versions", i),
+                    f"unknown HTTP version {v!r}; expected HTTP/1.0, HTTP/1.1 or HTTP/2.0",
+                )
+        if not re.fullmatch(r"[A-Za-z]+", self.method):
+            ctx.error((*path, "method"), f"invalid HTTP method {self.method!r}")
+        for name in self.headers:
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+                ctx.error((*path, "headers", name), f"invalid header name {name!r}")
+        if self.body and self.body_file:
+            ctx.error((*path, "body_file"), "body and body_file are mutually exclusive")
+        elif self.body_file:
+            try:
+                self.request_body = ctx.resolve_path(self.body_file).read_bytes()
+            except OSError as exc:
+                ctx.error((*path, "body_file"), f"cannot read {self.body_file!r}: {exc.strerror}")
+        else:
+            self.request_body = self.body.encode()
+        if self.no_follow_redirects is not None:
+            self.follow_redirects = not self.no_follow_redirects
+        if self.fail_if_ssl and self.fail_if_not_ssl:
+            ctx.error((*path, "fail_if_ssl"), "fail_if_ssl and fail_if_not_ssl cannot both be true")
+        for key, out in (
+            ("fail_if_body_matches_regexp", self.body_re),
+            ("fail_if_body_not_matches_regexp", self.body_not_re),
+        ):
+            for i, rx in enumerate(getattr(self, key)):
+                try:
+                    out.append(re.compile(rx.encode()))
+                except re.error as exc:
+                    ctx.error((*path, key, i), f"invalid regular expression {rx!r}: {exc}")
+        if self.bearer_token and self.bearer_token_file:
+            ctx.error((*path, "bearer_token_file"), "bearer_token and bearer_token_file are mutually exclusive")
+        elif self.bearer_token:
+            ctx.warn((*path, "bearer_token"), "inline bearer token; prefer bearer_token_file")
+            self.token = self.bearer_token
+        elif self.bearer_token_file:
+            self.token = ctx.read_secret_file((*path, "bearer_token_file"), self.bearer_token_file)
+        if self.basic_auth and self.token:
+            ctx.error((*path, "basic_auth"), "basic_auth and bearer_token cannot both be set")
+        if self.proxy_url:
+            p = urlsplit(self.proxy_url)
+            if p.scheme != "http" or not p.hostname:
+                ctx.error((*path, "proxy_url"), f"expected http://host:port, got {self.proxy_url!r}")
+        try:
+            self.limit = parse_size(self.body_size_limit)
+        except ValueError as exc:
+            ctx.error((*path, "body_size_limit"), str(exc))
+        if self.enable_http2:
+            ctx.warn((*path, "enable_http2"), "HTTP/2 is not negotiated; infrawatch probes speak HTTP/1.1")
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str, message: str):
+        self.reason, self.message = reason, message
+
+
+@dataclass
+class _Response:
+    version: str
+    status: int
+    headers: list[tuple[str, str]]
+    raw_length: int = 0
+    body: bytes = b""  # kept only when a regexp or the health check needs it
+    uncompressed_length: int = 0
+    tls: bool = False
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+
+class _Phases:
+    def __init__(self) -> None:
+        self.total = dict.fromkeys(PHASES, 0.0)
+        self.current = "resolve"
+        self.t = time.monotonic()
+
+    def enter(self, phase: str) -> None:
+        now = time.monotonic()
+        self.total[self.current] += now - self.t
+        self.current, self.t = phase, now
+
+    def stop(self) -> None:
+        self.enter(self.current)
+
+
+def _host_header(host: str, port: int, scheme: str) -> str:
+    h = f"[{host}]" if ":" in host else host
+    return h if port == (443 if scheme == "https" else 80) else f"{h}:{port}"
+
+
+def _build_request(cfg: HTTPProbe, method: str, url: str, parts, body: bytes, via_proxy: bool) -> bytes:
+    target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    headers: dict[str, str] = {
+        "Host": _host_header(host, port, parts.scheme),
+        "User-Agent": f"infrawatch/{__version__}",
+        "Accept": "*/*",
+    }
+    if cfg.compression and cfg.compression != "identity":
+        headers["Accept-Encoding"] = cfg.compression
+    if cfg.basic_auth:
+        cred = f"{cfg.basic_auth.username}:{cfg.basic_auth.resolved_password or ''}"
+        headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+    elif cfg.token:
+        headers["Authorization"] = f"Bearer {cfg.token}"
+    if parts.username and "Authorization" not in headers:  # user:pass@ in the target URL
+        cred = f"{parts.username}:{parts.password or ''}"
+        headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+    if via_proxy and cfg.proxy_url and urlsplit(cfg.proxy_url).username:
+        headers["Proxy-Authorization"] = _proxy_auth(cfg).split(": ", 1)[1].strip()
+    # Module headers override the defaults, case-insensitively (Host too, as in blackbox).
+    for k, v in cfg.headers.items():
+        for existing in [e for e in headers if e.lower() == k.lower()]:
+            del headers[existing]
+        headers[k] = v
+    if body or method in ("POST", "PUT", "PATCH"):
+        headers["Content-Length"] = str(len(body))
+    headers["Connection"] = "close"
+    head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    return head.encode("latin-1", "replace") + body
+
+
+def _proxy_auth(cfg: HTTPProbe) -> str:
+    """``Proxy-Authorization`` header line for ``http://user:pass@proxy`` (empty without userinfo)."""
+    proxy = urlsplit(cfg.proxy_url)
+    if not proxy.username:
+        return ""
+    cred = base64.b64encode(f"{proxy.username}:{proxy.password or ''}".encode()).decode()
+    return f"Proxy-Authorization: Basic {cred}\r\n"
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[str, int, list[tuple[str, str]]]:
+    line = await reader.readline()
+    if not line:
+        raise _Failed("protocol", "connection closed before a response")
+    m = re.match(rb"HTTP/(\d(?:\.\d)?) (\d{3})", line)
+    if not m:
+        raise _Failed("protocol", f"not an HTTP response: {line[:60]!r}")
+    version, status = m.group(1).decode(), int(m.group(2))
+    headers: list[tuple[str, str]] = []
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n"):
+            break
+        if not line:
+            raise _Failed("protocol", "connection closed in the response headers")
+        name, _, value = line.decode("latin-1").partition(":")
+        headers.append((name.strip(), value.strip()))
+        if len(headers) > 200:
+            raise _Failed("protocol", "more than 200 response headers")
+    return ("2.0" if version == "2" else version), status, headers
+
+
+class _BodySink:
+    """Counts (and keeps, when needed) the body; enforces ``body_size_limit`` on the wire bytes."""
+
+    def __init__(self, limit: int, keep: bool, encoding: str):
+        self.limit, self.keep = limit, keep
+        self.raw = 0
+        self.uncompressed = 0
+        self.parts: list[bytes] = []
+        self.decoder = None
+        if encoding in ("gzip", "x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self.decoder = zlib.decompressobj()
+
+    def feed(self, data: bytes) -> None:
+        self.raw += len(data)
+        if self.limit and self.raw > self.limit:
+            raise _Failed("body_size", f"body larger than body_size_limit ({self.limit} bytes)")
+        if self.decoder is not None:
+            try:
+                data = self.decoder.decompress(data)
+            except zlib.error as exc:
+                raise _Failed("protocol", f"cannot decompress body: {exc}") from None
+        self.uncompressed += len(data)
+        if self.keep:
+            self.parts.append(data)
+
+
+async def _read_body(
+    reader: asyncio.StreamReader, resp: _Response, method: str, sink: _BodySink, phases: _Phases
+) -> None:
+    if method == "HEAD" or resp.status in (204, 304) or 100 <= resp.status < 200:
+        return
+    te = (resp.header("Transfer-Encoding") or "").lower()
+    cl = resp.header("Content-Length")
+    if "chunked" in te:
+        while True:
+            size_line = await reader.readline()
+            if not size_line:
+                raise _Failed("protocol", "connection closed in a chunked body")
+            try:
+                size = int(size_line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise _Failed("protocol", f"bad chunk size {size_line[:20]!r}") from None
+            if size == 0:
+                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+                return
+            while size:
+                data = await reader.read(min(size, 65536))
+                if not data:
+                    raise _Failed("protocol", "connection closed in a chunked body")
+                sink.feed(data)
+                size -= len(data)
+            await reader.readline()
+    elif cl is not None and cl.isdigit():
+        remaining = int(cl)
+        while remaining:
+            data = await reader.read(min(remaining, 65536))
+            if not data:
+                raise _Failed("protocol", f"connection closed with {remaining} body bytes missing")
+            sink.feed(data)
+            remaining -= len(data)
+    else:
+        while data := await reader.read(65536):
+            sink.feed(data)
+
+
+async def _open(ctx: ProbeContext, cfg: HTTPProbe, parts, phases: _Phases):
+    """Resolve, connect (directly or through the proxy) and, for https, handshake."""
+    scheme = parts.scheme
+    host = parts.hostname
+    port = parts.port or (443 if scheme == "https" else 80)
+    proxy = urlsplit(cfg.proxy_url) if cfg.proxy_url else None
+    conn_host, conn_port = (proxy.hostname, proxy.port or 80) if proxy else (host, port)
+    phases.enter("resolve")
+    ip = await resolve(ctx, conn_host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    if ip is None:
+        raise _Failed(ctx.failure_reason or "dns", ctx.failure_message)
+    phases.enter("connect")
+    try:
+        reader, writer = await asyncio.open_connection(ip, conn_port, limit=1 << 16)
+    except OSError as exc:
+        raise _Failed(classify_os_error(exc), f"connect to {ip}:{conn_port}: {exc.strerror or exc}") from None
+    ctx.log("connected", address=f"{ip}:{conn_port}")
+    try:
+        if proxy and scheme == "https":
+            authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            writer.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{_proxy_auth(cfg)}\r\n".encode())
+            _, status, _ = await _read_head(reader)
+            if status != 200:
+                raise _Failed("connect_error", f"proxy refused CONNECT with status {status}")
+        if scheme == "https":
+            phases.enter("tls")
+            sni = server_hostname(cfg.tls_config, host)
+            try:
+                await writer.start_tls(client_context(cfg.tls_config, alpn=("http/1.1",)), server_hostname=sni)
+            except ssl.SSLCertVerificationError as exc:
+                writer.transport.abort()
+                if not proxy:
+                    await inspect_unverified(ctx, ip, conn_port, sni, cfg.tls_config)
+                raise _Failed("tls", f"certificate verification failed: {verify_error_text(exc)}") from None
+            except (ssl.SSLError, ConnectionError) as exc:
+                raise _Failed("tls", f"TLS handshake failed: {exc}") from None
+            record_tls(ctx, writer.get_extra_info("ssl_object"), verified=not cfg.tls_config.insecure_skip_verify)
+    except BaseException:
+        writer.transport.abort()
+        raise
+    return reader, writer
+
+
+async def _exchange(
+    ctx: ProbeContext, cfg: HTTPProbe, method: str, url: str, body: bytes, phases: _Phases, keep_body: bool
+) -> _Response:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Failed("config", f"cannot probe {url!r}: expected an http:// or https:// URL with a host")
+    reader, writer = await _open(ctx, cfg, parts, phases)
+    try:
+        via_proxy = bool(cfg.proxy_url) and parts.scheme == "http"
+        writer.write(_build_request(cfg, method, url, parts, body, via_proxy))
+        await writer.drain()
+        phases.enter("processing")
+        version, status, headers = await _read_head(reader)
+        phases.enter("transfer")
+        resp = _Response(version, status, headers, tls=parts.scheme == "https")
+        ctx.log("received response", status=status, version=f"HTTP/{version}")
+        encoding = (resp.header("Content-Encoding") or "").lower()
+        if cfg.compression and cfg.compression != "identity" and encoding != cfg.compression:
+            raise _Failed("protocol", f"expected Content-Encoding {cfg.compression}, got {encoding or 'none'}")
+        sink = _BodySink(cfg.limit, keep_body, encoding)
+        await _read_body(reader, resp, method, sink, phases)
+        resp.raw_length, resp.uncompressed_length = sink.raw, sink.uncompressed
+        resp.body = b"".join(sink.parts)
+        return resp
+    finally:
+        writer.transport.abort()
+
+
+def _check_headers(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response) -> bool:
+    for hm in cfg.fail_if_header_matches:
+        value = resp.header(hm.header)
+        if value is not None and hm.compiled and hm.compiled.search(value):
+            return ctx.fail("body_regex", f"header {hm.header} matched {hm.regexp!r}")
+    for hm in cfg.fail_if_header_not_matches:
+        value = resp.header(hm.header)
+        if value is None:
+            if not hm.allow_missing:
+                return ctx.fail("body_regex", f"header {hm.header} is missing")
+            continue
+        if hm.compiled and not hm.compiled.search(value):
+            return ctx.fail("body_regex", f"header {hm.header} did not match {hm.regexp!r}")
+    return True
+
+
+def _check_body(ctx: ProbeContext, cfg: HTTPProbe, body: bytes) -> bool:
+    for rx in cfg.body_re:
+        if rx.search(body):
+            return ctx.fail("body_regex", f"body matched {rx.pattern.decode()!r}")
+    for rx in cfg.body_not_re:
+        if not rx.search(body):
+            return ctx.fail("body_regex", f"body did not match {rx.pattern.decode()!r}")
+    return True
+
+
+def _record_health(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response, status_valid: bool) -> bool:
+    """Judge the body as a health document; a 404 page that is not one fails as status_code."""
+    assert cfg.health is not None
+    try:
+        result = parse_health_body(resp.body)
+    except HealthParseError as exc:
+        if not status_valid:
+            ctx.log("body is not a health document", err=str(exc))
+            return True
+        return ctx.fail("health_check", f"not a health document: {exc}")
+    ctx.metrics.gauge(
+        "probe_health_status", "Health reported by the target: 1 healthy, 0.5 degraded, 0 down", result.status
+    )
+    for name, value in result.checks.items():
+        ctx.metrics.gauge(
+            "probe_health_check_status",
+            "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail",
+            value,
+            check=name,
+        )
+    ctx.log(
+        "health document",
+        format=result.format,
+        status=result.word,
+        checks={k: v for k, v in result.checks.items() if v < 1},
+    )
+    if result.status == 0 or (cfg.health.fail_on == "degraded" and result.status < 1):
+        bad = ", ".join(k for k, v in result.checks.items() if v < 1)
+        return ctx.fail("health_check", f"target reports {result.word}" + (f" ({bad})" if bad else ""))
+    return True
+
+
+async def probe_http(ctx: ProbeContext) -> bool:
+    cfg: HTTPProbe = ctx.module.http
+    url = ctx.target if "://" in ctx.target else "http://" + ctx.target
+    method, body = cfg.method.upper(), cfg.request_body
+    health_on = cfg.health is not None and cfg.health.enabled
+    keep_body = bool(cfg.body_re or cfg.body_not_re or health_on)
+    phases = _Phases()
+    redirects = 0
+    resp: _Response | None = None
+    ok = True
+    try:
+        async with asyncio.timeout(ctx.remaining):
+            while True:
+                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body)
+                location = resp.header("Location")
+                if not (cfg.follow_redirects and resp.status in (301, 302, 303, 307, 308) and location):
+                    break
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise _Failed("redirect", f"stopped after {MAX_REDIRECTS} redirects")
+                url = urljoin(url, location)
+                ctx.log("following redirect", status=resp.status, location=url)
+                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                    method, body = ("HEAD" if method == "HEAD" else "GET"), b""
+                phases.enter("resolve")
+    except _Failed as exc:
+        ok = ctx.fail(exc.reason, exc.message)
+    except TimeoutError:
+        reason = "connect_timeout" if phases.current in ("resolve", "connect") else "timeout"
+        ok = ctx.fail(reason, f"probe deadline passed during {phases.current}")
+    except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
+        ok = ctx.fail("protocol", f"connection broke during {phases.current}: {exc or type(exc).__name__}")
+    except ValueError as exc:  # a line longer than the reader's limit, a bad redirect URL
+        ok = ctx.fail("protocol", f"malformed response: {exc}")
+    phases.stop()
+    m = ctx.metrics
+    for phase in PHASES:
+        m.gauge(
+            "probe_http_duration_seconds",
+            "Duration of http request by phase, summed over all redirects",
+            phases.total[phase],
+            phase=phase,
+        )
+    m.gauge("probe_http_redirects", "The number of redirects", redirects)
+    m.gauge(
+        "probe_http_ssl", "Indicates if SSL was used for the final redirect", 1 if resp is not None and resp.tls else 0
+    )
+    if resp is not None:
+        cl = resp.header("Content-Length")
+        m.gauge("probe_http_status_code", "Response HTTP status code", resp.status)
+        m.gauge("probe_http_content_length", "Length of http content response", int(cl) if cl and cl.isdigit() else -1)
+        m.gauge("probe_http_uncompressed_body_length", "Length of uncompressed response body", resp.uncompressed_length)
+        m.gauge("probe_http_version", "Returns the version of HTTP of the probe response", float(resp.version))
+        lm = resp.header("Last-Modified")
+        if lm:
+            try:
+                m.gauge(
+                    "probe_http_last_modified_timestamp_seconds",
+                    "Returns the Last-Modified HTTP response header in unixtime",
+                    parsedate_to_datetime(lm).timestamp(),
+                )
+            except (TypeError, ValueError):
+                ctx.log("unparsable Last-Modified header", value=lm)
+    else:
+        m.gauge("probe_http_status_code", "Response HTTP status code", 0)
+        m.gauge("probe_http_content_length", "Length of http content response", 0)
+        m.gauge("probe_http_uncompressed_body_length", "Length of uncompressed response body", 0)
+        m.gauge("probe_http_version", "Returns the version of HTTP of the probe response", 0)
+    regex_failed = False
+    if ok and resp is not None:
+        valid = cfg.valid_status_codes or range(200, 300)
+        if health_on:
+            ok = _record_health(ctx, cfg, resp, resp.status in valid) and ok
+        if ok and resp.status not in valid:
+            ok = ctx.fail("status_code", f"status code {resp.status} is not valid")
+        wanted = cfg.valid_http_versions
+        if (
+            ok
+            and wanted
+            and f"HTTP/{resp.version}" not in wanted
+            and not (resp.version == "2.0" and "HTTP/2" in wanted)
+        ):
+            ok = ctx.fail("http_version", f"HTTP/{resp.version} is not in valid_http_versions")
+        if ok and not _check_headers(ctx, cfg, resp):
+            ok, regex_failed = False, True
+        if ok and not _check_body(ctx, cfg, resp.body):
+            ok, regex_failed = False, True
+        if ok and cfg.fail_if_ssl and resp.tls:
+            ok = ctx.fail("protocol", "final response used TLS and fail_if_ssl is set")
+        if ok and cfg.fail_if_not_ssl and not resp.tls:
+            ok = ctx.fail("protocol", "final response did not use TLS and fail_if_not_ssl is set")
+    if cfg.body_re or cfg.body_not_re or cfg.fail_if_header_matches or cfg.fail_if_header_not_matches:
+        m.gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex", 1 if regex_failed else 0)
+    return ok

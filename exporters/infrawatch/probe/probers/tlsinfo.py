@@ -1,0 +1,277 @@
+"""TLS client configuration (blackbox's ``tls_config``) and the TLS metrics every prober records.
+
+Probers that speak TLS build their context with ``client_context(cfg)`` and, after a handshake,
+call ``record_tls(ctx, ssl_object, verified=True)``.  When verification fails they call
+``inspect_unverified(...)`` (or handshake again themselves with ``client_context(cfg, verify=False)``
+and ``record_tls(..., verified=False)``) so the certificate metrics stay present with
+``probe_tls_verified 0``: an expired certificate and a down service look different on a dashboard.
+
+The chain is read through the private ``_ssl._SSLSocket.get_verified_chain()`` /
+``get_unverified_chain()`` (present since Python 3.10, public only in 3.13); when absent we fall
+back to the leaf certificate alone.
+"""
+
+from __future__ import annotations
+
+import _ssl
+import asyncio
+import contextlib
+import functools
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from ...core.config import Context
+from .base import ProbeContext
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography is imported on first use: it costs ~8 MB of RSS, which an exporter with no TLS
+# targets should not pay.
+
+# _ssl.ENCODING_DER: the private chain API's certificates take it (not re-exported by ssl in 3.11).
+_ENCODING_DER = getattr(_ssl, "ENCODING_DER", 2)
+
+TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+# blackbox's label values for probe_tls_version_info{version}
+_VERSION_LABEL = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """blackbox_exporter / Prometheus common ``tls_config``."""
+
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    server_name: str = ""
+    insecure_skip_verify: bool = False
+    min_version: TLSVersion | None = None
+    max_version: TLSVersion | None = None
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        before = len(ctx.problems)
+        if bool(self.cert_file) != bool(self.key_file):
+            ctx.error(
+                (*path, "cert_file" if not self.cert_file else "key_file"),
+                "cert_file and key_file must be given together",
+            )
+        for key in ("ca_file", "cert_file", "key_file"):
+            value = getattr(self, key)
+            if value and not ctx.resolve_path(value).is_file():
+                ctx.error((*path, key), f"file not found: {value}")
+        if self.min_version and self.max_version and _VERSIONS[self.min_version] > _VERSIONS[self.max_version]:
+            ctx.error((*path, "min_version"), "min_version is above max_version")
+        # Resolve relative paths once, against the config file's folder.
+        for key in ("ca_file", "cert_file", "key_file"):
+            value = getattr(self, key)
+            if value:
+                object.__setattr__(self, key, str(ctx.resolve_path(value)))
+        if len(ctx.problems) == before:
+            self.validate_loadable(ctx, path)
+
+    def validate_loadable(self, ctx: Context, path: tuple) -> bool:
+        """Build the context once at load time so a bad PEM is a config error, not a probe error."""
+        try:
+            client_context(self)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            ctx.error(path, f"cannot load TLS files: {exc}")
+            return False
+        return True
+
+
+@functools.lru_cache(maxsize=256)
+def client_context(cfg: TLSConfig | None = None, verify: bool = True, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
+    """A client ``SSLContext`` for ``cfg`` (cached: building one loads the CA store, ~ms each).
+
+    ``verify=False`` gives the same context without certificate or hostname checks; probers use
+    it for the second handshake that reads the chain after a verification failure.
+    """
+    cfg = cfg or TLSConfig()
+    ctx = ssl.create_default_context(cafile=cfg.ca_file or None)
+    if not cfg.ca_file:
+        ctx.load_default_certs()
+    if cfg.cert_file:
+        ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+    if cfg.min_version:
+        ctx.minimum_version = _VERSIONS[cfg.min_version]
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # Go's default client minimum
+    if cfg.max_version:
+        ctx.maximum_version = _VERSIONS[cfg.max_version]
+    if cfg.insecure_skip_verify or not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def _chain(ssl_object: Any, verified: bool) -> list[x509.Certificate]:
+    """The peer's chain, leaf first; the leaf alone when the private chain API is missing."""
+    inner = getattr(ssl_object, "_sslobj", ssl_object)
+    certs: list[bytes] = []
+    for name in ("get_verified_chain", "get_unverified_chain") if verified else ("get_unverified_chain",):
+        getter = getattr(inner, name, None)
+        if getter is None:
+            continue
+        try:
+            chain = getter() or []
+        except (ssl.SSLError, ValueError):
+            chain = []
+        certs = [c.public_bytes(_ENCODING_DER) for c in chain]
+        if certs:
+            break
+    if not certs:
+        leaf = ssl_object.getpeercert(binary_form=True)
+        certs = [leaf] if leaf else []
+    from cryptography import x509
+
+    out = []
+    for der in certs:
+        with contextlib.suppress(ValueError):
+            out.append(x509.load_der_x509_certificate(der))
+    return out
+
+
+def _not_after(cert: x509.Certificate) -> float:
+    return cert.not_valid_after_utc.timestamp()
+
+
+def _sans(cert: x509.Certificate) -> str:
+    from cryptography import x509
+
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return ""
+    return ",".join(ext.get_values_for_type(x509.DNSName))
+
+
+def _sha256_fingerprint(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+@dataclass(frozen=True)
+class CertSummary:
+    """What the status page and debug output show about the leaf certificate."""
+
+    subject: str
+    issuer: str
+    not_after: float
+    sans: str
+    fingerprint_sha256: str
+
+    @property
+    def expired(self) -> bool:
+        return self.not_after < datetime.now(UTC).timestamp()
+
+
+def record_tls(ctx: ProbeContext, ssl_object: Any, verified: bool) -> CertSummary | None:
+    """Record blackbox's TLS metrics for ``ssl_object`` (an ``ssl.SSLObject`` or ``SSLSocket``).
+
+    - ``probe_ssl_earliest_cert_expiry``: earliest notAfter of the certificates the peer sent
+    - ``probe_ssl_last_chain_expiry_timestamp_seconds``: earliest notAfter within the (verified)
+      chain; blackbox takes the chain that lives longest, Python exposes one chain
+    - ``probe_ssl_last_chain_info{fingerprint_sha256,subject,issuer,subjectalternative}`` for the leaf
+    - ``probe_tls_version_info{version}`` and ``probe_tls_verified``
+    """
+    version = ssl_object.version() or ""
+    m = ctx.metrics
+    m.gauge(
+        "probe_tls_version_info",
+        "Returns the TLS version used or NaN when unknown",
+        1,
+        version=_VERSION_LABEL.get(version, version),
+    )
+    m.gauge(
+        "probe_tls_verified", "1 if the peer's certificate chain and name were verified, 0 if not", 1 if verified else 0
+    )
+    presented = _chain(ssl_object, verified=False)
+    chain = _chain(ssl_object, verified=True) if verified else presented
+    if not presented:
+        ctx.log("peer sent no certificate")
+        return None
+    leaf = presented[0]
+    m.gauge(
+        "probe_ssl_earliest_cert_expiry",
+        "Returns last SSL chain expiry in unixtime",
+        min(_not_after(c) for c in presented),
+    )
+    m.gauge(
+        "probe_ssl_last_chain_expiry_timestamp_seconds",
+        "Returns last SSL chain expiry in timestamp",
+        min(_not_after(c) for c in chain),
+    )
+    summary = CertSummary(
+        subject=leaf.subject.rfc4514_string(),
+        issuer=leaf.issuer.rfc4514_string(),
+        not_after=_not_after(leaf),
+        sans=_sans(leaf),
+        fingerprint_sha256=_sha256_fingerprint(leaf),
+    )
+    m.gauge(
+        "probe_ssl_last_chain_info",
+        "Contains SSL leaf certificate information",
+        1,
+        fingerprint_sha256=summary.fingerprint_sha256,
+        subject=summary.subject,
+        issuer=summary.issuer,
+        subjectalternative=summary.sans,
+    )
+    ctx.log(
+        "TLS handshake",
+        version=version,
+        verified=verified,
+        subject=summary.subject,
+        not_after=datetime.fromtimestamp(summary.not_after, UTC).isoformat(),
+    )
+    return summary
+
+
+def server_hostname(cfg: TLSConfig | None, host: str) -> str | None:
+    """SNI and verification name: ``tls_config.server_name`` or the target host (none for IPs)."""
+    if cfg and cfg.server_name:
+        return cfg.server_name
+    return host.strip("[]") or None
+
+
+async def inspect_unverified(
+    ctx: ProbeContext, ip: str, port: int, hostname: str | None, cfg: TLSConfig | None
+) -> CertSummary | None:
+    """Handshake again without verification to record the chain after a verification failure.
+
+    Used by probers that connect with TLS straight away (http, tcp with ``tls: true``).  Failures
+    here are logged only: the probe has already failed with reason ``tls``.
+    """
+    writer = None
+    try:
+        async with asyncio.timeout(max(0.1, ctx.remaining)):
+            _, writer = await asyncio.open_connection(
+                ip, port, ssl=client_context(cfg, verify=False), server_hostname=hostname or ""
+            )
+            obj = writer.get_extra_info("ssl_object")
+            return record_tls(ctx, obj, verified=False) if obj else None
+    except (OSError, ssl.SSLError, TimeoutError) as exc:
+        ctx.log("could not read the certificate chain without verification", err=str(exc))
+        return None
+    finally:
+        if writer is not None:
+            writer.transport.abort()
+
+
+def verify_error_text(exc: BaseException) -> str:
+    """A short reason for a failed handshake (``certificate has expired``, ``Hostname mismatch``)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return exc.verify_message or str(exc)
+    return str(exc)
