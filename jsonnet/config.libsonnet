@@ -16,14 +16,411 @@
 
     // ---- Services, alerts and recording rules (alerts/, rules/) ---------------------------
     // @section alerts
+    // One entry per service card (dashboards and SLOs read this list too).  Fields:
+    //   name, title        the `service` label value and the card's title.
+    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch.
+    //   probeSelector      selects this service's probe exporter series (probe_success, probe_health_status...).
+    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds.
+    //   upSelector         (http) selects the application's `up` series (APIDown, DeploymentDetected).
+    //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
+    //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
+    //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
+    services: [
+      {
+        name: 'api',
+        title: 'API Server',
+        kind: 'http',
+        probeSelector: 'service="api"',
+        appSelector: 'job="api-server"',
+        upSelector: 'job="api-server"',
+        latencyThresholdSeconds: 1,
+        errorRatioDegraded: 0.01,
+        errorRatioDown: 0.05,
+      },
+      {
+        name: 'smtp',
+        title: 'SMTP Service',
+        kind: 'smtp',
+        probeSelector: 'service="smtp"',
+        exporterSelector: 'job="postfix"',
+        latencyThresholdSeconds: 5,
+      },
+      {
+        name: 'oltp-db',
+        title: 'OLTP Database',
+        kind: 'postgres',
+        probeSelector: 'service="oltp-db"',
+        exporterSelector: 'job="postgres", cluster="oltp"',
+        latencyThresholdSeconds: 1,
+      },
+      {
+        name: 'olap-db',
+        title: 'OLAP Database',
+        kind: 'postgres',
+        probeSelector: 'service="olap-db"',
+        exporterSelector: 'job="postgres", cluster="olap"',
+        latencyThresholdSeconds: 5,
+      },
+      {
+        name: 'redis',
+        title: 'Redis Cache',
+        kind: 'redis',
+        probeSelector: 'service="redis"',
+        exporterSelector: 'job="redis"',
+        latencyThresholdSeconds: 0.5,
+      },
+      {
+        name: 'elasticsearch',
+        title: 'Elasticsearch',
+        kind: 'elasticsearch',
+        probeSelector: 'service="elasticsearch"',
+        latencyThresholdSeconds: 2,
+      },
+    ],
+    // Defaults for fields a service entry leaves out.
+    serviceDefaults: { latencyThresholdSeconds: 1, errorRatioDegraded: 0.01, errorRatioDown: 0.05 },
+    // Alert groups switched off by name (e.g. ['infrawatch-node'] when node-mixin already covers hosts).
+    disabledAlertGroups: [],
+    // Extra matchers on every probe exporter series the alerts read ('' = all; e.g. 'env="prod"').
+    probeSelector: '',
+    // ServiceProbeFailing: how long a probe must fail before it pages.
+    probeFailingFor: '2m',
+    // ServiceDegraded: how long health 0.5 or slow probes must last.
+    serviceDegradedFor: '5m',
+    // TLS certificate expiry thresholds in days (warning, critical).
+    tlsExpiryWarningDays: 14,
+    tlsExpiryCriticalDays: 3,
+    // Platform alerts (seeds' set) -----------------------------------------------------------
+    // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
+    highErrorRateThreshold: 0.05,
+    highErrorRateFor: '2m',
+    // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
+    httpErrorSelector: 'code=~"5.."',
+    // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
+    apiLatencyQuantile: 0.95,
+    apiLatencyThresholdSeconds: 1,
+    apiLatencyFor: '5m',
+    // APIDown / DatabaseDown / RedisDown: how long the target must be down.
+    downFor: '1m',
+    // DatabaseErrorRateHigh: rolled back / all transactions (postgres_exporter) above this ratio.
+    databaseErrorRatioThreshold: 0.005,
+    // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
+    databaseConnectionPoolThreshold: 0.8,
+    // SMTPQueueBacklog: messages in the Postfix queue (postfix_exporter showq) above this.
+    smtpQueueThreshold: 10000,
+    // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
+    smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // RedisHighMemory: used / maxmemory above this ratio.
+    redisMemoryThreshold: 0.9,
+    // RedisLowHitRate: keyspace hit ratio below this, only when at least redisMinOpsPerSecond lookups happen.
+    redisHitRateThreshold: 0.8,
+    redisMinOpsPerSecond: 1,
+    // Host alerts (node_exporter) and the `service` label they carry.
+    nodeSelector: 'job="node"',
+    nodeService: 'infrastructure',
+    cpuUsageThreshold: 0.85,
+    cpuUsageFor: '15m',
+    memoryUsageThreshold: 0.85,
+    memoryUsageFor: '10m',
+    diskFreeThreshold: 0.2,
+    diskFreeFor: '10m',
+    // File systems LowDiskSpace ignores.
+    diskFstypeSelector: 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"',
+    // Reputation alerts (reputation exporter) ---------------------------------------------------
+    // Extra matchers on every reputation exporter series the alerts read ('' = all).
+    reputationSelector: '',
+    // `service` label of reputation alerts (the sending service the IPs belong to).
+    reputationService: 'smtp',
+    // List tiers whose listing pages (IPListedOnMajorBlacklist); other tiers warn.
+    majorListTiers: ['major'],
+    // IPReputationLow: score below this (the exporter's warning threshold).
+    reputationScoreThreshold: 70,
+    // DNSBLLookupsFailing: share of a list's lookups that failed, for dnsblLookupsFailingFor.
+    dnsblLookupErrorRatio: 0.5,
+    dnsblLookupsFailingFor: '30m',
+    // DNSBLListDown: list failing its RFC 5782 test points for this long.
+    dnsblListDownFor: '30m',
+    // ReputationCheckStale: no completed check of a target for this many seconds (default interval 5m).
+    reputationStaleSeconds: 3600,
+    // Pipeline alerts -------------------------------------------------------------------------
+    // Jobs scraping the infrawatch exporters.
+    infrawatchSelector: 'job=~"infrawatch.*"',
+    // `service` label of pipeline alerts (InfrawatchExporterDown, ...).
+    pipelineService: 'infrawatch',
+    // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
+    exporterDownSeverity: 'critical',
+    exporterDownFor: '5m',
+    // How long the condition of the other alerts must hold before they fire (pending duration).
+    alertFor: {
+      TLSCertificateExpiringSoon: '10m',
+      TLSCertificateInvalid: '5m',
+      SMTPQueueBacklog: '5m',
+      RedisHighMemory: '10m',
+      RedisLowHitRate: '15m',
+      ElasticsearchClusterRed: '5m',
+      ElasticsearchClusterYellow: '15m',
+      DatabaseErrorRateHigh: '5m',
+      DatabaseConnectionPoolHigh: '5m',
+      IPReputationLow: '15m',
+      ReputationCheckStale: '5m',
+      InfrawatchConfigReloadFailed: '5m',
+    },
 
     // ---- SLOs (slo/) ------------------------------------------------------------------------
     // @section slos
+    // SLOs (docs/slo.md).  Each entry: service, name, objective (percent, 0 < x < 100), period
+    // (default sloDefaults.period), description, labels (on every SLO series and alert, e.g. tenant,
+    // team), info (only on the sloth_slo_info series: metadata that may change), sli and alerting.
+    //   sli.events:  errorSelector (or goodSelector) and totalSelector: counters, rated per window;
+    //                or errorQuery/goodQuery/totalQuery with a Sloth `{{.window}}` placeholder.
+    //   sli.latency: metric (classic histogram base name), selector, threshold (seconds; must be one
+    //                of `buckets`, default sloDefaults.latencyBuckets).
+    //   alerting:    tiers { 'page-1h': false, ... } switches tiers off (page/ticket: false all of
+    //                that severity); nearlyExhausted (bool);
+    //                pageSeverity / ticketSeverity; labels and annotations added to the SLO's alerts.
+    //   tiers:       optional, replaces sloDefaults.tiers for this SLO.
+    //   test:        optional { good: [series], bad: [series] } input series for the generated
+    //                promtool tests when they cannot be derived from the selectors.
+    // Sloth `prometheus/v1` and OpenSLO v1 files in slos/ are imported next to these.
+    local sloApiSelector = std.filter(function(s) s.name == 'api', self.services)[0].appSelector,
+    slos: [
+      {
+        // Seed: 99.9% availability over 30 days.
+        service: 'api',
+        name: 'requests-availability',
+        objective: 99.9,
+        description: 'Share of API requests answered without a server error.',
+        labels: { team: 'platform' },
+        sli: { events: {
+          errorSelector: 'http_requests_total{%s, code=~"5.."}' % sloApiSelector,
+          totalSelector: 'http_requests_total{%s}' % sloApiSelector,
+        } },
+      },
+      {
+        // Seed: p95 < 300 ms, i.e. 95% of requests within 0.3 s over 30 days.
+        service: 'api',
+        name: 'requests-latency',
+        objective: 95,
+        description: 'Share of API requests served within 300 ms.',
+        labels: { team: 'platform' },
+        // Slow latency drifts are reviewed weekly: no 3-day ticket tier.
+        alerting: { tiers: { 'ticket-3d': false } },
+        sli: { latency: {
+          metric: 'http_request_duration_seconds',
+          selector: sloApiSelector,
+          threshold: 0.3,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5, 10],
+        } },
+      },
+      {
+        // Seed: 99.99% for the premium tenant (52.6 minutes of errors a year); tenant-labelled.
+        service: 'api',
+        name: 'tenant-acme-availability',
+        objective: 99.99,
+        description: 'Share of requests of tenant acme answered without a server error.',
+        labels: { team: 'platform', tenant: 'acme' },
+        info: { owner: 'sre@acme.example' },
+        sli: { events: {
+          errorSelector: 'http_requests_total{%s, tenant="acme", code=~"5.."}' % sloApiSelector,
+          totalSelector: 'http_requests_total{%s, tenant="acme"}' % sloApiSelector,
+        } },
+      },
+      {
+        // A 28-day SLO (four full weeks): 99% of requests within 1 s; factors 13.44 / 5.6 / 2.8 / 0.93.
+        service: 'api',
+        name: 'requests-latency-1s-28d',
+        objective: 99,
+        period: '28d',
+        description: 'Share of API requests served within 1 s, over four weeks.',
+        labels: { team: 'platform' },
+        sli: { latency: {
+          metric: 'http_request_duration_seconds',
+          selector: sloApiSelector,
+          threshold: 1,
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5, 10],
+        } },
+      },
+    ],
+    sloDefaults: {
+      // Period of SLOs that do not set one.
+      period: '30d',
+      // Multiwindow multi-burn-rate tiers (SRE workbook): a tier fires when `budgetPercent` of the
+      // period's budget is spent within `long` (and the `short` = long/12 window confirms it is still
+      // burning).  factor = budgetPercent/100 * period / long: 14.4, 6, 3, 1 for 30d; 13.44, 5.6,
+      // 2.8, 0.93 for 28d.  severity page|ticket picks pageSeverity/ticketSeverity.
+      tiers: [
+        { name: 'page-1h', severity: 'page', budgetPercent: 2, long: '1h', short: '5m' },
+        { name: 'page-6h', severity: 'page', budgetPercent: 5, long: '6h', short: '30m' },
+        { name: 'ticket-1d', severity: 'ticket', budgetPercent: 10, long: '1d', short: '2h' },
+        { name: 'ticket-3d', severity: 'ticket', budgetPercent: 10, long: '3d', short: '6h' },
+      ],
+      // `severity` label of page and ticket tiers (critical pages, warning goes to chat).
+      pageSeverity: 'critical',
+      ticketSeverity: 'warning',
+      // SLOErrorBudgetNearlyExhausted fires when this percentage of the period's budget is spent.
+      budgetExhaustedPercent: 90,
+      // Buckets assumed for latency SLIs that do not list theirs (client library defaults).
+      latencyBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    },
+    // SLO specs imported from files (filled by `make build` from slos/*.yaml; see docs/slo.md).
+    sloImported: [],
 
     // ---- Alertmanager routing (alertmanager/) ----------------------------------------------
     // @section alertmanager
+    // Override one knob with `_config+:: { alertmanager+: { groupWait: '10s' } }`.  The routing tree,
+    // tiers and the table of routing cases are described in docs/alerting.md.
+    alertmanager: {
+      // Directory holding the secret files; every relative `*File` path below is resolved against it.
+      // Keep it outside the repository: Alertmanager reads the files when it sends a notification.
+      secretsDir: '/etc/alertmanager/secrets',
+      // Labels that make one notification group (one Slack message, one PagerDuty incident).
+      groupBy: ['alertname', 'service', 'cluster'],
+      // Wait before the first notification of a new group, so alerts firing together arrive together.
+      groupWait: '30s',
+      // Wait before notifying about alerts added to a group that was already notified.
+      groupInterval: '5m',
+      // Re-send a group that is still firing this often.
+      repeatInterval: '4h',
+      // An alert without endsAt (not from Prometheus) counts as resolved after this long.
+      resolveTimeout: '5m',
+      // Dead-man's switch: the always-firing Watchdog alert is posted to this webhook at fast timings and
+      // the heartbeat service pages when the posts stop.  The URL must not carry a token (0.25 has no
+      // url_file): the token goes in the Authorization header, read from credentialsFile.
+      heartbeat: {
+        url: 'https://heartbeat.example.com/api/v1/pings/infrawatch',
+        credentialsFile: 'heartbeat-token',
+        groupWait: '0s',
+        groupInterval: '1m',
+        repeatInterval: '1m',
+      },
+      pagerduty: {
+        // Events API v2 endpoint (change only for a proxy or a test double).
+        url: 'https://events.pagerduty.com/v2/enqueue',
+        // Integration (routing) key of the service paged for critical alerts no team claims.
+        routingKeyFile: 'pagerduty-default.key',
+      },
+      slack: {
+        // File holding the incoming-webhook URL (the URL itself is the secret).
+        apiURLFile: 'slack-webhook-url',
+        // Catch-all channel: unmatched alerts, alerts with missing labels, warnings no team claims.
+        defaultChannel: '#alerts',
+        // Every critical alert is also posted here (the incident channel), whichever team owns it.
+        criticalChannel: '#alerts-critical',
+      },
+      // E-mail for the P0 tier and for teams whose warnings go by mail (P2).  enabled: false removes
+      // every e-mail receiver (teams must then not use `warningsTo: 'email'`).
+      email: {
+        enabled: true,
+        smarthost: 'smtp.example.com:587',
+        from: 'alertmanager@example.com',
+        // SMTP AUTH user ('' = no AUTH) and the file with its password (written without a newline).
+        authUsername: 'alertmanager@example.com',
+        authPasswordFile: 'smtp-password',
+        requireTLS: true,
+        // Recipients of P0 mail for alerts whose team has no `email` (comma-separated list allowed).
+        oncall: 'oncall@example.com',
+      },
+      // Tiers (seeds): P0 = critical with pager, chat and mail; P1 = critical with pager and chat;
+      // P2 = warning to chat (or mail, per team).  A critical alert is P0 when its name is listed here.
+      p0Alerts: ['APIDown', 'DatabaseDown', 'HighErrorRate', 'ServiceProbeFailing', 'SMTPServiceDown'],
+      // Teams: alerts with label team=<name>, or without a team label but with one of `services`, go to
+      // the team: critical -> pagerduty-<name> (key from pagerdutyRoutingKeyFile) + the critical channel,
+      // warning -> slackChannel (or `email` when warningsTo is 'email').  `email` (optional) receives the
+      // team's P0 mail; without it P0 mail goes to email.oncall.
+      teams: [
+        {
+          name: 'platform',
+          services: ['api', 'redis', 'elasticsearch', 'infrastructure', 'infrawatch'],
+          slackChannel: '#platform-alerts',
+          pagerdutyRoutingKeyFile: 'pagerduty-platform.key',
+          email: 'platform-oncall@example.com',
+        },
+        {
+          name: 'database',
+          services: ['oltp-db', 'olap-db'],
+          slackChannel: '#database-alerts',
+          pagerdutyRoutingKeyFile: 'pagerduty-database.key',
+        },
+        {
+          name: 'deliverability',
+          services: ['smtp'],
+          slackChannel: '#deliverability',
+          pagerdutyRoutingKeyFile: 'pagerduty-deliverability.key',
+          email: 'postmaster@example.com',
+          warningsTo: 'email',
+        },
+      ],
+      // Extra webhook receivers (incident log, ticketing...): each gets every alert matching `matchers`
+      // (a `continue` route, so normal routing still happens).  Bearer token from credentialsFile.
+      webhooks: [
+        {
+          name: 'incident-log',
+          url: 'https://incidents.example.com/hooks/alertmanager',
+          credentialsFile: 'incident-log-token',
+          matchers: ['severity="critical"'],
+        },
+      ],
+      // Named time intervals (Alertmanager `time_intervals` syntax) and the ones during which warning
+      // notifications are muted.  Muted warnings are sent when the interval ends if still firing.
+      // Critical routes (pager) are never muted.  [] = warnings are sent at any time.
+      timeIntervals: {
+        'outside-business-hours': [
+          { weekdays: ['saturday', 'sunday'], location: 'UTC' },
+          { weekdays: ['monday:friday'], times: [{ start_time: '00:00', end_time: '08:00' }], location: 'UTC' },
+          { weekdays: ['monday:friday'], times: [{ start_time: '18:00', end_time: '24:00' }], location: 'UTC' },
+        ],
+      },
+      warningMuteIntervals: ['outside-business-hours'],
+      // ServiceProbeFailing mutes these alerts of the same service (they are symptoms of the outage).
+      probeFailingMutes: ['ServiceDegraded', 'APIHighLatency'],
+      // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
+      dashboardPath: '/dashboards?tag=infrawatch',
+    },
 
     // ---- Grafana dashboards (dashboards/) --------------------------------------------------
     // @section dashboards
+    // Override one knob with `_config+:: { dashboards+: { refresh: '30s' } }`.
+    dashboards: {
+      // Prefix of every dashboard uid (uids stay stable so links and bookmarks survive rebuilds).
+      uidPrefix: 'infrawatch-',
+      // Extra tags on every dashboard (all carry `infrawatch`; the dashboards link to each other by it).
+      tags: [],
+      // Auto-refresh interval and default time range of the dashboards.
+      refresh: '1m',
+      defaultTimeRange: 'now-6h',
+      // Alerts feed: how far back it lists alerts (the seed's "last 24 hours").
+      alertsFeedRange: '24h',
+      // Show each alert's summary in the feed (taken from the mixin's alert rules; costs one more
+      // evaluation of the rule files at build time -- set false if `make build` gets too slow).
+      alertsFeedSummaries: true,
+      // Per-service detail stats under each service card are derived from the service's `kind` and
+      // selectors in `services`; a service entry may carry `details: [{ title, expr, unit }]` instead.
+      // Elasticsearch indexing lag (elasticsearch_exporter): average time to index one document.
+      elasticsearchIndexingLagQuery: |||
+        sum(rate(elasticsearch_indices_indexing_index_time_seconds_total{%(selector)s}[$__rate_interval]))
+        /
+        sum(rate(elasticsearch_indices_indexing_index_total{%(selector)s}[$__rate_interval]))
+      |||,
+      // Elasticsearch exporter selector for the query above.
+      elasticsearchExporterSelector: 'job="elasticsearch"',
+      // IP reputation table: emails sent per sending IP over the last day.  Must return one series per
+      // IP with a `target` label equal to the reputation exporter's target (the IP).
+      dailyVolumeQuery: |||
+        sum by (target) (
+          label_replace(increase(email_sent_total{status="success"}[1d]), "target", "$1", "source_ip", "(.+)")
+        )
+      |||,
+      // The reputation exporter's status page (TXT reasons, delisting instructions); linked from the table.
+      reputationStatusPageURL: 'http://localhost:9517/',
+      // Score history span (the seed keeps 90 days of reputation scores).
+      reputationHistoryRange: '90d',
+      // Grafana provisioning: folder the dashboards go to, where Grafana finds the JSON files, and the
+      // Prometheus data source it provisions (the dashboards' `datasource` variable defaults to it).
+      grafanaFolder: 'infrawatch',
+      grafanaDashboardsPath: '/var/lib/grafana/dashboards/infrawatch',
+      prometheusDatasourceName: 'Prometheus',
+      prometheusDatasourceUID: 'prometheus',
+      prometheusURL: 'http://prometheus:9090',
+    },
   },
 }

@@ -15,8 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import _jsonnet
 import yaml
+
+try:  # go-jsonnet: the same API, an order of magnitude faster than the C++ binding (build <= 2 s)
+    import _gojsonnet as _jsonnet
+except ImportError:  # pragma: no cover
+    import _jsonnet
+
+from .slo_import import load_folder as load_slo_specs
 
 GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated")
 KEEP = {".gitkeep", "README.md"}
@@ -36,10 +42,22 @@ def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 
 _Dumper.add_representer(str, _str_presenter)
 
+# Jsonnet sorts object fields; rules read best in the conventional order (mixtool/kubernetes-mixin).
+RULE_KEY_ORDER = ("alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations")
+
+
+def _dict_presenter(dumper: yaml.SafeDumper, data: dict) -> yaml.MappingNode:
+    if "alert" in data or "record" in data:
+        rank = {k: i for i, k in enumerate(RULE_KEY_ORDER)}
+        data = {k: data[k] for k in sorted(data, key=lambda k: rank.get(k, len(rank)))}
+    return dumper.represent_dict(data.items())
+
+
+_Dumper.add_representer(dict, _dict_presenter)
+
 
 def to_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000,
-                     allow_unicode=True)
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
 
 
 def render(path: str, content: Any) -> str:
@@ -54,17 +72,35 @@ def render(path: str, content: Any) -> str:
     return content
 
 
-def evaluate(root: Path, entry: str = "jsonnet/build.jsonnet", ext_vars: dict[str, str] | None = None,
-             tla_code: dict[str, str] | None = None) -> dict[str, Any]:
+def evaluate(
+    root: Path,
+    entry: str = "jsonnet/build.jsonnet",
+    ext_vars: dict[str, str] | None = None,
+    tla_code: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Evaluate a Jsonnet file relative to ``root``; errors keep jsonnet's file:line text."""
-    out = _jsonnet.evaluate_file(str(root / entry), jpathdir=[str(root / "jsonnet")],
-                                 ext_vars=ext_vars or {}, tla_codes=tla_code or {})
+    # slos/*.yaml (Sloth/OpenSLO specs) reach build.jsonnet as the ext code `sloImported`.
+    ext_codes = {"sloImported": json.dumps(load_slo_specs(root))}
+    out = _jsonnet.evaluate_file(
+        str(root / entry),
+        jpathdir=[str(root / "jsonnet")],
+        ext_vars=ext_vars or {},
+        ext_codes=ext_codes,
+        tla_codes=tla_code or {},
+    )
     return json.loads(out)
 
 
 def evaluate_snippet(root: Path, snippet: str) -> Any:
     """Evaluate Jsonnet code with ``jsonnet/`` on the import path (tests use this to override _config)."""
-    return json.loads(_jsonnet.evaluate_snippet("snippet", snippet, jpathdir=[str(root / "jsonnet")]))
+    return json.loads(
+        _jsonnet.evaluate_snippet(
+            "snippet",
+            snippet,
+            jpathdir=[str(root / "jsonnet")],
+            ext_codes={"sloImported": json.dumps(load_slo_specs(root))},
+        )
+    )
 
 
 def build(root: Path, check: bool = False) -> list[str]:
@@ -109,6 +145,5 @@ def main(argv: list[str] | None = None) -> int:
     took = time.perf_counter() - t0
     for c in changed:
         print(("out of date: " if args.check else "wrote: ") + c)
-    print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s",
-          file=sys.stderr)
+    print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s", file=sys.stderr)
     return 1 if (args.check and changed) else 0

@@ -1,4 +1,14 @@
-// Area entry point; filled by its issue.  Contributes to the mixin's hidden fields.
+// Area entry point of the alerting rules: one file per alert area, each adding rules/<area>.yaml.
+(import 'services.libsonnet') +
+(import 'tls.libsonnet') +
+(import 'smtp.libsonnet') +
+(import 'redis.libsonnet') +
+(import 'elasticsearch.libsonnet') +
+(import 'api.libsonnet') +
+(import 'database.libsonnet') +
+(import 'node.libsonnet') +
+(import 'reputation.libsonnet') +
+(import 'pipeline.libsonnet') +
 {
   ruleFiles+:: {},
   promtoolTests+:: {},

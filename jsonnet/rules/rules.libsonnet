@@ -1,4 +1,5 @@
-// Area entry point; filled by its issue.  Contributes to the mixin's hidden fields.
+// Area entry point of the recording rules (rules/recording.yaml).
+(import 'services.libsonnet') +
 {
   ruleFiles+:: {},
   promtoolTests+:: {},

@@ -1,0 +1,59 @@
+// Application (HTTP API) alerts from the standard http_requests_total / http_request_duration_seconds.
+local r = import '../lib/rules.libsonnet';
+
+{
+  ruleFiles+:: r.ruleFile($._config, 'api', [
+    r.group($._config, 'infrawatch-api', std.flattenArrays([
+      local app = r.sel([s.appSelector]);
+      local appErrors = r.sel([s.appSelector, $._config.httpErrorSelector]);
+      local up = r.sel([s.upSelector]);
+      [
+        {
+          alert: 'HighErrorRate',
+          expr: |||
+            sum(rate(http_requests_total%(errors)s[5m]))
+            /
+            sum(rate(http_requests_total%(all)s[5m]))
+            > %(threshold)g
+          ||| % { errors: appErrors, all: app, threshold: $._config.highErrorRateThreshold },
+          'for': $._config.highErrorRateFor,
+          severity: 'critical',
+          service: s.name,
+          summary: 'Many requests fail with server errors.',
+          description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last 5 minutes (threshold %g%%).' % [s.title, s.name, $._config.highErrorRateThreshold * 100],
+        },
+        {
+          alert: 'APIHighLatency',
+          expr: |||
+            histogram_quantile(%(q)g, sum by (le) (rate(http_request_duration_seconds_bucket%(all)s[5m])))
+            > %(threshold)g
+          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: $._config.apiLatencyThresholdSeconds },
+          'for': $._config.apiLatencyFor,
+          severity: 'warning',
+          service: s.name,
+          summary: 'API responses are slow.',
+          description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, $._config.apiLatencyThresholdSeconds],
+        },
+        {
+          alert: 'APIDown',
+          expr: 'up%s == 0' % up,
+          'for': $._config.downFor,
+          severity: 'critical',
+          service: s.name,
+          summary: 'An API server is down.',
+          description: '%s (%s): Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).' % [s.title, s.name],
+        },
+        {
+          alert: 'DeploymentDetected',
+          expr: 'changes(process_start_time_seconds%s[5m]) > 0' % up,
+          severity: 'info',
+          service: s.name,
+          summary: 'A new deployment was detected.',
+          description: '%s (%s): {{ $labels.instance }} restarted in the last 5 minutes (new deployment or crash loop).' % [s.title, s.name],
+        },
+      ]
+      for s in r.servicesOfKind($._config, 'http')
+      if std.objectHas(s, 'appSelector')
+    ])),
+  ]),
+}

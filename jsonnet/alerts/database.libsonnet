@@ -1,0 +1,54 @@
+// PostgreSQL (postgres_exporter): down, transaction error ratio, connection pool.
+local r = import '../lib/rules.libsonnet';
+
+{
+  ruleFiles+:: r.ruleFile($._config, 'database', [
+    r.group($._config, 'infrawatch-database', std.flattenArrays([
+      local exp = r.sel([s.exporterSelector]);
+      [
+        {
+          alert: 'DatabaseDown',
+          expr: 'pg_up%s == 0' % exp,
+          'for': $._config.downFor,
+          severity: 'critical',
+          service: s.name,
+          summary: 'A database is down.',
+          description: '%s (%s): postgres_exporter {{ $labels.instance }} cannot connect to PostgreSQL.' % [s.title, s.name],
+        },
+        {
+          alert: 'DatabaseErrorRateHigh',
+          expr: |||
+            sum(rate(pg_stat_database_xact_rollback%(exp)s[5m]))
+            /
+            (
+              sum(rate(pg_stat_database_xact_commit%(exp)s[5m]))
+              +
+              sum(rate(pg_stat_database_xact_rollback%(exp)s[5m]))
+            )
+            > %(threshold)g
+          ||| % { exp: exp, threshold: $._config.databaseErrorRatioThreshold },
+          'for': $._config.alertFor.DatabaseErrorRateHigh,
+          severity: 'critical',
+          service: s.name,
+          summary: 'Database transactions are failing.',
+          description: '%s (%s): {{ $value | humanizePercentage }} of transactions roll back (threshold %g%%).' % [s.title, s.name, $._config.databaseErrorRatioThreshold * 100],
+        },
+        {
+          alert: 'DatabaseConnectionPoolHigh',
+          expr: |||
+            sum by (instance) (pg_stat_activity_count%(exp)s)
+            / on (instance)
+            max by (instance) (pg_settings_max_connections%(exp)s)
+            > %(threshold)g
+          ||| % { exp: exp, threshold: $._config.databaseConnectionPoolThreshold },
+          'for': $._config.alertFor.DatabaseConnectionPoolHigh,
+          severity: 'info',
+          service: s.name,
+          summary: 'The database connection pool is highly utilised.',
+          description: '%s (%s): {{ $labels.instance }} uses {{ $value | humanizePercentage }} of max_connections.' % [s.title, s.name],
+        },
+      ]
+      for s in r.servicesOfKind($._config, 'postgres')
+    ])),
+  ]),
+}

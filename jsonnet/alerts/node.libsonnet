@@ -1,0 +1,49 @@
+// Hosts (node_exporter): CPU, memory, disk.
+local r = import '../lib/rules.libsonnet';
+
+{
+  local node = $._config.nodeSelector,
+  local fs = r.sel([node, $._config.diskFstypeSelector]),
+
+  ruleFiles+:: r.ruleFile($._config, 'node', [
+    r.group($._config, 'infrawatch-node', [
+      {
+        alert: 'HighCPUUsage',
+        expr: |||
+          1 - avg by (instance) (rate(node_cpu_seconds_total%(cpu)s[5m]))
+          > %(threshold)g
+        ||| % { cpu: r.sel([node, 'mode="idle"']), threshold: $._config.cpuUsageThreshold },
+        'for': $._config.cpuUsageFor,
+        severity: 'warning',
+        service: $._config.nodeService,
+        summary: 'CPU usage is high.',
+        description: '{{ $labels.instance }} has used {{ $value | humanizePercentage }} of its CPU for more than %s.' % $._config.cpuUsageFor,
+      },
+      {
+        alert: 'HighMemoryUsage',
+        expr: |||
+          1 - node_memory_MemAvailable_bytes%(node)s / node_memory_MemTotal_bytes%(node)s
+          > %(threshold)g
+        ||| % { node: r.sel([node]), threshold: $._config.memoryUsageThreshold },
+        'for': $._config.memoryUsageFor,
+        severity: 'warning',
+        service: $._config.nodeService,
+        summary: 'Memory usage is high.',
+        description: '{{ $labels.instance }} has used {{ $value | humanizePercentage }} of its memory for more than %s.' % $._config.memoryUsageFor,
+      },
+      {
+        alert: 'LowDiskSpace',
+        expr: |||
+          node_filesystem_avail_bytes%(fs)s / node_filesystem_size_bytes%(fs)s < %(threshold)g
+          and
+          node_filesystem_readonly%(fs)s == 0
+        ||| % { fs: fs, threshold: $._config.diskFreeThreshold },
+        'for': $._config.diskFreeFor,
+        severity: 'warning',
+        service: $._config.nodeService,
+        summary: 'A file system is running out of space.',
+        description: '{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} has only {{ $value | humanizePercentage }} space left.',
+      },
+    ]),
+  ]),
+}
