@@ -1,4 +1,11 @@
-// Area entry point; filled by its issue.  Contributes to the mixin's hidden fields.
+// Dashboards area entry point: one file per dashboard, each adding itself to `grafanaDashboards`
+// (file name -> dashboard JSON), plus the Grafana provisioning files in `grafanaProvisioning`.
+(import 'overview.libsonnet') +
+(import 'reputation.libsonnet') +
+(import 'slo.libsonnet') +
+(import 'probes.libsonnet') +
+(import 'exporters.libsonnet') +
+(import 'provisioning.libsonnet') +
 {
   ruleFiles+:: {},
   promtoolTests+:: {},

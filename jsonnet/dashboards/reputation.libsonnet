@@ -1,0 +1,178 @@
+// IP reputation: the seed's IP Reputation Monitor (IP, provider, pool, score, lists it is on, daily
+// volume, status in colour), with links to each list's delisting page and the exporter's status page,
+// the 90-day score history, list health and lookup errors.  Metrics: DESIGN's reputation_* set.
+local lib = import '../lib/dashboards.libsonnet';
+
+local t = 'target=~"$target"';
+local statusColours = lib.valueMap({
+  good: ['Good', 'green'],
+  warning: ['Warning', 'yellow'],
+  critical: ['Critical', 'red'],
+  unknown: ['Unknown', 'text'],
+});
+local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })];
+
+{
+  grafanaDashboards+:: {
+    local dcfg = $._config.dashboards,
+    local scoreSteps = [[null, 'red'], [50, 'orange'], [$._config.reputationScoreThreshold, 'green']],
+
+    // The monitor table: one row per IP, frames joined on `target`.  `lists` is the distinct set of
+    // lists the IP is listed on (groupBy on that query's frame only).
+    local monitor =
+      lib.table(
+        'IP reputation monitor',
+        [
+          lib.tableTarget('max by (target, provider, pool, kind) (reputation_target_info{%s})' % t, 'INFO'),
+          lib.tableTarget('max by (target) (reputation_score{%s})' % t, 'SCORE'),
+          lib.tableTarget('max by (target, status) (reputation_status{%s}) == 1' % t, 'STATUS'),
+          lib.tableTarget('max by (target, list) (reputation_listed{%s}) == 1' % t, 'LISTS'),
+          lib.tableTarget('(%s) and on (target) reputation_target_info{%s}' % [std.stripChars(dcfg.dailyVolumeQuery, '\n'), t], 'VOLUME'),
+          lib.tableTarget('round(100 * max by (target) (reputation_coverage_ratio{%s}))' % t, 'COVERAGE'),
+        ],
+        unit='none',
+        description='One row per monitored IP or domain. "Listed on" shows the lists with a definitive listing; click a row for the exporter status page (TXT reasons, delisting instructions).',
+        transformations=[
+          // One groupBy over every frame (frame filters need string matcher options the schema
+          // forbids): each frame keeps its label columns and the value it contributes; LISTS turns
+          // into one row per IP with the distinct lists.
+          {
+            id: 'groupBy',
+            options: {
+              fields: {
+                target: { aggregations: [], operation: 'groupby' },
+                provider: { aggregations: [], operation: 'groupby' },
+                pool: { aggregations: [], operation: 'groupby' },
+                status: { aggregations: [], operation: 'groupby' },
+                list: { aggregations: ['uniqueValues'], operation: 'aggregate' },
+                'Value #SCORE': { aggregations: ['lastNotNull'], operation: 'aggregate' },
+                'Value #VOLUME': { aggregations: ['lastNotNull'], operation: 'aggregate' },
+                'Value #COVERAGE': { aggregations: ['lastNotNull'], operation: 'aggregate' },
+              },
+            },
+          },
+          lib.merge,
+          lib.organize(
+            {
+              target: 'IP / domain',
+              provider: 'Provider',
+              pool: 'Pool',
+              'Value #SCORE (lastNotNull)': 'Score',
+              'list (uniqueValues)': 'Listed on',
+              'Value #VOLUME (lastNotNull)': 'Daily volume',
+              'Value #COVERAGE (lastNotNull)': 'Coverage %',
+              status: 'Status',
+            },
+            ['target', 'provider', 'pool', 'Value #SCORE (lastNotNull)', 'list (uniqueValues)', 'Value #VOLUME (lastNotNull)', 'status', 'Value #COVERAGE (lastNotNull)'],
+          ),
+        ],
+        mappings=[statusColours],
+        steps=[[null, 'text']],
+        links=[lib.link('Reputation exporter status page', dcfg.reputationStatusPageURL)],
+        sortBy=[{ displayName: 'Score', desc: false }],
+        overrides=[
+          lib.byName('Status', { 'custom.cellOptions': { type: 'color-background' } }),
+          lib.byName('Score', {
+            'custom.cellOptions': { type: 'color-text' },
+            thresholds: lib.thresholds(scoreSteps),
+          }),
+        ],
+        decimals=0,
+      ) + lib.size(24, 9),
+
+    local listings =
+      lib.table(
+        'Active listings',
+        [lib.tableTarget(|||
+          max by (target, list, code, category) (reputation_listing_info{%s})
+          * on (list) group_left (tier, zone, delist_url)
+          max by (list, tier, zone, delist_url) (reputation_list_info)
+        ||| % t, 'A')],
+        unit='none',
+        description="Each (IP, list) listing with its return code and category. Click a row for the list's delisting page.",
+        transformations=[lib.organize(
+          { Time: null, Value: null, target: 'IP / domain', list: 'List', code: 'Code', category: 'Category', tier: 'Tier', zone: 'Zone', delist_url: 'Delisting page' },
+          ['target', 'list', 'tier', 'category', 'code', 'zone', 'delist_url'],
+        )],
+        links=[lib.link('Delisting page of ${__data.fields.list}', '${__data.fields.delist_url}')],
+        noValue='Not listed anywhere',
+      ) + lib.size(24, 7),
+
+    'infrawatch-reputation.json': lib.dashboard(
+      uid=dcfg.uidPrefix + 'reputation',
+      title='IP reputation',
+      description='DNS blacklist reputation of the sending IPs and domains (reputation exporter).',
+      tags=dcfg.tags + ['reputation'],
+      time=dcfg.defaultTimeRange,
+      refresh=dcfg.refresh,
+      links=lib.dashboardLinks,
+      variables=[
+        lib.queryVariable('pool', 'Pool', 'label_values(reputation_target_info, pool)'),
+        lib.queryVariable('target', 'IP / domain', 'label_values(reputation_target_info{pool=~"$pool"}, target)', allValue=null),
+      ],
+      panels=lib.layout([
+        lib.row('IP reputation monitor'),
+        [
+          lib.stat('Monitored', [lib.target('count(max by (target) (reputation_target_info{%s}))' % t, instant=true)], 'none') + lib.size(4, 4),
+          lib.stat('Critical',
+                   [lib.target('count(max by (target) (reputation_status{%s, status="critical"}) == 1) or vector(0)' % t, instant=true)],
+                   'none',
+                   steps=[[null, 'green'], [1, 'red']],
+                   colorMode='background') + lib.size(4, 4),
+          lib.stat('Warning',
+                   [lib.target('count(max by (target) (reputation_status{%s, status="warning"}) == 1) or vector(0)' % t, instant=true)],
+                   'none',
+                   steps=[[null, 'green'], [1, 'yellow']],
+                   colorMode='background') + lib.size(4, 4),
+          lib.stat('Listings',
+                   [lib.target('count(max by (target, list) (reputation_listed{%s}) == 1) or vector(0)' % t, instant=true)],
+                   'none',
+                   steps=[[null, 'green'], [1, 'red']]) + lib.size(4, 4),
+          lib.stat('Lowest score', [lib.target('min(reputation_score{%s})' % t, instant=true)], 'none', steps=scoreSteps, min=0, max=100) + lib.size(4, 4),
+          lib.stat('Lists up',
+                   [lib.target('sum(max by (list) (reputation_list_up)) / count(max by (list) (reputation_list_up))', instant=true)],
+                   'percentunit',
+                   steps=[[null, 'red'], [0.5, 'yellow'], [1, 'green']]) + lib.size(4, 4),
+        ],
+        [monitor],
+        [listings],
+        lib.row('History'),
+        [
+          lib.timeseries('Reputation score (%s)' % dcfg.reputationHistoryRange,
+                         [lib.target('max by (target) (reputation_score{%s})' % t, '{{target}}')],
+                         'none',
+                         min=0,
+                         max=100,
+                         steps=scoreSteps) + lib.size(16, 8) + { timeFrom: dcfg.reputationHistoryRange },
+          lib.timeseries('Lookup coverage',
+                         [lib.target('max by (target) (reputation_coverage_ratio{%s})' % t, '{{target}}')],
+                         'percentunit',
+                         min=0,
+                         max=1) + lib.size(8, 8),
+        ],
+        lib.row('Lists'),
+        [
+          lib.stateTimeline('List health (RFC 5782 test points)',
+                            [lib.target('max by (list) (reputation_list_up)', '{{list}}')],
+                            upMappings,
+                            steps=[[null, 'red'], [1, 'green']]) + lib.size(12, 8),
+          lib.timeseries('Lookup errors (unknown results)',
+                         [lib.target('sum by (list) (reputation_lookup_error{%s})' % t, '{{list}}')],
+                         'none',
+                         min=0,
+                         drawStyle='bars',
+                         fillOpacity=80) + lib.size(12, 8),
+        ],
+        [
+          lib.timeseries('DNS answers by list', [
+            lib.target('sum by (list, result) (rate(reputation_queries_total[$__rate_interval]))', '{{list}} {{result}}'),
+          ], 'reqps', min=0) + lib.size(12, 8),
+          lib.timeseries('Result age',
+                         [lib.target('max by (target) (reputation_result_age_seconds{%s})' % t, '{{target}}')],
+                         's',
+                         min=0) + lib.size(12, 8),
+        ],
+      ]),
+    ),
+  },
+}

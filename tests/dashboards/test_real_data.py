@@ -1,0 +1,449 @@
+"""Every dashboard query against real data.
+
+Starts the probe and reputation exporters, Debian's node, redis and postgres exporters (with
+redis-server and PostgreSQL), rbldnsd serving DNSBL zones, an SMTP server, an HTTPS server, the
+application simulator (tests/support/appsim.py: the seeds' API with http_requests_total and
+http_request_duration_seconds; it also stands in for Elasticsearch's /_cluster/health, since
+Elasticsearch cannot run here) and a real Prometheus loaded with the generated rules.  After a few
+scrapes every panel target of every dashboard (variables substituted as with "All" selected) runs through
+Prometheus' query API; a target that errors or returns no data fails the test, unless it is listed in
+NO_DATA with the reason it cannot have data in this setup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from support.appsim import AppSim
+from support.dnsbl_zones import CLEAN_IP, SBL_IP, standard_zones
+from support.procs import Proc, free_port, require_binary, wait_http
+from support.prometheus import Prometheus
+from support.rbldnsd import Rbldnsd
+from support.smtpserver import smtp_server
+from support.tls import Certs, ServerThread
+
+pytestmark = pytest.mark.slow
+
+# The exporters' console scripts live next to the Python running the tests (.venv/bin).
+VENV_BIN = Path(sys.executable).parent
+
+# (dashboard file, panel title) -> why it has no data here.  Everything else must return data.
+NO_DATA = {
+    (
+        "infrawatch-overview.json",
+        "SMTP Service: Queue backlog",
+    ): "needs postfix_exporter reading a Postfix queue; no Postfix MTA runs in the test",
+    (
+        "infrawatch-overview.json",
+        "Elasticsearch: Indexing lag",
+    ): "needs elasticsearch_exporter and a real Elasticsearch, which cannot run here",
+}
+
+# Built-in Grafana variables for a Prometheus scraping every second.
+BUILTINS = {"__rate_interval": "15s", "__interval": "5s", "__range": "5m", "__range_s": "300"}
+
+
+# ---- the stack ------------------------------------------------------------------------------------
+
+
+def _start_listening(
+    argv: list[str], log: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[Proc, str]:
+    """Start an infrawatch exporter on port 0; return it and the URL from its JSON "listening" line."""
+    proc = Proc(argv, log, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in proc.log().splitlines():
+            if line.startswith("{") and '"listening"' in line:
+                return proc, json.loads(line)["addresses"][0].rstrip("/")
+        if not proc.alive():
+            break
+        time.sleep(0.1)
+    proc.stop()
+    raise RuntimeError(f"{argv[0]} did not start:\n{proc.log()}")
+
+
+def _start_go_exporter(argv: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> Proc:
+    proc = Proc(argv, log, env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics", timeout=30, proc=proc.proc)
+    except Exception as exc:
+        proc.stop()
+        raise RuntimeError(f"{argv[0]} did not start: {exc}\n{proc.log()}") from exc
+    return proc
+
+
+def _probe_config(d: dict[str, Any], secrets: Path, ca_file: Path) -> str:
+    pw = secrets
+    return f"""
+modules:
+  http_health:
+    prober: http
+    timeout: 3s
+    http: {{preferred_ip_protocol: ip4, valid_status_codes: [200], health: {{enabled: true}}}}
+  http_2xx:
+    prober: http
+    timeout: 3s
+    http: {{preferred_ip_protocol: ip4}}
+  https_2xx:
+    prober: http
+    timeout: 3s
+    http: {{preferred_ip_protocol: ip4, tls_config: {{ca_file: "{ca_file}"}}}}
+  smtp_starttls:
+    prober: smtp
+    timeout: 5s
+    smtp: {{preferred_ip_protocol: ip4, starttls: true, tls_config: {{ca_file: "{ca_file}"}}}}
+  pg_oltp:
+    prober: postgres
+    timeout: 5s
+    postgres: {{preferred_ip_protocol: ip4, user: probe, database: probe, sslmode: disable,
+               password_file: "{pw / "pg.pw"}"}}
+  pg_olap:
+    prober: postgres
+    timeout: 5s
+    postgres: {{preferred_ip_protocol: ip4, user: probe, database: probe, sslmode: disable,
+               password_file: "{pw / "pg.pw"}", query: "SELECT count(*) FROM pg_class"}}
+  redis_auth:
+    prober: redis
+    timeout: 3s
+    redis: {{preferred_ip_protocol: ip4, username: probe, password_file: "{pw / "redis.pw"}"}}
+  es_health:
+    prober: elasticsearch
+    timeout: 3s
+    elasticsearch: {{preferred_ip_protocol: ip4}}
+  dnsbl_a:
+    prober: dns
+    timeout: 3s
+    dns: {{preferred_ip_protocol: ip4, query_name: 2.0.0.127.zen.test, query_type: A}}
+allowed_targets: ["127.0.0.1", "localhost"]
+scheduler: {{interval: 2s, timeout: 5s, concurrency: 16}}
+targets:
+  - {{target: "http://127.0.0.1:{d["app"]}/health", module: http_health, service: api}}
+  - {{target: "127.0.0.1:{d["smtp"]}", module: smtp_starttls, service: smtp}}
+  - {{target: "127.0.0.1:{d["pg"]}", module: pg_oltp, service: oltp-db}}
+  - {{target: "127.0.0.1:{d["pg"]}", module: pg_olap, service: olap-db}}
+  - {{target: "127.0.0.1:{d["redis"]}", module: redis_auth, service: redis}}
+  - {{target: "http://127.0.0.1:{d["app"]}", module: es_health, service: elasticsearch}}
+  - {{target: "https://localhost:{d["https"]}/", module: https_2xx, service: web}}
+  - {{target: "127.0.0.1:{d["dns"]}", module: dnsbl_a, service: dnsbl}}
+  # Nothing listens here: a failing probe (probe_failure_info, failure panels).
+  - {{target: "http://127.0.0.1:{d["closed"]}/", module: http_2xx, service: discard}}
+"""
+
+
+def _reputation_config(dns: str) -> str:
+    return f"""
+resolver: {{nameservers: ["{dns}"], timeout: 500ms, retries: 1}}
+interval: 10s
+lists:
+  - {{name: zen, profile: spamhaus-zen, zone: zen.test, daily_query_budget: 300000}}
+  - {{name: barracuda, profile: barracuda, zone: bar.test}}
+  # rbldnsd answers REFUSED here: the lookup-error panels get data.
+  - {{name: refused, profile: barracuda, zone: refused.test, tier: minor}}
+targets:
+  - {{ip: {CLEAN_IP}, provider: aws, pool: transactional}}
+  - {{ip: {SBL_IP}, provider: sendgrid, pool: marketing}}
+"""
+
+
+@dataclass
+class Stack:
+    prometheus_url: str
+    probe_url: str
+    app: AppSim
+
+
+class _Cleanup:
+    def __init__(self) -> None:
+        self.stops: list[Any] = []
+
+    def add(self, stop: Any) -> None:
+        self.stops.append(stop)
+
+    def run(self) -> None:
+        for stop in reversed(self.stops):
+            try:
+                stop()
+            except Exception as exc:  # keep stopping the others
+                print(f"cleanup: {exc}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server, postgres_server, repo_root) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("dashboards-real-data")
+    cleanup = _Cleanup()
+    try:
+        yield _build_stack(work, cleanup, redis_server, postgres_server, repo_root)
+    finally:
+        cleanup.run()
+
+
+def _build_stack(work: Path, cleanup: _Cleanup, redis_server, postgres_server, repo_root: Path) -> Stack:
+    secrets = work / "secrets"
+    secrets.mkdir()
+    (secrets / "pg.pw").write_text(postgres_server.password + "\n")
+    (secrets / "redis.pw").write_text(redis_server.acl_password + "\n")
+    for f in secrets.iterdir():
+        f.chmod(0o600)
+
+    # Redis traffic so the hit-rate panel has hits and misses.
+    redis_server.command("SET", "dashboards:key", "1")
+    for key in ("dashboards:key", "dashboards:key", "dashboards:missing"):
+        redis_server.command("GET", key)
+
+    app = AppSim(
+        error_ratio=0.001,
+        latency_seconds=0.03,
+        requests_per_second=40,
+        emails_per_second=2,
+        sending_ips=[CLEAN_IP, SBL_IP],
+        seed=7,
+    ).start()
+    cleanup.add(app.stop)
+
+    dnsbl = Rbldnsd(work / "rbldnsd", standard_zones()).start()
+    cleanup.add(dnsbl.cleanup)
+    cleanup.add(dnsbl.stop)
+
+    certs = Certs(work / "certs")
+    servers = ServerThread()
+    cleanup.add(servers.stop)
+    https_app = web.Application()
+
+    async def ok(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    https_app.router.add_get("/", ok)
+    https_port = servers.serve(https_app, ssl_context=certs.server_context("valid"))
+
+    smtp_cm = smtp_server(tls_context=certs.server_context("valid"))
+    smtp = smtp_cm.__enter__()
+    cleanup.add(lambda: smtp_cm.__exit__(None, None, None))
+
+    ports = {
+        "app": app.port,
+        "smtp": smtp.port,
+        "pg": postgres_server.port,
+        "redis": redis_server.port,
+        "https": https_port,
+        "dns": dnsbl.port,
+        "closed": free_port(),
+    }
+    probe_cfg = work / "probe.yml"
+    probe_cfg.write_text(_probe_config(ports, secrets, certs.ca_file))
+    probe, probe_url = _start_listening(
+        [str(VENV_BIN / "infrawatch-probe-exporter"), f"--config.file={probe_cfg}", "--web.listen-address=127.0.0.1:0"],
+        work / "probe.log",
+    )
+    cleanup.add(probe.stop)
+
+    rep_cfg = work / "reputation.yml"
+    rep_cfg.write_text(_reputation_config(f"{dnsbl.host}:{dnsbl.port}"))
+    reputation, reputation_url = _start_listening(
+        [
+            str(VENV_BIN / "infrawatch-reputation-exporter"),
+            f"--config.file={rep_cfg}",
+            "--web.listen-address=127.0.0.1:0",
+        ],
+        work / "reputation.log",
+    )
+    cleanup.add(reputation.stop)
+
+    node_port, redis_exp_port, pg_exp_port = free_port(), free_port(), free_port()
+    node = _start_go_exporter(
+        [
+            require_binary("prometheus-node-exporter"),
+            f"--web.listen-address=127.0.0.1:{node_port}",
+            "--collector.disable-defaults",
+            "--collector.cpu",
+            "--collector.meminfo",
+            "--collector.filesystem",
+            "--collector.loadavg",
+        ],
+        node_port,
+        work / "node.log",
+    )
+    cleanup.add(node.stop)
+    redis_exp = _start_go_exporter(
+        [
+            require_binary("prometheus-redis-exporter"),
+            f"-web.listen-address=127.0.0.1:{redis_exp_port}",
+            f"-redis.addr=redis://127.0.0.1:{redis_server.port}",
+        ],
+        redis_exp_port,
+        work / "redis-exporter.log",
+        env={"REDIS_PASSWORD": redis_server.password},
+    )
+    cleanup.add(redis_exp.stop)
+    dsn = (
+        f"postgresql://{postgres_server.superuser}:{postgres_server.superuser_password}"
+        f"@127.0.0.1:{postgres_server.port}/postgres?sslmode=disable"
+    )
+    pg_exp = _start_go_exporter(
+        [require_binary("prometheus-postgres-exporter"), f"--web.listen-address=127.0.0.1:{pg_exp_port}"],
+        pg_exp_port,
+        work / "postgres-exporter.log",
+        env={"DATA_SOURCE_NAME": dsn},
+    )
+    cleanup.add(pg_exp.stop)
+
+    def static(target: str, **labels: str) -> dict[str, Any]:
+        return {"targets": [target], **({"labels": labels} if labels else {})}
+
+    host = lambda url: urllib.parse.urlsplit(url).netloc  # noqa: E731
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": [
+            {"job_name": "api-server", "static_configs": [static(f"127.0.0.1:{app.port}")]},
+            {"job_name": "infrawatch-probe", "static_configs": [static(host(probe_url))]},
+            {"job_name": "infrawatch-reputation", "static_configs": [static(host(reputation_url))]},
+            {"job_name": "node", "static_configs": [static(f"127.0.0.1:{node_port}")]},
+            {"job_name": "redis", "static_configs": [static(f"127.0.0.1:{redis_exp_port}")]},
+            # One postgres_exporter scraped as both databases of the overview (cluster label).
+            {
+                "job_name": "postgres",
+                "static_configs": [
+                    static(f"127.0.0.1:{pg_exp_port}", cluster="oltp"),
+                    static(f"127.0.0.1:{pg_exp_port}", cluster="olap"),
+                ],
+            },
+        ],
+    }
+    # A test alert that fires at once, so the alerts feed has a row even if no generated alert fires.
+    test_rules = work / "test-alerts.yaml"
+    test_rules.write_text(
+        json.dumps(
+            {
+                "groups": [
+                    {
+                        "name": "dashboards-test",
+                        "rules": [
+                            {
+                                "alert": "DashboardsTestAlert",
+                                "expr": "vector(1)",
+                                "labels": {"severity": "info", "service": "api"},
+                                "annotations": {"summary": "Dashboards test alert."},
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+    )
+    rule_files = [*sorted(str(p) for p in (repo_root / "rules").glob("*.yaml")), str(test_rules)]
+
+    prom = Prometheus(work / "prometheus", config, rule_files)
+    prom.start()
+    cleanup.add(prom.stop)
+
+    # A refused /probe request (target outside allowed_targets) for the refused-requests panel.
+    try:
+        urllib.request.urlopen(f"{probe_url}/probe?target=http://forbidden.example/&module=http_2xx", timeout=10)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403
+
+    # Wait for data that takes longest: reputation cycles, rate windows, SLO rules, alerts.
+    for expr in (
+        'up{job="postgres"} == 1',
+        "reputation_score",
+        'probe_success{service="redis"}',
+        "infrawatch:service_status",
+        "slo:current_burn_rate:ratio",
+        "ALERTS_FOR_STATE",
+        "reputation_lookup_error == 1",
+        "probe_failure_info == 1",
+    ):
+        prom.wait_for(expr, timeout=90)
+    # At least four scrapes inside the 15 s $__rate_interval after the last target came up.
+    time.sleep(8)
+    return Stack(prom.url, probe_url, app)
+
+
+# ---- queries -------------------------------------------------------------------------------------
+
+
+def _api(base: str, path: str, params: dict[str, str]) -> dict[str, Any]:
+    url = f"{base}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as exc:
+        return json.loads(exc.read() or b"{}") or {"status": "error", "error": str(exc)}
+
+
+def run_query(base: str, expr: str, instant: bool) -> tuple[str | None, int]:
+    """(error, number of series) as Grafana would get them."""
+    if instant:
+        body = _api(base, "query", {"query": expr})
+    else:
+        end = time.time()
+        body = _api(base, "query_range", {"query": expr, "start": str(end - 60), "end": str(end), "step": "5"})
+    if body.get("status") != "success":
+        return f"{body.get('errorType')}: {body.get('error')}", 0
+    return None, len(body["data"]["result"])
+
+
+def test_query_runner_reports_errors_and_empty_results(stack):
+    assert run_query(stack.prometheus_url, "sum(rate(http_requests_total[15s]", True)[0]
+    assert run_query(stack.prometheus_url, 'up{job="no-such-job"}', False) == (None, 0)
+    assert run_query(stack.prometheus_url, 'up{job="api-server"}', False) == (None, 1)
+
+
+def test_every_panel_query_returns_data(stack, make_queries):
+    queries = make_queries(BUILTINS)
+    assert len(queries) > 50
+    failures, unexpected_data = [], []
+    for q in queries:
+        error, series = run_query(stack.prometheus_url, q.expr, q.instant)
+        reason = NO_DATA.get((q.dashboard, q.panel_title))
+        if error:
+            failures.append(f"{q.name}: error {error}\n    {q.expr}")
+        elif series == 0 and reason is None:
+            failures.append(f"{q.name}: no data\n    {q.expr}")
+        elif series and reason is not None:
+            unexpected_data.append(f"{q.name} has data now: drop it from NO_DATA ({reason})")
+    assert not failures, f"{len(failures)} of {len(queries)} queries failed:\n" + "\n".join(failures)
+    assert not unexpected_data, "\n".join(unexpected_data)
+
+
+def test_every_variable_has_values(stack, dashboards):
+    for name, d in dashboards.items():
+        for v in d["templating"]["list"]:
+            if v["type"] != "query":
+                continue
+            selector, label = v["query"][len("label_values(") : -1].rsplit(",", 1)
+            selector = re.sub(r"\$\w+", ".*", selector)
+            body = _api(stack.prometheus_url, f"label/{label.strip()}/values", {"match[]": selector})
+            assert body["status"] == "success" and body["data"], (name, v["name"], body)
+
+
+def test_panels_show_the_simulated_state(stack):
+    """Spot checks that the numbers mean what the panels say."""
+    base = stack.prometheus_url
+    api = _api(base, "query", {"query": 'min(infrawatch:service_status{service="api"})'})["data"]["result"]
+    assert api and float(api[0]["value"][1]) == 2, api  # healthy simulator -> green card
+    status = _api(base, "query", {"query": "max by (target, status) (reputation_status) == 1"})["data"]["result"]
+    by_target = {r["metric"]["target"]: r["metric"]["status"] for r in status}
+    assert by_target.get(SBL_IP) == "critical", by_target  # listed on the major list zen
+    volume = _api(
+        base,
+        "query",
+        {
+            "query": "sum by (target) (label_replace(increase(email_sent_total"
+            '{status="success"}[1d]), "target", "$1", "source_ip", "(.+)"))'
+        },
+    )
+    assert {r["metric"]["target"] for r in volume["data"]["result"]} == {CLEAN_IP, SBL_IP}
