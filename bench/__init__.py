@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (`make bench`); results are recorded in docs/benchmarks.md."""
