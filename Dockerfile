@@ -12,6 +12,9 @@ RUN useradd --system --uid 65534 --no-create-home --shell /usr/sbin/nologin infr
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 COPY examples /etc/infrawatch/examples
+# The reputation exporter's state_file directory: a named volume mounted here (docker-compose.yml)
+# takes this owner, so the unprivileged user can write the state.
+RUN mkdir -p /var/lib/infrawatch && chown 65534:65534 /var/lib/infrawatch
 USER 65534
 EXPOSE 9516 9517
 ENTRYPOINT []

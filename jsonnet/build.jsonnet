@@ -35,4 +35,7 @@ local prometheusRule(area, file) = {
 } + {
   ['tests/rules/generated/%s' % name]: mixin.promtoolTests[name]
   for name in std.objectFields(mixin.promtoolTests)
+} + {
+  ['deploy/kubernetes/%s' % name]: mixin.kubernetesManifests[name]
+  for name in std.objectFields(mixin.kubernetesManifests)
 }

@@ -422,5 +422,77 @@
       prometheusDatasourceUID: 'prometheus',
       prometheusURL: 'http://prometheus:9090',
     },
+
+    // ---- Kubernetes manifests (deploy/kubernetes/) ---------------------------------------
+    // @section kubernetes
+    // Prometheus Operator flavour: Deployment, Service and ServiceMonitor per exporter, Probe objects
+    // for `/probe` targets, PrometheusRule objects (docs/deployment.md).  Override one knob with
+    // `_config+:: { kubernetes+: { namespace: 'observability' } }`.
+    kubernetes: {
+      // Namespace of every object (it must exist; the manifests do not create it).
+      namespace: 'monitoring',
+      // Image of both exporters (built from the repository's Dockerfile); the tag follows the release.
+      image: 'ghcr.io/infrawatch/infrawatch:0.1.0',
+      imagePullPolicy: 'IfNotPresent',
+      // Resources of each exporter container (both are single-process asyncio programs).
+      resources: {
+        requests: { cpu: '50m', memory: '64Mi' },
+        limits: { memory: '256Mi' },
+      },
+      // Labels on ServiceMonitor and Probe objects: what your Prometheus' serviceMonitorSelector and
+      // probeSelector match (kube-prometheus: `release: <helm release>` or none).  PrometheusRule objects
+      // carry `prometheusRuleLabels` (Common section) for the ruleSelector.
+      monitorLabels: { prometheus: 'k8s' },
+      // Scrape interval of the ServiceMonitors and default interval of the Probe objects.
+      scrapeInterval: $._config.scrapeInterval,
+      // Ports the exporters listen on (the DESIGN.md defaults).
+      probePort: 9516,
+      reputationPort: 9517,
+      // Probe exporter shards: N > 1 makes N Deployments, each running `--shard i/N`, so every
+      // scheduled target is probed by exactly one replica (docs/scaling.md).  All shards sit behind
+      // one Service: `/probe` is not sharded and any replica serves it.  Each shard runs one pod:
+      // two pods of one shard would both probe its targets and double every series.
+      probeShards: 1,
+      // Contents of the exporters' configuration files (ConfigMaps).  Secrets are never inline:
+      // they are `*_file` paths under `secretsMountPath`, where the Secrets below are mounted.
+      probeConfig: importstr '../examples/kubernetes/probe.yml',
+      reputationConfig: importstr '../examples/kubernetes/reputation.yml',
+      // Where the configuration files and the Secrets are mounted in the containers.
+      configMountPath: '/etc/infrawatch/config',
+      secretsMountPath: '/etc/infrawatch/secrets',
+      // Secret (created by you, never generated) mounted into the reputation exporter, e.g.
+      //   kubectl -n monitoring create secret generic infrawatch-reputation --from-file=dqs-key
+      // reputation.yml names its files (`dqs_key_file: /etc/infrawatch/secrets/dqs-key`).
+      // '' = no Secret mounted (then reputation.yml must not name secret files).
+      reputationSecret: 'infrawatch-reputation',
+      // Secret (created by you) mounted into the probe exporter for module credentials
+      // (`password_file`, `bearer_token_file`, client certificates); '' = none.
+      probeSecret: '',
+      // Basic auth in front of both exporters ('' = off).  The Secret holds the exporter-toolkit web
+      // config under `web-config.yml` (bcrypt hashes) and the scrape credentials under `username` and
+      // `password`, read by the ServiceMonitors and Probes.  Kubelet health checks then use TCP.
+      webConfigSecret: '',
+      // State of the reputation exporter (last results, served at once after a restart): an emptyDir
+      // survives container restarts, not rescheduling.  Set a PersistentVolumeClaim name to keep it.
+      reputationStateClaim: '',
+      // Probe objects: blackbox-style probing through the exporter's `/probe`, scraped by Prometheus
+      // on its own schedule.  Fields: name, module (a module of probeConfig), service (label),
+      // targets (every host must be in probeConfig's allowed_targets), interval (optional).
+      probes: [
+        {
+          name: 'public-endpoints',
+          module: 'http_2xx',
+          service: 'api',
+          targets: ['https://www.example.com/', 'https://api.example.com/healthz'],
+        },
+        {
+          name: 'smtp-banner',
+          module: 'smtp_starttls',
+          service: 'smtp',
+          interval: '60s',
+          targets: ['mx1.example.com:25', 'mx2.example.com:25'],
+        },
+      ],
+    },
   },
 }

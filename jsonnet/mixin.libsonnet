@@ -1,5 +1,6 @@
 // The infrawatch monitoring mixin (monitoring-mixins convention).
-// Exposes: _config, prometheusAlerts, prometheusRules, grafanaDashboards, alertmanagerConfig, slos.
+// Exposes: _config, prometheusAlerts, prometheusRules, grafanaDashboards, alertmanagerConfig, slos,
+// kubernetesManifests (file name -> list of objects, written to deploy/kubernetes/).
 // Each area file adds itself to `ruleFiles` (area name -> {groups: [...]}) so `make build` can write
 // one rules file per area; prometheusAlerts/prometheusRules are derived from it for importers.
 local isAlertRule(r) = std.objectHas(r, 'alert');
@@ -15,6 +16,7 @@ local filterGroups(groups, pred) = [
 (import 'slo/slo.libsonnet') +
 (import 'alertmanager/alertmanager.libsonnet') +
 (import 'dashboards/dashboards.libsonnet') +
+(import 'deploy/kubernetes.libsonnet') +
 {
   local allGroups = std.flattenArrays([self.ruleFiles[area].groups for area in std.objectFields(self.ruleFiles)]),
   prometheusAlerts+:: { groups+: filterGroups(allGroups, isAlertRule) },

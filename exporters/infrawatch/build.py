@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover
 
 from .slo_import import load_folder as load_slo_specs
 
-GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated")
+GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated", "deploy/kubernetes")
 KEEP = {".gitkeep", "README.md"}
 
 

@@ -1,6 +1,7 @@
 // Kubernetes manifests for both exporters (Prometheus Operator flavour): Deployment, Service,
-// ServiceMonitor, Probe objects for scheduled probes, and the PrometheusRule objects of the mixin.
-// Written by `make build` to deploy/kubernetes/.
+// ServiceMonitor, Probe objects for `/probe` targets, and the PrometheusRule objects of the mixin.
+// Written by `make build` to deploy/kubernetes/ (one file per part, several YAML documents each);
+// knobs in config.libsonnet `_config.kubernetes`, guide in docs/deployment.md.
 {
   local k = self,
   local c = self._config.kubernetes,
@@ -11,41 +12,79 @@
     'app.kubernetes.io/part-of': 'infrawatch',
   },
 
+  local configName(component) = 'infrawatch-%s-config' % component,
+
   local configMap(component, file, content) = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'infrawatch-%s-config' % component, namespace: c.namespace, labels: labels(component) },
+    metadata: { name: configName(component), namespace: c.namespace, labels: labels(component) },
     data: { [file]: content },
   },
 
-  local deployment(component, command, port, file, replicas, extraArgs=[]) = {
+  // With basic auth on, kubelet cannot send credentials from a Secret: health checks fall back to TCP.
+  local healthCheck(path) =
+    if c.webConfigSecret == '' then { httpGet: { path: path, port: 'http-metrics' } }
+    else { tcpSocket: { port: 'http-metrics' } },
+
+  local webConfigMountPath = '/etc/infrawatch/web',
+
+  // One exporter Deployment.  `secret` ('' = none) is mounted at secretsMountPath for `*_file` keys;
+  // `volumes` / `mounts` add more (the reputation state).
+  local deployment(name, component, command, port, file, secret, podLabels={}, extraArgs=[], volumes=[], mounts=[]) = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'infrawatch-' + component, namespace: c.namespace, labels: labels(component) },
+    metadata: { name: name, namespace: c.namespace, labels: labels(component) + podLabels },
     spec: {
-      replicas: replicas,
-      selector: { matchLabels: labels(component) },
+      replicas: 1,
+      // Never two pods of one exporter at once: they would probe (or spend query budget) twice.
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels(component) + podLabels },
       template: {
-        metadata: { labels: labels(component) },
+        metadata: { labels: labels(component) + podLabels },
         spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+          // fsGroup: a PersistentVolumeClaim for the reputation state is writable by the exporter's user.
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            runAsGroup: 65534,
+            fsGroup: 65534,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           containers: [{
             name: component,
             image: c.image,
+            imagePullPolicy: c.imagePullPolicy,
             command: [command],
-            args: ['--config.file=/etc/infrawatch/' + file, '--web.listen-address=:%d' % port] + extraArgs,
+            args: [
+              '--config.file=%s/%s' % [c.configMountPath, file],
+              '--web.listen-address=:%d' % port,
+            ] + (
+              if c.webConfigSecret != '' then ['--web.config.file=%s/web-config.yml' % webConfigMountPath] else []
+            ) + extraArgs,
             ports: [{ name: 'http-metrics', containerPort: port }],
-            readinessProbe: { httpGet: { path: '/-/ready', port: 'http-metrics' } },
-            livenessProbe: { httpGet: { path: '/-/healthy', port: 'http-metrics' }, periodSeconds: 30 },
+            readinessProbe: healthCheck('/-/ready'),
+            livenessProbe: healthCheck('/-/healthy') + { periodSeconds: 30 },
             resources: c.resources,
             securityContext: {
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,
               capabilities: { drop: ['ALL'] },
             },
-            volumeMounts: [{ name: 'config', mountPath: '/etc/infrawatch' }],
+            volumeMounts: [{ name: 'config', mountPath: c.configMountPath, readOnly: true }] + (
+              if secret != '' then [{ name: 'secrets', mountPath: c.secretsMountPath, readOnly: true }] else []
+            ) + (
+              if c.webConfigSecret != '' then [{ name: 'web-config', mountPath: webConfigMountPath, readOnly: true }]
+              else []
+            ) + mounts,
           }],
-          volumes: [{ name: 'config', configMap: { name: 'infrawatch-%s-config' % component } }],
+          volumes: [{ name: 'config', configMap: { name: configName(component) } }] + (
+            if secret != '' then [{ name: 'secrets', secret: { secretName: secret } }] else []
+          ) + (
+            if c.webConfigSecret != '' then [{
+              name: 'web-config',
+              secret: { secretName: c.webConfigSecret, items: [{ key: 'web-config.yml', path: 'web-config.yml' }] },
+            }] else []
+          ) + volumes,
         },
       },
     },
@@ -61,13 +100,23 @@
     },
   },
 
+  // Scrape credentials for the exporters' basic auth, from the web config Secret.
+  local basicAuth =
+    if c.webConfigSecret == '' then {}
+    else { basicAuth: {
+      username: { name: c.webConfigSecret, key: 'username' },
+      password: { name: c.webConfigSecret, key: 'password' },
+    } },
+
+  // Prometheus names the job after the Service (infrawatch-probe, infrawatch-reputation), which the
+  // pipeline alerts' `infrawatchSelector` matches.
   local serviceMonitor(component) = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
     metadata: { name: 'infrawatch-' + component, namespace: c.namespace, labels: labels(component) + c.monitorLabels },
     spec: {
       selector: { matchLabels: labels(component) },
-      endpoints: [{ port: 'http-metrics', interval: c.scrapeInterval, path: '/metrics' }],
+      endpoints: [{ port: 'http-metrics', interval: c.scrapeInterval, path: '/metrics' } + basicAuth],
     },
   },
 
@@ -81,24 +130,52 @@
       module: p.module,
       prober: { url: 'infrawatch-probe.%s.svc:%d' % [c.namespace, c.probePort], path: '/probe' },
       targets: { staticConfig: { static: p.targets, labels: { service: p.service } } },
-    },
+    } + basicAuth,
   },
+
+  local probeDeployments =
+    if c.probeShards <= 1 then
+      [deployment('infrawatch-probe', 'probe', 'infrawatch-probe-exporter', c.probePort, 'probe.yml', c.probeSecret)]
+    else [
+      deployment(
+        'infrawatch-probe-shard-%d' % i,
+        'probe',
+        'infrawatch-probe-exporter',
+        c.probePort,
+        'probe.yml',
+        c.probeSecret,
+        podLabels={ 'infrawatch.io/shard': '%d' % i },
+        extraArgs=['--shard', '%d/%d' % [i, c.probeShards]],
+      )
+      for i in std.range(0, c.probeShards - 1)
+    ],
 
   kubernetesManifests:: {
     'probe-exporter.yaml': [
       configMap('probe', 'probe.yml', c.probeConfig),
-      deployment('probe', 'infrawatch-probe-exporter', c.probePort, 'probe.yml', 1),
+    ] + probeDeployments + [
       service('probe', c.probePort),
       serviceMonitor('probe'),
     ],
     'reputation-exporter.yaml': [
       configMap('reputation', 'reputation.yml', c.reputationConfig),
-      // One replica per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
-      deployment('reputation', 'infrawatch-reputation-exporter', c.reputationPort, 'reputation.yml', 1),
+      // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
+      deployment(
+        'infrawatch-reputation',
+        'reputation',
+        'infrawatch-reputation-exporter',
+        c.reputationPort,
+        'reputation.yml',
+        c.reputationSecret,
+        volumes=[
+          if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
+          else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
+        ],
+        mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
+      ),
       service('reputation', c.reputationPort),
       serviceMonitor('reputation'),
     ],
-    'probes.yaml': [probe(p) for p in c.probes],
     'prometheusrules.yaml': [
       {
         apiVersion: 'monitoring.coreos.com/v1',
@@ -112,5 +189,5 @@
       }
       for area in std.objectFields(k.ruleFiles)
     ],
-  },
+  } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {}),
 }

@@ -256,6 +256,7 @@ def test_objective_of_an_imported_spec_is_validated_by_the_mixin(imported: list[
 def test_make_build_reads_the_slos_folder(tmp_path: Path) -> None:
     """`infrawatch build` on a tree whose slos/ holds Sloth's example writes that SLO's rules and tests."""
     os.symlink(ROOT / "jsonnet", tmp_path / "jsonnet")
+    os.symlink(ROOT / "examples", tmp_path / "examples")  # the Kubernetes ConfigMaps importstr these
     (tmp_path / "slos").mkdir()
     (tmp_path / "slos" / "getting-started.yaml").write_text((SPECS / "sloth-getting-started.yaml").read_text())
     changed = build(tmp_path)
