@@ -1,4 +1,5 @@
-"""Helpers for the probe exporter tests: target servers (plain + TLS) and module builders."""
+"""Helpers for the probe exporter tests: target servers (plain + TLS), module builders, ``ExporterProc``
+(the exporter as a subprocess; lives in ``infrawatch.devstack.exporters``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import yaml
 
 from infrawatch.core.config import Context, from_yaml, load_yaml_text
+from infrawatch.devstack.exporters import ExporterProc  # noqa: F401 - re-exported for the probe tests
 from infrawatch.probe.config import ProbeConfig
 from infrawatch.probe.runner import ProbeResult, run_probe
 
@@ -52,77 +54,6 @@ def module(section: dict[str, Any] | None = None, prober: str = "http", timeout:
 def probe(target: str, section: dict[str, Any] | None = None, timeout: float = 5.0, **kw: Any) -> ProbeResult:
     """Run one http probe in a fresh event loop (the target servers live in their own thread)."""
     return asyncio.run(run_probe(target, "m", module(section, **kw), timeout))
-
-
-class ExporterProc:
-    """``infrawatch-probe-exporter`` as a real subprocess on a free loopback port (stopped by PID)."""
-
-    def __init__(self, config_path: Path, workdir: Path, extra_args: list[str] | None = None):
-        import json
-        import sys
-        import time
-
-        from .procs import Proc
-
-        self.config_path = config_path
-        argv = [
-            sys.executable,
-            "-m",
-            "infrawatch.probe.main",
-            f"--config.file={config_path}",
-            "--web.listen-address=127.0.0.1:0",
-            *(extra_args or []),
-        ]
-        self.proc = Proc(argv, workdir / f"exporter-{time.monotonic_ns()}.log")
-        deadline = time.monotonic() + 30
-        self.url = ""
-        while time.monotonic() < deadline and not self.url:
-            if not self.proc.alive():
-                raise RuntimeError(f"exporter exited with {self.proc.proc.returncode}:\n{self.proc.log()}")
-            for line in self.proc.log().splitlines():
-                if line.startswith("{") and '"listening"' in line:
-                    self.url = json.loads(line)["addresses"][0]
-            time.sleep(0.05)
-        if not self.url:
-            self.proc.stop()
-            raise RuntimeError(f"exporter did not report its address:\n{self.proc.log()}")
-        self.port = int(self.url.rsplit(":", 1)[1])
-
-    def get(self, path: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
-        import urllib.error
-        import urllib.request
-
-        req = urllib.request.Request(self.url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def post(self, path: str) -> tuple[int, str]:
-        import urllib.error
-        import urllib.request
-
-        req = urllib.request.Request(self.url + path, data=b"", method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def metric(self, name: str, **labels: str) -> float | None:
-        """First sample of ``name`` on /metrics whose labels include ``labels``."""
-        from prometheus_client.parser import text_string_to_metric_families
-
-        _, text = self.get("/metrics")
-        for fam in text_string_to_metric_families(text):
-            for s in fam.samples:
-                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                    return s.value
-        return None
-
-    def stop(self) -> None:
-        self.proc.stop()
 
 
 SECRET = "hunter2-very-secret"

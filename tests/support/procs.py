@@ -1,113 +1,40 @@
-"""Start real servers for tests on free loopback ports; stop exactly those processes by PID."""
+"""Re-export of ``infrawatch.devstack.procs`` (moved into the package so ``make demo`` can use it).
+
+The one test-specific difference: ``require_binary`` fails the test (``pytest.fail``) instead of
+raising, because a missing binary is an installation bug (scripts/bootstrap installs them), not a
+reason to skip.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-
 import pytest
 
+from infrawatch.devstack.procs import *  # noqa: F403
+from infrawatch.devstack.procs import (
+    MissingBinary,
+    Proc,
+    free_port,
+    free_udp_port,
+    wait_http,
+    wait_listening,
+    wait_port,
+)
+from infrawatch.devstack.procs import require_binary as _require_binary
 
-def free_port(host: str = "127.0.0.1") -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP (DNS servers listen on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind((host, 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind((host, port))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free UDP+TCP port")
+__all__ = [
+    "MissingBinary",
+    "Proc",
+    "free_port",
+    "free_udp_port",
+    "require_binary",
+    "wait_http",
+    "wait_listening",
+    "wait_port",
+]
 
 
 def require_binary(name: str) -> str:
-    path = shutil.which(name) or (name if os.path.isfile(name) else None)
-    if not path:
-        # Missing binaries are an installation bug (scripts/bootstrap installs them): fail, not skip.
-        pytest.fail(f"{name} not found; run scripts/bootstrap (make setup) to install it")
-    return path
-
-
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None, expect: int | None = 200) -> None:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if expect is None or r.status == expect:
-                    return
-        except urllib.error.HTTPError as e:
-            if expect is None or e.code == expect:
-                return
-            last = str(e)
-        except OSError as e:
-            last = str(e)
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
-
-
-def wait_port(host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before {host}:{port} opened")
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{host}:{port} did not open within {timeout}s")
-
-
-class Proc:
-    """A child process with its log file; ``stop()`` signals this PID only."""
-
-    def __init__(self, argv: list[str], log_path: Path, env: dict | None = None, cwd: str | None = None):
-        self.argv = argv
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd
-        )
-        self.pid = self.proc.pid
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            os.kill(self.pid, sig)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
+    try:
+        return _require_binary(name)
+    except MissingBinary as exc:
+        pytest.fail(str(exc))

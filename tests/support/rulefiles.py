@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from infrawatch.build import evaluate_snippet
+from infrawatch.devstack.mixin import mixin_rule_files  # noqa: F401 - re-exported for the rule tests
 
 from .procs import require_binary
 
@@ -33,17 +34,6 @@ def own_rule_files(overrides: str = "{}") -> dict[str, Any]:
         ROOT,
         f"""
 local m = {OWN_MIXIN} + ({overrides});
-{{ [a]: m.ruleFiles[a] for a in std.objectFields(m.ruleFiles) }}
-""",
-    )
-
-
-def mixin_rule_files(overrides: str = "{}") -> dict[str, Any]:
-    """ruleFiles of the whole mixin (every area), optionally with a Jsonnet object merged on top."""
-    return evaluate_snippet(
-        ROOT,
-        f"""
-local m = (import 'mixin.libsonnet') + ({overrides});
 {{ [a]: m.ruleFiles[a] for a in std.objectFields(m.ruleFiles) }}
 """,
     )

@@ -1,0 +1,121 @@
+"""Smoke tests of ``make demo`` (scripts/demo.py) as a subprocess: URLs, a page, nothing left behind.
+
+The demo runs with ``--fast`` (timeline compressed 5x, 5 s pending times) and ``--probe-port 0``
+(9516, its default, may be taken by another run on this machine).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+URL_LABELS = (
+    "probe exporter (status page)",
+    "reputation exporter (status page)",
+    "Prometheus (alerts)",
+    "Alertmanager",
+    "fake PagerDuty (Events API v2)",
+    "fake Slack (incoming webhook)",
+)
+CHILDREN = {"rbldnsd", "probe-exporter", "reputation-exporter", "alertmanager", "prometheus"}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def printed_pids(output: str) -> dict[str, int]:
+    m = re.search(r"^child PIDs: (.+)$", output, re.M)
+    assert m, f"the demo did not print its child PIDs:\n{output}"
+    return {name: int(pid) for name, pid in (pair.split("=") for pair in m.group(1).split())}
+
+
+class Demo:
+    def __init__(self, repo_root: Path, workdir: Path, *args: str):
+        self.log = workdir / "demo-output.txt"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._out = open(self.log, "w")  # noqa: SIM115 - closed in close()
+        argv = [sys.executable, str(repo_root / "scripts" / "demo.py"), "--fast", "--probe-port", "0"]
+        self.proc = subprocess.Popen(
+            [*argv, "--workdir", str(workdir / "stack"), *args],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            cwd=repo_root,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_output(self, pattern: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.output(), re.M):
+            assert self.proc.poll() is None, f"demo exited with {self.proc.returncode}:\n{self.output()}"
+            assert time.monotonic() < deadline, f"no {pattern!r} after {timeout}s:\n{self.output()}"
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        """Stop the demo (by its PID) and, should it have left any, the children it printed."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._out.close()
+        if re.search(r"^child PIDs: ", self.output(), re.M):
+            for pid in printed_pids(self.output()).values():
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def demo_factory(repo_root: Path, tmp_path: Path) -> Iterator[Callable[..., Demo]]:
+    started: list[Demo] = []
+
+    def start(*args: str) -> Demo:
+        d = Demo(repo_root, tmp_path / f"demo-{len(started)}", *args)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.close()
+
+
+def test_demo_runs_for_its_duration_pages_and_leaves_nothing_behind(demo_factory) -> None:
+    demo = demo_factory("--duration", "45")
+    assert demo.proc.wait(150) == 0, demo.output()
+    out = demo.output()
+    for label in URL_LABELS:
+        assert re.search(rf"^  {re.escape(label)} +http://127\.0\.0\.1:\d+/", out, re.M), f"no {label} URL:\n{out}"
+    pids = printed_pids(out)
+    assert set(pids) == CHILDREN
+    # The timeline's listing (t+12 s) pages within the 45 s; the page line carries the delisting link.
+    pages = re.findall(r"^\[ *\d+s\] PAGE +trigger +(.+)$", out, re.M)
+    assert pages, f"no page seen:\n{out}"
+    assert any("IPListedOnMajorBlacklist" in p and "delist: https://check.spamhaus.org/" in p for p in pages), out
+    assert re.search(r"^\[ *\d+s\] STOP +stopped: ", out, re.M)
+    assert [name for name, pid in pids.items() if alive(pid)] == []
+
+
+def test_demo_stops_everything_on_sigint(demo_factory) -> None:
+    demo = demo_factory()
+    demo.wait_output(r"^\[ *\d+s\] READY ", timeout=120)
+    pids = printed_pids(demo.output())
+    assert all(alive(pid) for pid in pids.values())
+    demo.proc.send_signal(
+        signal.SIGINT
+    )  # to the demo only, as `kill -INT`; a terminal's Ctrl-C also reaches its children
+    assert demo.proc.wait(60) == 0, demo.output()
+    assert [name for name, pid in pids.items() if alive(pid)] == []
