@@ -11,7 +11,7 @@ from infrawatch.reputation.config import load_config_text
 from infrawatch.reputation.engine import Engine
 from support import dnsbl_zones as z
 from support.procs import free_udp_port
-from support.rbldnsd import Rbldnsd
+from support.rbldnsd import Rbldnsd, Zone
 
 
 def engine_for(dnsbl_addr: str, lists: str | None = None, targets: str | None = None, extra: str = "") -> Engine:
@@ -165,6 +165,30 @@ async def test_ttl_cache_avoids_repeat_queries(dnsbl: Rbldnsd) -> None:
         assert e.cache_hits_total == 5
     finally:
         await e.close()
+
+
+async def test_next_cycle_sees_a_new_listing_despite_a_long_ttl(tmp_path: Path) -> None:
+    """A listing that appears between two cycles is seen by the next one even when the list's TTL is
+    longer than the interval: by default answers are reused for at most half the interval."""
+    zone = Zone("zen.test", "ip4set", [":127.0.0.2:test point", "127.0.0.2"])
+    server = Rbldnsd(tmp_path, [zone], ttl=3600).start()
+    try:
+        lists = "\n  - {name: zen, profile: spamhaus-zen, zone: zen.test, interval: 10s}\n"
+        e = engine_for(server.address, lists, ip_targets(z.CLEAN_IP))
+        try:
+            await e.run_cycle(save=False)
+            assert e.results[(z.CLEAN_IP, "zen")].status == "clean"
+            server.reload([Zone("zen.test", "ip4set", [":127.0.0.2:test point", "127.0.0.2", z.CLEAN_IP])])
+            await e.run_cycle(save=False)  # at once: still within the cached negative answer
+            assert e.results[(z.CLEAN_IP, "zen")].status == "clean"
+            await asyncio.sleep(5.5)  # half the interval (10 s) later: the cached answer has expired
+            await e.run_cycle(save=False)
+            assert e.results[(z.CLEAN_IP, "zen")].status == "listed"
+        finally:
+            await e.close()
+    finally:
+        server.stop()
+        server.cleanup()
 
 
 async def test_cidr_targets_expand(dnsbl: Rbldnsd) -> None:

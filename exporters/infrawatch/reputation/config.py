@@ -202,7 +202,7 @@ class TargetConfig:
 class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     interval: Duration = Duration(300)
-    max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval
+    max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval / 2
     max_cidr_addresses: int = 256
     state_file: str = ""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)

@@ -117,7 +117,10 @@ class Engine:
                 futs.append(self.resolver.submit(qname, qtype))
         answers: list[Answer] = list(await asyncio.gather(*futs)) if futs else []
         cap_cfg = self.loaded.raw.max_cache_ttl
-        cap = float(cap_cfg) if cap_cfg is not None else spec.interval
+        # Default: half the list's interval.  Cycles run at a fixed rate, so an answer capped at a
+        # full interval would still be fresh when the next cycle starts and a new listing would be
+        # seen one cycle late (up to 2 x interval).  Half keeps ad-hoc checks between cycles cached.
+        cap = float(cap_cfg) if cap_cfg is not None else spec.interval / 2
         now = time.monotonic()
         for qname, f, answer in zip(qnames, futs, answers, strict=True):
             if f.done() and (qname, qtype) in self._cache and self._cache[(qname, qtype)][1] is answer:
