@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.procs import free_port
-from support.protocols import config_errors, load_modules, probe
+from support.protocols import config_errors, load_modules, metrics, probe
 from support.smtpserver import smtp_server
 from support.tls import Certs
 
@@ -65,6 +65,10 @@ def modules(tmp_path: Path, certs: Certs) -> object:
       query_response: [{{expect: "^220 "}}, {{send: "QUIT\r"}}]
   connect_only:
     prober: tcp
+  connect_via_streams:
+    prober: tcp
+    tcp:
+      source_ip_address: 127.0.0.1
   ping_pong:
     prober: tcp
     tcp:
@@ -162,6 +166,29 @@ async def test_connect_only_and_refused(modules: object, line_server: LineServer
     assert (r.success, r.failure_reason) == (False, "connect_refused")
     r = await probe(modules, "connect_only", "127.0.0.1")
     assert (r.success, r.failure_reason) == (False, "config")
+
+
+async def test_bare_connect_path_reports_like_the_stream_path(modules: object, line_server: LineServer) -> None:
+    """A plain tcp_connect module takes a cheaper path (a bare socket, no streams); its samples and
+    failure reasons must be those of the full path (forced here by a source address)."""
+
+    async def quiet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    port = await line_server(quiet)
+    for target in (f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"):
+        bare = await probe(modules, "connect_only", target)
+        full = await probe(modules, "connect_via_streams", target)
+        assert (bare.success, bare.failure_reason) == (full.success, full.failure_reason)
+        assert sorted(metrics(bare)) == sorted(metrics(full))
+        volatile = {"probe_duration_seconds", "probe_dns_lookup_time_seconds"}
+        assert {k: v for k, v in metrics(bare).items() if k[0] not in volatile} == {
+            k: v for k, v in metrics(full).items() if k[0] not in volatile
+        }
+        if bare.success:
+            assert metrics(bare)[("probe_failed_due_to_regex", ())] == 0
+        else:
+            assert bare.failure_reason == "connect_refused"
 
 
 async def test_send_expands_groups_and_labels(modules: object, line_server: LineServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 
 from ..core.server import common_flags, run
 from .exporter import ProbeExporter
@@ -50,7 +51,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# glibc mallopt() parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def return_large_buffers_to_os() -> bool:
+    """Serve blocks of 384 KiB and more from their own mmap, so freeing them returns the memory.
+
+    With 1,000 scheduled targets each ``/metrics`` answer is ~2 MB, built and copied a few times
+    per scrape.  glibc's default raises its mmap threshold to the size of the first such block
+    freed, after which they come from the heap and stay resident: RSS settled 3-7 MB higher after
+    a burst of scrapes, in some runs above the 60 MB goal.  A fixed threshold keeps them out of the
+    heap; 384 KiB stays above asyncio's 256 KiB socket read buffer, which must not pay an mmap per
+    read.  The trim threshold is fixed too (fixing one turns off glibc's dynamic adjustment of
+    both).  Not glibc (musl): no ``mallopt``, nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, 384 << 10)) and bool(mallopt(_M_TRIM_THRESHOLD, 2 << 20))
+
+
 def main(argv: list[str] | None = None) -> int:
+    return_large_buffers_to_os()
     return run(ProbeExporter, argv, build_parser())
 
 

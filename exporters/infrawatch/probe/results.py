@@ -140,6 +140,8 @@ class RecentProbes:
 
 
 def _escape_label(v: str) -> str:
+    if "\\" not in v and "\n" not in v and '"' not in v:
+        return v  # nearly every value: no copies
     return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
@@ -159,11 +161,11 @@ def _header(name: str, help_text: str, typ: str) -> str:
 
 def format_value(v: float) -> str:
     """Sample value as Prometheus parses it (Python's shortest repr; +Inf/-Inf/NaN spelled out)."""
+    if v - v == 0:  # finite (inf - inf and NaN - NaN are NaN): the common case, one comparison
+        return repr(v)
     if v != v:
         return "NaN"
-    if v in (_INF, -_INF):
-        return "+Inf" if v > 0 else "-Inf"
-    return repr(v)
+    return "+Inf" if v > 0 else "-Inf"
 
 
 _INF = float("inf")

@@ -14,24 +14,19 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Literal
-
-import dns.asyncbackend
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
+from typing import TYPE_CHECKING, Literal
 
 from ...core.config import Context, required
 from .base import ProbeContext, classify_os_error
 from .resolve import resolve
 from .tcpconn import IP_PROTOCOLS, check_regexp, check_source_ip, target_host_port
 from .tlsinfo import TLSConfig, client_context, inspect_unverified, record_tls, server_hostname, verify_error_text
+
+if TYPE_CHECKING:
+    import dns.rrset
+
+# dnspython is imported where it is used (config validation of a dns module, the probe), not with
+# this module: ~2 MB of RSS that an exporter without a dns module should not pay.
 
 
 @dataclass
@@ -91,6 +86,12 @@ class DNSProbe:
     validate_additional_rrs: DNSRRValidator = field(default_factory=DNSRRValidator)
 
     def validate(self, ctx: Context, path: tuple) -> None:
+        import dns.exception
+        import dns.name
+        import dns.rcode
+        import dns.rdataclass
+        import dns.rdatatype
+
         if not self.query_name:
             ctx.error((*path, "query_name"), "query name must be set for a DNS module")
         else:
@@ -120,6 +121,9 @@ class DNSProbe:
 
 def rr_strings(rrsets: list[dns.rrset.RRset]) -> list[str]:
     """One miekg/dns-style text line per record."""
+    import dns.rdataclass
+    import dns.rdatatype
+
     out = []
     for rrset in rrsets:
         name = rrset.name.to_text()
@@ -141,6 +145,15 @@ async def probe_dns(ctx: ProbeContext) -> bool:
 
 
 async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
+    import dns.asyncbackend
+    import dns.asyncquery
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdatatype
+
     m = ctx.metrics
     parsed = target_host_port(ctx, 853 if cfg.dns_over_tls else 53)
     if parsed is None:

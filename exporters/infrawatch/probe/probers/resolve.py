@@ -8,6 +8,7 @@ family is used when the preferred one has no address.  Records ``probe_dns_looku
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import time
@@ -27,10 +28,26 @@ def _family(proto: str) -> int:
     return socket.AF_INET6 if proto.endswith("6") else socket.AF_INET
 
 
-def _record(ctx: ProbeContext, lookup_seconds: float, addr: str | None) -> None:
+@functools.lru_cache(maxsize=1024)
+def _literal(host: str) -> tuple[str, int] | None:
+    """``(normalised address, IP version)`` when ``host`` is an IP literal, else None.
+
+    Cached: the same few targets are probed over and over, and ``ipaddress`` parsing was a visible
+    part of a tcp probe's CPU profile.
+    """
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return str(addr), addr.version
+
+
+def _record(ctx: ProbeContext, lookup_seconds: float, addr: str | None, version: int | None = None) -> None:
     ctx.metrics.gauge("probe_dns_lookup_time_seconds", _LOOKUP_HELP, lookup_seconds)
     if addr is not None:
-        ctx.metrics.gauge("probe_ip_protocol", _PROTO_HELP, ipaddress.ip_address(addr).version)
+        if version is None:
+            version = ipaddress.ip_address(addr).version
+        ctx.metrics.gauge("probe_ip_protocol", _PROTO_HELP, version)
         ctx.metrics.gauge("probe_ip_addr_hash", _HASH_HELP, zlib.crc32(addr.encode()))
 
 
@@ -38,13 +55,10 @@ async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback
     """Return an IP address string for ``host`` or ``None`` after ``ctx.fail('dns', ...)``."""
     host = host.strip("[]")
     t0 = time.monotonic()
-    try:
-        literal = str(ipaddress.ip_address(host))
-    except ValueError:
-        literal = None
+    literal = _literal(host)
     if literal is not None:
-        _record(ctx, 0.0, literal)
-        return literal
+        _record(ctx, 0.0, *literal)
+        return literal[0]
     loop = asyncio.get_running_loop()
     first = _family(preferred)
     other = socket.AF_INET if first == socket.AF_INET6 else socket.AF_INET6

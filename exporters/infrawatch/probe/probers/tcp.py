@@ -18,11 +18,21 @@ from dataclasses import dataclass, field
 
 from ...core.config import Context, required
 from .base import ProbeContext
-from .tcpconn import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial, start_tls, target_host_port
+from .tcpconn import (
+    IP_PROTOCOLS,
+    Connection,
+    check_regexp,
+    check_source_ip,
+    connect_only,
+    dial,
+    start_tls,
+    target_host_port,
+)
 from .tlsinfo import TLSConfig, client_context, server_hostname
 
 MAX_LINE = 64 * 1024  # Go's bufio.Scanner token limit, which blackbox inherits
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_REGEX_HELP = "Indicates if probe failed due to regex"
 _EXPAND = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
@@ -197,6 +207,14 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
     if parsed is None:
         return False
     host, port = parsed
+    if not cfg.query_response and not cfg.tls and not cfg.source_ip_address:
+        # blackbox's plain tcp_connect: nothing to read or write, so no streams to set up.
+        if not await connect_only(
+            ctx, host, port, preferred=cfg.preferred_ip_protocol, fallback=cfg.ip_protocol_fallback
+        ):
+            return False
+        ctx.metrics.gauge("probe_failed_due_to_regex", _REGEX_HELP, 0)
+        return True
     conn = await _connect(ctx, cfg, host, port)
     if conn is None:
         return False
@@ -212,9 +230,7 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
         return ctx.fail("protocol", f"connection error during the dialogue: {exc}")
     finally:
         conn.close()
-        ctx.metrics.gauge(
-            "probe_failed_due_to_regex", "Indicates if probe failed due to regex", 1 if dialogue.failed_regex else 0
-        )
+        ctx.metrics.gauge("probe_failed_due_to_regex", _REGEX_HELP, 1 if dialogue.failed_regex else 0)
     if (
         not ok
         and ctx.failure_reason == "tls"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -155,6 +156,38 @@ async def dial(
         if obj is not None:
             record_tls(ctx, obj, verified=tls.verify_mode != ssl.CERT_NONE)
     return Connection(reader, writer, host, ip, port)
+
+
+async def connect_only(
+    ctx: ProbeContext, host: str, port: int, *, preferred: str = "ip6", fallback: bool = True
+) -> bool:
+    """``dial`` for a TCP check with nothing to say (no TLS, no dialogue, no source address): connect
+    and close, as blackbox's tcp prober does without ``query_response``.
+
+    A bare non-blocking socket and ``loop.sock_connect``: no transport, StreamReader and
+    StreamWriter are built for a connection that is closed at once (about a fifth of a tcp probe's
+    CPU).  Resolution, errors, failure reasons and log lines are those of ``dial``: a refused or
+    unreachable connect raises the same ``OSError`` from the same ``sock_connect`` that
+    ``open_connection`` runs.  Returns False after ``ctx.fail(...)``.
+    """
+    ip = await resolve(ctx, host, preferred, fallback)
+    if ip is None:
+        return False
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
+    t0 = time.monotonic()
+    try:
+        sock.setblocking(False)
+        async with asyncio.timeout(ctx.remaining):
+            await loop.sock_connect(sock, (ip, port))
+    except TimeoutError:
+        return ctx.fail("connect_timeout", f"no connection to {ip}:{port} before the deadline")
+    except OSError as exc:
+        return ctx.fail(classify_os_error(exc), f"connecting to {ip}:{port}: {exc}")
+    finally:
+        sock.close()
+    ctx.log("connected", ip=ip, port=port, seconds=round(time.monotonic() - t0, 6))
+    return True
 
 
 async def start_tls(ctx: ProbeContext, conn: Connection, cfg: TLSConfig | None, *, verify: bool = True) -> bool:
