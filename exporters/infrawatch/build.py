@@ -28,7 +28,12 @@ GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated"
 KEEP = {".gitkeep", "README.md"}
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter (CSafeDumper) writes the same text as the pure-Python one, about 5x faster; the
+# pure-Python dumper is the fallback where PyYAML was built without libyaml.
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
     pass
 
 
