@@ -32,7 +32,7 @@ ClientAuth = Literal[
     "RequireAndVerifyClientCert",
 ]
 TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
-_VERSIONS = {
+TLS_VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
     "TLS12": ssl.TLSVersion.TLSv1_2,
@@ -65,7 +65,7 @@ class TLSServerConfig:
             value = getattr(self, key)
             if value and not ctx.resolve_path(value).is_file():
                 ctx.error((*path, key), f"file not found: {value}")
-        if _VERSIONS[self.min_version] > _VERSIONS[self.max_version]:
+        if TLS_VERSIONS[self.min_version] > TLS_VERSIONS[self.max_version]:
             ctx.error((*path, "min_version"), "min_version is above max_version")
 
 
@@ -98,8 +98,8 @@ class WebConfig:
         if t is None or not t.cert_file:
             return None
         ctx = ctx or ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = _VERSIONS[t.min_version]
-        ctx.maximum_version = _VERSIONS[t.max_version]
+        ctx.minimum_version = TLS_VERSIONS[t.min_version]
+        ctx.maximum_version = TLS_VERSIONS[t.max_version]
         ctx.load_cert_chain(self.base_dir / t.cert_file, self.base_dir / t.key_file)
         if t.client_ca_file:
             ctx.load_verify_locations(self.base_dir / t.client_ca_file)

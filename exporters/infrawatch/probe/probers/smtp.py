@@ -17,8 +17,8 @@ from typing import Literal
 
 from ...core.config import Context, Secret
 from .base import ProbeContext
-from .tcpconn import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial, start_tls, target_host_port
-from .tlsinfo import TLSConfig, client_context, server_hostname
+from .tcpconn import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial_module, start_tls, target_host_port
+from .tlsinfo import TLSConfig
 
 MAX_REPLY_LINES = 200
 
@@ -118,25 +118,10 @@ class _Session:
         return ext
 
 
-async def _open(ctx: ProbeContext, cfg: SMTPProbe, host: str, port: int) -> Connection | None:
-    tls = client_context(cfg.tls_config) if cfg.tls else None
-    return await dial(
-        ctx,
-        host,
-        port,
-        preferred=cfg.preferred_ip_protocol,
-        fallback=cfg.ip_protocol_fallback,
-        source_ip=cfg.source_ip_address,
-        tls=tls,
-        tls_name=server_hostname(cfg.tls_config, host),
-        tls_cfg=cfg.tls_config,
-    )
-
-
 async def _unverified_starttls(ctx: ProbeContext, cfg: SMTPProbe, host: str, port: int) -> None:
     """Replay banner/EHLO/STARTTLS without verification to record the certificate metrics."""
     side = ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log)
-    conn = await _open(side, cfg, host, port)
+    conn = await dial_module(side, cfg, host, port)
     if conn is None:
         return
     try:
@@ -160,7 +145,7 @@ async def probe_smtp(ctx: ProbeContext) -> bool:
     if parsed is None:
         return False
     host, port = parsed
-    conn = await _open(ctx, cfg, host, port)
+    conn = await dial_module(ctx, cfg, host, port)
     if conn is None:
         return False
     session = _Session(ctx, conn)

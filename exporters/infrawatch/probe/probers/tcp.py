@@ -24,11 +24,11 @@ from .tcpconn import (
     check_regexp,
     check_source_ip,
     connect_only,
-    dial,
+    dial_module,
     start_tls,
     target_host_port,
 )
-from .tlsinfo import TLSConfig, client_context, server_hostname
+from .tlsinfo import TLSConfig
 
 MAX_LINE = 64 * 1024  # Go's bufio.Scanner token limit, which blackbox inherits
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -173,7 +173,7 @@ class _Dialogue:
 async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> None:
     """After a STARTTLS verification failure, replay the dialogue without verification up to the
     first STARTTLS to record the certificate metrics (``probe_tls_verified 0``)."""
-    conn = await _connect(ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log), cfg, host, port)
+    conn = await dial_module(ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log), cfg, host, port)
     if conn is None:
         return
     probe_ctx = ProbeContext(ctx.target, ctx.module, ctx.remaining, metrics=ctx.metrics, log=ctx.log)
@@ -184,21 +184,6 @@ async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port
         ctx.log("could not read the certificate without verification", err=str(exc))
     finally:
         conn.close()
-
-
-async def _connect(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> Connection | None:
-    tls = client_context(cfg.tls_config) if cfg.tls else None
-    return await dial(
-        ctx,
-        host,
-        port,
-        preferred=cfg.preferred_ip_protocol,
-        fallback=cfg.ip_protocol_fallback,
-        source_ip=cfg.source_ip_address,
-        tls=tls,
-        tls_name=server_hostname(cfg.tls_config, host),
-        tls_cfg=cfg.tls_config,
-    )
 
 
 async def probe_tcp(ctx: ProbeContext) -> bool:
@@ -215,7 +200,7 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
             return False
         ctx.metrics.gauge("probe_failed_due_to_regex", _REGEX_HELP, 0)
         return True
-    conn = await _connect(ctx, cfg, host, port)
+    conn = await dial_module(ctx, cfg, host, port)
     if conn is None:
         return False
     dialogue = _Dialogue(ctx, cfg, conn)

@@ -15,6 +15,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from ...core.config import Context
 from .base import ProbeContext, classify_os_error
@@ -156,6 +157,31 @@ async def dial(
         if obj is not None:
             record_tls(ctx, obj, verified=tls.verify_mode != ssl.CERT_NONE)
     return Connection(reader, writer, host, ip, port)
+
+
+class DialSettings(Protocol):
+    """The connection keys every TCP-based module section shares (``tcp:``, ``smtp:``)."""
+
+    tls: bool
+    tls_config: TLSConfig
+    preferred_ip_protocol: str
+    ip_protocol_fallback: bool
+    source_ip_address: str
+
+
+async def dial_module(ctx: ProbeContext, cfg: DialSettings, host: str, port: int) -> Connection | None:
+    """``dial`` with a module section's own settings (address family, source address, implicit TLS)."""
+    return await dial(
+        ctx,
+        host,
+        port,
+        preferred=cfg.preferred_ip_protocol,
+        fallback=cfg.ip_protocol_fallback,
+        source_ip=cfg.source_ip_address,
+        tls=client_context(cfg.tls_config) if cfg.tls else None,
+        tls_name=server_hostname(cfg.tls_config, host),
+        tls_cfg=cfg.tls_config,
+    )
 
 
 async def connect_only(

@@ -20,9 +20,10 @@ import functools
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ...core.config import Context
+from ...core.webconfig import TLS_VERSIONS, TLSVersion
 from .base import ProbeContext
 
 if TYPE_CHECKING:
@@ -34,13 +35,6 @@ if TYPE_CHECKING:
 # _ssl.ENCODING_DER: the private chain API's certificates take it (not re-exported by ssl in 3.11).
 _ENCODING_DER = getattr(_ssl, "ENCODING_DER", 2)
 
-TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
-_VERSIONS = {
-    "TLS10": ssl.TLSVersion.TLSv1,
-    "TLS11": ssl.TLSVersion.TLSv1_1,
-    "TLS12": ssl.TLSVersion.TLSv1_2,
-    "TLS13": ssl.TLSVersion.TLSv1_3,
-}
 # blackbox's label values for probe_tls_version_info{version}
 _VERSION_LABEL = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
 
@@ -68,7 +62,7 @@ class TLSConfig:
             value = getattr(self, key)
             if value and not ctx.resolve_path(value).is_file():
                 ctx.error((*path, key), f"file not found: {value}")
-        if self.min_version and self.max_version and _VERSIONS[self.min_version] > _VERSIONS[self.max_version]:
+        if self.min_version and self.max_version and TLS_VERSIONS[self.min_version] > TLS_VERSIONS[self.max_version]:
             ctx.error((*path, "min_version"), "min_version is above max_version")
         # Resolve relative paths once, against the config file's folder.
         for key in ("ca_file", "cert_file", "key_file"):
@@ -102,11 +96,11 @@ def client_context(cfg: TLSConfig | None = None, verify: bool = True, alpn: tupl
     if cfg.cert_file:
         ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
     if cfg.min_version:
-        ctx.minimum_version = _VERSIONS[cfg.min_version]
+        ctx.minimum_version = TLS_VERSIONS[cfg.min_version]
     else:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # Go's default client minimum
     if cfg.max_version:
-        ctx.maximum_version = _VERSIONS[cfg.max_version]
+        ctx.maximum_version = TLS_VERSIONS[cfg.max_version]
     if cfg.insecure_skip_verify or not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
