@@ -12,6 +12,7 @@ Ctrl-C (SIGINT) or SIGTERM stops exactly the processes it started.  See docs/dem
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -51,14 +52,19 @@ def timeline(stack: DevStack) -> list[Step]:
 class LiveView:
     """Prints timestamped lines from the main thread and the receivers' threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: threading.Event) -> None:
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
         self.heartbeats = 0
+        self.stop = stop
 
     def emit(self, kind: str, text: str) -> None:
         with self._lock:
-            print(f"[{time.monotonic() - self.t0:5.0f}s] {kind:<8} {text}", flush=True)
+            try:
+                print(f"[{time.monotonic() - self.t0:5.0f}s] {kind:<8} {text}", flush=True)
+            except OSError:  # the reader went away (`make demo | head`, a closed terminal): stop cleanly
+                output_gone()
+                self.stop.set()
 
     # ---- notifications ------------------------------------------------------------------------
     def pagerduty(self, req: HTTPRequest) -> None:
@@ -88,6 +94,14 @@ class LiveView:
         doc = req.json if isinstance(req.json, dict) else {}
         names = sorted({a.get("labels", {}).get("alertname", "?") for a in doc.get("alerts", [])})
         self.emit("WEBHOOK", f"{req.path} {doc.get('status', '?')}: {', '.join(names)}")
+
+
+def output_gone() -> None:
+    """Point stdout at /dev/null, so the shutdown path and the interpreter's exit never write to a
+    broken pipe again (which would raise before the processes are stopped)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _links(text: str, runbook: str) -> list[str]:
@@ -172,12 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, _frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGHUP: the terminal closed.  All three end the demo through the same path, which stops the
+    # processes it started before anything else.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
 
     scale = 1 / FAST_FACTOR if args.fast else 1.0
     workdir = args.workdir or ROOT / ".demo" / time.strftime("%Y%m%d-%H%M%S")
-    view = LiveView()
+    view = LiveView(stop)
     stack = DevStack(workdir, Timings() if args.fast else Timings.demo(), probe_listen=f"127.0.0.1:{args.probe_port}")
     print("infrawatch demo: starting (first start renders the mixin; takes ~10 s) ...", flush=True)
     try:
@@ -190,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         steps = timeline(stack)
-        print_banner(stack, steps, scale, workdir)
+        try:
+            print_banner(stack, steps, scale, workdir)
+        except OSError:
+            output_gone()
+            stop.set()
         stack.pagerduty.subscribe(view.pagerduty)
         stack.slack.subscribe(view.slack)
         stack.smtp.subscribe(view.mail)
@@ -221,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"infrawatch demo: {type(exc).__name__}: {exc}", file=sys.stderr)
             raise
     finally:
-        view.emit("STOP", "stopping every process the demo started ...")
         pids = stack.pids()
-        stack.stop()
+        try:
+            view.emit("STOP", "stopping every process the demo started ...")
+        finally:
+            stack.stop()
         view.emit("STOP", f"stopped: {' '.join(f'{k}={v}' for k, v in pids.items())}; logs in {workdir}")
     return 0
 

@@ -119,3 +119,36 @@ def test_demo_stops_everything_on_sigint(demo_factory) -> None:
     )  # to the demo only, as `kill -INT`; a terminal's Ctrl-C also reaches its children
     assert demo.proc.wait(60) == 0, demo.output()
     assert [name for name, pid in pids.items() if alive(pid)] == []
+
+
+def test_demo_stops_everything_when_its_output_goes_away(repo_root: Path, tmp_path: Path) -> None:
+    """`make demo | head` or a closed terminal: the next line it writes fails, and the demo must
+    still stop every process it started (it once died on the broken pipe and left them running)."""
+    argv = [sys.executable, str(repo_root / "scripts" / "demo.py"), "--fast", "--probe-port", "0"]
+    proc = subprocess.Popen(
+        [*argv, "--workdir", str(tmp_path / "stack")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=repo_root,
+        text=True,
+    )
+    pids: dict[str, int] = {}
+    try:
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if line.startswith("child PIDs: "):
+                pids = printed_pids(line)
+                break
+        assert set(pids) == CHILDREN, "".join(seen)
+        proc.stdout.close()  # the reader goes away; the demo's next line hits a broken pipe
+        assert proc.wait(120) == 0
+        assert [name for name, pid in pids.items() if alive(pid)] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for pid in pids.values():
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
