@@ -45,47 +45,25 @@ def test_enough_cases_covering_every_receiver() -> None:
     assert len(keys) == len(set(keys)), "duplicate routing cases"
 
 
+def routes_test(receivers: str, labels: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`amtool config routes test --verify.receivers=...` on the generated config."""
+    argv = [require_binary("amtool"), "config", "routes", "test", f"--config.file={CONFIG}"]
+    argv += [f"--verify.receivers={receivers}", *label_args(labels)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{i + 1}-{c['labels']['alertname']}" for i, c in enumerate(CASES)])
 def test_route(case: dict[str, Any]) -> None:
-    amtool = require_binary("amtool")
     expected = ",".join(case["receivers"])
-    r = subprocess.run(
-        [
-            amtool,
-            "config",
-            "routes",
-            "test",
-            f"--config.file={CONFIG}",
-            f"--verify.receivers={expected}",
-            *label_args(case["labels"]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = routes_test(expected, case["labels"])
     assert r.returncode == 0, f"{case['why']}: amtool printed {r.stdout.strip()!r} {r.stderr.strip()}"
     assert r.stdout.strip() == expected
 
 
 def test_amtool_verify_fails_on_a_wrong_expectation() -> None:
     """Guard: --verify.receivers really compares (order included)."""
-    amtool = require_binary("amtool")
     case = next(c for c in CASES if len(c["receivers"]) > 2)
-    wrong = ",".join(reversed(case["receivers"]))
-    r = subprocess.run(
-        [
-            amtool,
-            "config",
-            "routes",
-            "test",
-            f"--config.file={CONFIG}",
-            f"--verify.receivers={wrong}",
-            *label_args(case["labels"]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = routes_test(",".join(reversed(case["receivers"])), case["labels"])
     assert r.returncode != 0
 
 
