@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from infrawatch.devstack.stack import Timings, loopback_alertmanager_override
 from support.alertmanager import Alertmanager, render_mixin_config
 from support.procs import require_binary
 from support.receivers import FakePagerDuty, FakeSlack, FakeSMTP, FakeWebhook, HTTPRequest
@@ -56,42 +57,23 @@ class Stack:
 def live_override(
     secrets: Path, pd: FakePagerDuty, hook: FakeWebhook, smtp: FakeSMTP, mute_all_warnings: bool = False
 ) -> dict[str, Any]:
-    am: dict[str, Any] = {
-        "secretsDir": str(secrets),
-        "groupWait": "1s",
-        "groupInterval": f"{GROUP_INTERVAL}s",
-        "repeatInterval": "1h",
-        "heartbeat": {
-            "url": hook.url + "/heartbeat",
-            "credentialsFile": "heartbeat-token",
-            "groupWait": "0s",
-            "groupInterval": "1s",
-            "repeatInterval": "1h",
-        },
-        "pagerduty": {"url": pd.events_url, "routingKeyFile": "pagerduty-default.key"},
-        "email": {
-            "enabled": True,
-            "smarthost": smtp.smarthost,
-            "from": "alertmanager@example.com",
-            "authUsername": SMTP_USER,
-            "authPasswordFile": "smtp-password",
-            "requireTLS": False,
-            "oncall": "oncall@example.com",
-        },
-        "webhooks": [
-            {
-                "name": "incident-log",
-                "url": hook.url + "/incident-log",
-                "credentialsFile": "incident-log-token",
-                "matchers": ['severity="critical"'],
-            }
-        ],
-        "warningMuteIntervals": [],
-    }
+    timings = Timings(group_wait="1s", group_interval=f"{GROUP_INTERVAL}s", repeat_interval="1h")
+    override = loopback_alertmanager_override(
+        secrets,
+        timings,
+        pd,
+        hook,
+        smtp,
+        smtp_user=SMTP_USER,
+        mail_domain="example.com",
+        heartbeat_interval="1s",
+        heartbeat_repeat="1h",
+    )
+    am = override["alertmanager"]
     if mute_all_warnings:
         am["timeIntervals"] = {"always": [{"weekdays": ["sunday:saturday"]}]}
         am["warningMuteIntervals"] = ["always"]
-    return {"alertmanager": am}
+    return override
 
 
 def start_stack(workdir: Path, mute_all_warnings: bool = False) -> Stack:

@@ -112,8 +112,17 @@ def loopback_alertmanager_override(
     pagerduty: FakePagerDuty,
     webhook: FakeWebhook,
     smtp: FakeSMTP,
+    *,
+    smtp_user: str = "",
+    mail_domain: str = "demo.invalid",
+    heartbeat_interval: str = "1m",
+    heartbeat_repeat: str = "1m",
 ) -> dict[str, Any]:
-    """``_config`` override pointing every receiver of the generated routing tree at local fakes."""
+    """``_config`` override pointing every receiver of the generated routing tree at local fakes.
+
+    ``smtp_user``: empty for an SMTP server without AUTH (the demo's); the live Alertmanager tests
+    log in.  ``heartbeat_*``: the Watchdog route's group interval and repeat interval.
+    """
     return {
         "alertmanager": {
             "secretsDir": str(secrets_dir),
@@ -124,18 +133,18 @@ def loopback_alertmanager_override(
                 "url": webhook.url + "/heartbeat",
                 "credentialsFile": "heartbeat-token",
                 "groupWait": "0s",
-                "groupInterval": "1m",
-                "repeatInterval": "1m",
+                "groupInterval": heartbeat_interval,
+                "repeatInterval": heartbeat_repeat,
             },
             "pagerduty": {"url": pagerduty.events_url, "routingKeyFile": "pagerduty-default.key"},
             "email": {
                 "enabled": True,
                 "smarthost": smtp.smarthost,
-                "from": "alertmanager@demo.invalid",
-                "authUsername": "",  # the fake SMTP server offers no AUTH
+                "from": f"alertmanager@{mail_domain}",
+                "authUsername": smtp_user,
                 "authPasswordFile": "smtp-password",
                 "requireTLS": False,
-                "oncall": "oncall@demo.invalid",
+                "oncall": f"oncall@{mail_domain}",
             },
             "webhooks": [
                 {
