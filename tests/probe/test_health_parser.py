@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infrawatch.probe.probers.health import (
+from infrawatch.probe.net.health import (
     DEGRADED,
     DOWN,
     HEALTHY,

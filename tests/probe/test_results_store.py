@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from infrawatch.probe.probers.base import Sample
+from infrawatch.probe.families import SUCCESS
+from infrawatch.probe.net.tls import SSL_LAST_CHAIN_INFO
+from infrawatch.probe.probers.http import HTTP_DURATION
 from infrawatch.probe.results import RecentProbes, ResultStore, ScheduledTarget, render_samples
 from infrawatch.probe.runner import ProbeResult
+from infrawatch.probe.sink import Sample
+
+SUBJECT = 'CN=a "quoted"\\name\nx'
+CHAIN_INFO = {"fingerprint_sha256": "ab", "subject": SUBJECT, "issuer": "CN=ca", "subjectalternative": ""}
 
 
 def result(target: str, ok: bool = True) -> ProbeResult:
     samples = [
-        Sample("probe_success", "Displays whether or not the probe was a success", 1 if ok else 0),
-        Sample("probe_http_duration_seconds", "Duration", 0.25, {"phase": "connect"}),
-        Sample("probe_ssl_last_chain_info", "Info", 1, {"subject": 'CN=a "quoted"\\name\nx'}),
+        Sample(SUCCESS, 1 if ok else 0),
+        Sample(HTTP_DURATION, 0.25, {"phase": "connect"}),
+        Sample(SSL_LAST_CHAIN_INFO, 1, CHAIN_INFO),
     ]
     return ProbeResult(target, "http_2xx", ok, 0.5, samples, "" if ok else "status_code", "")
 

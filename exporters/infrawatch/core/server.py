@@ -32,6 +32,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from .. import __version__
+from . import selfmetrics
 from .config import ConfigError, to_public, walk_secrets
 from .logs import register_secrets, setup_logging
 from .webconfig import BasicAuth, WebConfig, load_web_config
@@ -91,23 +92,11 @@ class SelfCollector(Collector):
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         e = self.exporter
-        g = GaugeMetricFamily(
-            "infrawatch_build_info",
-            "infrawatch build information, always 1.",
-            labels=["version", "exporter", "pyversion"],
-        )
+        g = selfmetrics.BUILD_INFO.client()
         g.add_metric([__version__, e.name, sys.version.split()[0]], 1)
         yield g
-        yield GaugeMetricFamily(
-            "infrawatch_config_last_reload_successful",
-            "Whether the last configuration reload attempt was successful.",
-            value=1 if e.last_reload_ok else 0,
-        )
-        yield GaugeMetricFamily(
-            "infrawatch_config_last_reload_success_timestamp_seconds",
-            "Timestamp of the last successful configuration reload.",
-            value=e.last_reload_success_ts,
-        )
+        yield selfmetrics.RELOAD_SUCCESSFUL.client(value=1 if e.last_reload_ok else 0)
+        yield selfmetrics.RELOAD_SUCCESS_TIMESTAMP.client(value=e.last_reload_success_ts)
 
 
 class Exporter:

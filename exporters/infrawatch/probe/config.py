@@ -19,37 +19,33 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import Context, Duration, Problem, from_yaml, load_yaml_file, required
+from ..core.labels import label_name_problem
+from ..core.tlsclient import ClientContexts
 from .allowlist import AllowList, TargetError, target_host
-from .module import Module
+from .module import Module, ModuleBase
+from .table import RESERVED_LABELS
 
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-# Labels the probe metrics themselves use; a target label of the same name would clash.
-RESERVED_LABELS = {
-    "target",
-    "module",
-    "service",
-    "phase",
-    "version",
-    "check",
-    "reason",
-    "le",
-    "quantile",
-    "fingerprint_sha256",
-    "subject",
-    "issuer",
-    "subjectalternative",
-    "result",
-    "job",
-    "instance",
-}
+
+def label_problem(name: str) -> str | None:
+    """Why a target label ``name`` is refused: not a label name, or one the exporter or a probe
+    family uses (``RESERVED_LABELS`` is derived from the prober table's families)."""
+    problem = label_name_problem(name)
+    if problem is None and name in RESERVED_LABELS:
+        problem = f"label {name!r} is reserved (the exporter or a probe metric sets it)"
+    return problem
 
 
 def check_labels(labels: dict[str, str], ctx: Context, path: tuple) -> None:
     for name in labels:
-        if not LABEL_NAME.match(name) or name.startswith("__"):
-            ctx.error((*path, name), f"invalid Prometheus label name {name!r}")
-        elif name in RESERVED_LABELS:
-            ctx.error((*path, name), f"label {name!r} is reserved (the exporter sets or uses it)")
+        problem = label_problem(name)
+        if problem:
+            ctx.error((*path, name), problem)
+
+
+def module_label_names(module: ModuleBase) -> set[str]:
+    """Label names a module's own results carry besides the families' (``query_response`` labels)."""
+    section = module.section()
+    return {lab.name for qr in getattr(section, "query_response", ()) for lab in qr.labels}
 
 
 @dataclass
@@ -135,6 +131,9 @@ class ProbeConfig:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     probe_endpoint: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
     allow: AllowList = field(default_factory=lambda: AllowList([]), metadata={"internal": True})
+    # The TLS client contexts of this configuration generation (built on first use, dropped
+    # with it: a reload re-reads certificates and CAs).
+    tls: ClientContexts = field(default_factory=ClientContexts, metadata={"internal": True})
     warnings: list[Problem] = field(default_factory=list, metadata={"internal": True})
     source: str = field(default="", metadata={"internal": True})
 
@@ -151,6 +150,12 @@ class ProbeConfig:
         for i, t in enumerate(self.targets):
             if t.module and t.module not in self.modules:
                 ctx.error(("targets", i, "module"), _unknown_module(t.module, self.modules))
+            elif t.module:
+                for name in sorted(module_label_names(self.modules[t.module]) & set(t.labels)):
+                    ctx.error(
+                        ("targets", i, "labels", name),
+                        f"label {name!r} is also a query_response label of module {t.module!r}",
+                    )
             try:
                 target_host(t.target)
             except TargetError as exc:

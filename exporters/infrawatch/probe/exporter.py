@@ -15,16 +15,20 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from ..core import selfmetrics
 from ..core.config import to_public
 from ..core.logs import scrub
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter
+from ..core.tlsclient import ClientContexts
 from .allowlist import TargetError, target_host
 from .config import ProbeConfig, load_probe_config
-from .probers import preload
+from .failures import FailureReason
+from .module import ModuleBase
 from .results import RecentProbes, ResultStore, ScheduledTarget, render_samples
-from .runner import ProbeResult, run_probe
-from .statuspage import render_status_page
+from .runner import ProbeResult, outcome_samples, run_probe
+from .statuspage import StatusView, render_status_page
+from .table import preload
 from .targets import FileSD, in_shard, static_targets
 
 log = logging.getLogger("infrawatch.probe")
@@ -38,34 +42,18 @@ class SelfMetrics(Collector):
 
     def collect(self) -> Iterator[Metric]:
         ex = self.ex
-        m = Metric("infrawatch_probes", "Probes run, by module and result (scheduled and /probe).", "counter")
+        m = selfmetrics.PROBES.client()
         for (module, result), n in sorted(ex.probe_counts.items()):
-            m.add_sample("infrawatch_probes_total", {"module": module, "result": result}, n)
+            m.add_metric([module, result], n)
         yield m
-        m = Metric("infrawatch_probe_refused", "/probe requests refused, by reason.", "counter")
+        m = selfmetrics.PROBE_REFUSED.client()
         for reason in ("not_allowed", "unknown_module", "bad_target"):
-            m.add_sample("infrawatch_probe_refused_total", {"reason": reason}, ex.refused.get(reason, 0))
+            m.add_metric([reason], ex.refused.get(reason, 0))
         yield m
-        m = Metric("infrawatch_scheduled_targets", "Scheduled targets this replica probes.", "gauge")
-        m.add_sample("infrawatch_scheduled_targets", {}, len(ex.store.targets))
-        yield m
-        m = Metric(
-            "infrawatch_scheduler_lag_seconds",
-            "How late the most delayed scheduled probe started compared to its slot.",
-            "gauge",
-        )
-        m.add_sample("infrawatch_scheduler_lag_seconds", {}, ex.scheduler.max_lag() if ex.scheduler else 0.0)
-        yield m
-        m = Metric("infrawatch_probes_in_flight", "Probes running right now.", "gauge")
-        m.add_sample("infrawatch_probes_in_flight", {}, ex.in_flight)
-        yield m
-        m = Metric(
-            "infrawatch_file_sd_errors",
-            "file_sd files whose last read failed (their previous targets stay in use).",
-            "gauge",
-        )
-        m.add_sample("infrawatch_file_sd_errors", {}, len(ex.file_sd.errors()))
-        yield m
+        yield selfmetrics.SCHEDULED_TARGETS.client(value=len(ex.store.targets))
+        yield selfmetrics.SCHEDULER_LAG.client(value=ex.scheduler.max_lag() if ex.scheduler else 0.0)
+        yield selfmetrics.PROBES_IN_FLIGHT.client(value=ex.in_flight)
+        yield selfmetrics.FILE_SD_ERRORS.client(value=len(ex.file_sd.errors()))
 
 
 class ProbeExporter(Exporter):
@@ -136,7 +124,7 @@ class ProbeExporter(Exporter):
                 return
             module = cfg.modules[t.module]
             timeout = float(module.timeout) or float(cfg.scheduler.timeout)
-            result = await self._probe(t.target, t.module, module, min(timeout, t.interval))
+            result = await self._probe(t.target, t.module, module, min(timeout, t.interval), tls=cfg.tls)
             self.store.put(result)
 
         return run
@@ -161,11 +149,17 @@ class ProbeExporter(Exporter):
 
     # -- probing ----------------------------------------------------------------------------
     async def _probe(
-        self, target: str, module_name: str, module: object, timeout: float, debug: bool = False
+        self,
+        target: str,
+        module_name: str,
+        module: ModuleBase,
+        timeout: float,
+        debug: bool = False,
+        tls: ClientContexts | None = None,
     ) -> ProbeResult:
         self.in_flight += 1
         try:
-            result = await run_probe(target, module_name, module, timeout, debug)
+            result = await run_probe(target, module_name, module, timeout, debug, tls)
         finally:
             self.in_flight -= 1
         key = (module_name, "success" if result.success else "failure")
@@ -196,7 +190,7 @@ class ProbeExporter(Exporter):
         self.refused[reason] = self.refused.get(reason, 0) + 1
         return web.Response(status=status, text=text + "\n")
 
-    def probe_timeout(self, request: web.Request, module: object) -> float:
+    def probe_timeout(self, request: web.Request, module: ModuleBase) -> float:
         """blackbox's getTimeout: the scrape timeout header minus the offset, capped by the module's."""
         assert self.config is not None
         ep = self.config.probe_endpoint
@@ -207,7 +201,7 @@ class ProbeExporter(Exporter):
             timeout = float(ep.default_timeout)
         if timeout <= 0:
             timeout = float(header or 0) if header else float(ep.default_timeout)
-        mod_timeout = float(module.timeout)  # type: ignore[attr-defined]
+        mod_timeout = float(module.timeout)
         if mod_timeout and mod_timeout < timeout:
             timeout = mod_timeout
         return max(0.05, min(timeout, float(ep.max_timeout)))
@@ -243,14 +237,19 @@ class ProbeExporter(Exporter):
                 await sem.acquire()
         except TimeoutError:
             result = ProbeResult(
-                target, module_name, False, timeout, [], "timeout", "waited for a free probe slot until the deadline"
+                target,
+                module_name,
+                False,
+                timeout,
+                outcome_samples(False, timeout, FailureReason.TIMEOUT),
+                FailureReason.TIMEOUT,
+                "waited for a free probe slot until the deadline",
             )
-            result.samples = _timeout_samples(result)
         else:
             try:
                 # time spent queueing for a slot comes out of this probe's budget
                 remaining = max(0.05, timeout - (time.monotonic() - t0))
-                result = await self._probe(target, module_name, module, remaining, debug)
+                result = await self._probe(target, module_name, module, remaining, debug, cfg.tls)
             finally:
                 sem.release()
         self.recent.add(result)
@@ -266,16 +265,17 @@ class ProbeExporter(Exporter):
             return web.Response(text=scrub(text), content_type="text/plain")
         return web.Response(text=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
+    def status_view(self) -> StatusView:
+        """What the status page shows, taken from the running state."""
+        return StatusView(
+            targets=[(t, self.store.results.get(key)) for key, t in self.store.targets.items()],
+            recent=self.recent.newest_first(),
+            reload_error="" if self.last_reload_ok else self.last_reload_error,
+            file_sd_errors=self.file_sd.errors(),
+            shard=self.shard,
+            modules=sorted(self.config.modules) if self.config else [],
+        )
+
     async def status_page(self, request: web.Request) -> web.StreamResponse:
-        page = render_status_page(self)
+        page = render_status_page(self.status_view())
         return web.Response(text=scrub(page), content_type="text/html")
-
-
-def _timeout_samples(result: ProbeResult):
-    from .probers.base import Sample
-
-    return [
-        Sample("probe_success", "Displays whether or not the probe was a success", 0),
-        Sample("probe_duration_seconds", "Returns how long the probe took to complete in seconds", result.duration),
-        Sample("probe_failure_info", "Why the probe failed (1 for the reason)", 1, {"reason": "timeout"}),
-    ]

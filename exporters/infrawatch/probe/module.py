@@ -11,7 +11,18 @@ from dataclasses import field
 from typing import Any
 
 from ..core.config import Context, Duration, required
-from .probers import PROBERS, UNSUPPORTED
+from .table import PROBERS, UNSUPPORTED
+
+
+class ModuleBase:
+    """What code outside the loader sees of a module (the dataclass itself is built below)."""
+
+    prober: str
+    timeout: Duration
+
+    def section(self) -> Any:
+        """The config section of this module's prober (``module.http`` for prober http)."""
+        return getattr(self, self.prober)
 
 
 def _validate(self: Any, ctx: Context, path: tuple) -> None:
@@ -28,11 +39,6 @@ def _validate(self: Any, ctx: Context, path: tuple) -> None:
         setattr(self, self.prober, PROBERS[self.prober].config())
 
 
-def section(self: Any) -> Any:
-    """The config section of this module's prober (``module.http`` for prober http)."""
-    return getattr(self, self.prober)
-
-
 def _build_module_class() -> type:
     fields: list[tuple[str, Any, Any]] = [
         ("prober", str, required(default="")),
@@ -43,7 +49,7 @@ def _build_module_class() -> type:
         fields.append((name, spec.config | None, field(default=None)))
     for name in UNSUPPORTED:
         fields.append((name, dict[str, Any] | None, field(default=None)))
-    return dataclasses.make_dataclass("Module", fields, namespace={"validate": _validate, "section": section})
+    return dataclasses.make_dataclass("Module", fields, bases=(ModuleBase,), namespace={"validate": _validate})
 
 
 Module = _build_module_class()

@@ -8,8 +8,10 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .probers.base import Sample
+from ..core.metrics import MetricFamily, escape_label_value, format_value, render_labels
+from .families import RESULT_TIMESTAMP
 from .runner import ProbeResult
+from .sink import Sample
 
 
 @dataclass
@@ -40,9 +42,10 @@ class ResultStore:
     def __init__(self) -> None:
         self.targets: dict[tuple[str, str], ScheduledTarget] = {}
         self.results: dict[tuple[str, str], ProbeResult] = {}
-        # per target: metric name -> that target's exposition lines for it (bytes, "\n"-terminated)
-        self.rendered: dict[tuple[str, str], dict[str, bytes]] = {}
-        self.families: dict[str, bytes] = {}  # metric name -> "# HELP ...\n# TYPE ...\n"
+        # per target: family -> that target's exposition lines for it (bytes, "\n"-terminated)
+        self.rendered: dict[tuple[str, str], dict[MetricFamily, bytes]] = {}
+        # every family seen so far, in first-seen order; each brings its own HELP/TYPE header
+        self.families: dict[MetricFamily, None] = {}
         self._body: bytes | None = None
 
     def set_targets(self, targets: Iterable[ScheduledTarget]) -> None:
@@ -70,10 +73,10 @@ class ResultStore:
         if self._body is None:
             parts: list[bytes] = []
             rendered = list(self.rendered.values())
-            for name, header in self.families.items():
-                chunks = [r[name] for r in rendered if name in r]
+            for family in self.families:
+                chunks = [r[family] for r in rendered if family in r]
                 if chunks:
-                    parts.append(header)
+                    parts.append(family.header)
                     parts.extend(chunks)
             self._body = b"".join(parts)
         return self._body
@@ -81,40 +84,28 @@ class ResultStore:
     def exposition(self) -> str:
         return self.exposition_bytes().decode()
 
-    def _render_result(self, t: ScheduledTarget, result: ProbeResult) -> dict[str, bytes]:
-        base = _labels(t.base_labels())
-        lines: dict[str, list[str]] = {}
-        samples = [
-            *result.samples,
-            Sample(
-                "probe_result_timestamp_seconds",
-                "When the scheduled probe's result was taken (Unix time)",
-                result.finished_at,
-            ),
-        ]
-        for s in samples:
-            if s.name not in self.families:
-                self.families[s.name] = f"# HELP {s.name} {_escape_help(s.help)}\n# TYPE {s.name} {s.type}\n".encode()
-            labels = base + ("," + _labels(s.labels) if s.labels else "")
-            lines.setdefault(s.name, []).append(f"{s.name}{{{labels}}} {format_value(s.value)}\n")
-        return {name: "".join(ls).encode() for name, ls in lines.items()}
+    def _render_result(self, t: ScheduledTarget, result: ProbeResult) -> dict[MetricFamily, bytes]:
+        base = render_labels(t.base_labels())
+        lines: dict[MetricFamily, list[str]] = {}
+        families = self.families
+        for s in (*result.samples, Sample(RESULT_TIMESTAMP, result.finished_at)):
+            family = s.family
+            if family not in families:
+                families[family] = None
+            labels = base + ("," + render_labels(s.labels) if s.labels else "")
+            lines.setdefault(family, []).append(f"{family.name}{{{labels}}} {format_value(s.value)}\n")
+        return {family: "".join(ls).encode() for family, ls in lines.items()}
 
 
-def _relabel(old: ScheduledTarget | None, new: ScheduledTarget, rendered: dict[str, bytes]) -> dict[str, bytes]:
+def _relabel(
+    old: ScheduledTarget | None, new: ScheduledTarget, rendered: dict[MetricFamily, bytes]
+) -> dict[MetricFamily, bytes]:
     """Swap the target's label prefix in already rendered lines (labels changed in a reload)."""
     if old is None:
         return {}
-    before = ("{" + _labels(old.base_labels())).encode()
-    after = ("{" + _labels(new.base_labels())).encode()
-    return {name: chunk.replace(before, after) for name, chunk in rendered.items()}
-
-
-def _labels(labels: dict[str, str]) -> str:
-    return ",".join(f'{k}="{_escape_label(v)}"' for k, v in labels.items())
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    before = ("{" + render_labels(old.base_labels())).encode()
+    after = ("{" + render_labels(new.base_labels())).encode()
+    return {family: chunk.replace(before, after) for family, chunk in rendered.items()}
 
 
 class RecentProbes:
@@ -139,53 +130,22 @@ class RecentProbes:
         return sorted([*self.ok, *self.failed], key=lambda r: r.finished_at, reverse=True)
 
 
-def _escape_label(v: str) -> str:
-    if "\\" not in v and "\n" not in v and '"' not in v:
-        return v  # nearly every value: no copies
-    return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-_HEADERS: dict[tuple[str, str, str], str] = {}
-
-
-def _header(name: str, help_text: str, typ: str) -> str:
-    """``# HELP``/``# TYPE`` lines, cached: the same few dozen families are rendered per probe."""
-    key = (name, help_text, typ)
-    h = _HEADERS.get(key)
-    if h is None:
-        if len(_HEADERS) > 4096:
-            _HEADERS.clear()
-        h = _HEADERS[key] = f"# HELP {name} {_escape_help(help_text)}\n# TYPE {name} {typ}\n"
-    return h
-
-
-def format_value(v: float) -> str:
-    """Sample value as Prometheus parses it (Python's shortest repr; +Inf/-Inf/NaN spelled out)."""
-    if v - v == 0:  # finite (inf - inf and NaN - NaN are NaN): the common case, one comparison
-        return repr(v)
-    if v != v:
-        return "NaN"
-    return "+Inf" if v > 0 else "-Inf"
-
-
-_INF = float("inf")
-
-
 def render_samples(samples: list[Sample]) -> str:
-    """Prometheus text format for one /probe answer (samples grouped by name, first-seen order)."""
-    groups: dict[str, list[Sample]] = {}
+    """Prometheus text format for one /probe answer (samples grouped by family, first-seen order)."""
+    groups: dict[MetricFamily, list[Sample]] = {}
     for s in samples:
-        g = groups.get(s.name)
+        g = groups.get(s.family)
         if g is None:
-            groups[s.name] = [s]
+            groups[s.family] = [s]
         else:
             g.append(s)
     out: list[str] = []
-    for name, group in groups.items():
-        out.append(_header(name, group[0].help, group[0].type))
+    for family, group in groups.items():
+        out.append(family.header_text)
+        name = family.name
         for s in group:
             if s.labels:
-                labels = ",".join(f'{k}="{_escape_label(v)}"' for k, v in s.labels.items())
+                labels = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in s.labels.items())
                 out.append(f"{name}{{{labels}}} {format_value(s.value)}\n")
             else:
                 out.append(f"{name} {format_value(s.value)}\n")

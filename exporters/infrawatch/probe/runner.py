@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .probers import PROBERS
-from .probers.base import MetricSink, ProbeContext, ProbeLog, Sample
+from ..core.tlsclient import ClientContexts
+from .context import ProbeContext, ProbeLog, QuietLog
+from .failures import FailureReason
+from .families import DURATION, FAILURE_INFO, SUCCESS
+from .module import ModuleBase
+from .net.health import HEALTH_STATUS
+from .sink import MetricSink, Sample
+from .table import PROBERS
 
 log = logging.getLogger("infrawatch.probe")
 GRACE = 0.25  # seconds after the deadline before the probe task is cancelled
@@ -32,9 +39,11 @@ class ProbeResult:
     finished_at: float = field(default_factory=time.time)
     health_value: float | None = None  # probe_health_status, kept when samples are dropped
 
-    def value(self, name: str, **labels: str) -> float | None:
+    def value(self, name: str, labels: Mapping[str, str] | None = None, /, **kw: str) -> float | None:
+        """The value of the first sample named ``name`` whose labels include ``labels``/``kw``."""
+        want = {**(labels or {}), **kw}
         for s in self.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+            if s.family.name == name and all(s.labels.get(k) == v for k, v in want.items()):
                 return s.value
         return None
 
@@ -49,21 +58,21 @@ class ProbeResult:
         return "healthy"
 
 
-class QuietLog(ProbeLog):
-    """The probe log when nobody will read it (not ``debug=true``): formatting lines for every
-    probe costs more CPU than some whole probes."""
-
-    def __call__(self, msg: str, **kv: object) -> None:
-        pass
+def outcome_samples(ok: bool, duration: float, reason: str = "") -> list[Sample]:
+    """``probe_success``, ``probe_duration_seconds`` and, on failure, ``probe_failure_info``."""
+    samples = [Sample(SUCCESS, 1.0 if ok else 0.0), Sample(DURATION, float(duration))]
+    if not ok:
+        samples.append(Sample(FAILURE_INFO, 1.0, {"reason": reason or FailureReason.INTERNAL}))
+    return samples
 
 
 def _dedupe(samples: list[Sample]) -> list[Sample]:
-    """Keep the last value per (name, labels): probers may record a gauge again (redirects)."""
+    """Keep the last value per (family, labels): probers may record a gauge again (redirects)."""
     seen: dict[tuple, int] = {}
     out: list[Sample] = []
     for s in samples:
-        # Probers record a repeated gauge from the same call site, so labels come in the same order.
-        key = (s.name, tuple(s.labels.items()))
+        # Labels come in the family's declared order, so equal label sets give equal keys.
+        key = (s.family, tuple(s.labels.items()))
         if key in seen:
             out[seen[key]] = s
         else:
@@ -72,34 +81,44 @@ def _dedupe(samples: list[Sample]) -> list[Sample]:
     return out
 
 
-async def run_probe(target: str, module_name: str, module: object, timeout: float, debug: bool = True) -> ProbeResult:
-    """Probe ``target``; ``debug=False`` skips the probe log (the failure message is kept)."""
-    spec = PROBERS[module.prober]  # type: ignore[attr-defined]
-    ctx = ProbeContext(
+async def run_probe(
+    target: str,
+    module_name: str,
+    module: ModuleBase,
+    timeout: float,
+    debug: bool = True,
+    tls: ClientContexts | None = None,
+) -> ProbeResult:
+    """Probe ``target``; ``debug=False`` skips the probe log (the failure message is kept).
+
+    ``tls``: the client contexts of the configuration generation ``module`` belongs to; a probe
+    run outside the exporter (tests, the CLI) gets contexts of its own.
+    """
+    spec = PROBERS[module.prober]
+    ctx: ProbeContext = ProbeContext(
         target=target,
-        module=module,
-        timeout=timeout,  # type: ignore[arg-type]
+        config=module.section(),
+        timeout=timeout,
+        tls=tls if tls is not None else ClientContexts(),
+        metrics=MetricSink(spec.all_families),
         log=ProbeLog() if debug else QuietLog(),
+        reasons=spec.reason_values,
     )
-    ctx.log("beginning probe", prober=module.prober, timeout_seconds=round(timeout, 3))  # type: ignore[attr-defined]
+    ctx.log("beginning probe", prober=module.prober, timeout_seconds=round(timeout, 3))
     try:
         async with asyncio.timeout(timeout + GRACE):
             ok = await spec.probe(ctx)
     except TimeoutError:
-        ok = ctx.fail("timeout", f"probe did not finish within its {timeout:.3f}s deadline")
+        ok = ctx.fail(FailureReason.TIMEOUT, f"probe did not finish within its {timeout:.3f}s deadline")
     except Exception as exc:  # a prober bug: the probe fails, the exporter stays up
         log.exception("prober raised", extra={"target": target, "probe_module": module_name})
-        ok = ctx.fail("internal", f"prober error: {type(exc).__name__}: {exc}")
+        ok = ctx.fail(FailureReason.INTERNAL, f"prober error: {type(exc).__name__}: {exc}")
     if ok and ctx.failure_reason:
         ok = False  # a prober that recorded a failure cannot succeed
     duration = time.monotonic() - ctx.started
-    sink = MetricSink()
-    sink.gauge("probe_success", "Displays whether or not the probe was a success", 1 if ok else 0)
-    sink.gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds", duration)
-    samples = sink.samples + _dedupe(ctx.metrics.samples)
-    if not ok:
-        reason = ctx.failure_reason or "internal"
-        samples.append(Sample("probe_failure_info", "Why the probe failed (1 for the reason)", 1, {"reason": reason}))
+    reason = (ctx.failure_reason or FailureReason.INTERNAL) if not ok else ""
+    samples = outcome_samples(ok, duration, reason)
+    samples[2:2] = _dedupe(ctx.metrics.samples)  # success, duration, the prober's, failure_info
     ctx.log("probe " + ("succeeded" if ok else "failed"), duration_seconds=round(duration, 4))
     return ProbeResult(
         target,
@@ -107,8 +126,8 @@ async def run_probe(target: str, module_name: str, module: object, timeout: floa
         ok,
         duration,
         samples,
-        (ctx.failure_reason or "internal") if not ok else "",
+        str(reason),
         ctx.failure_message if not ok else "",
         ctx.log.lines,
-        health_value=ctx.metrics.get("probe_health_status"),
+        health_value=ctx.metrics.get(HEALTH_STATUS),
     )

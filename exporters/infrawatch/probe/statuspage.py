@@ -6,17 +6,30 @@ scrubs registered secrets from the whole page as a last line of defence.
 
 from __future__ import annotations
 
-import html
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from .. import __version__
+from ..core.html import escape as _e
+from ..core.html import page
+from .results import ScheduledTarget
+from .runner import ProbeResult
 
-if TYPE_CHECKING:
-    from .exporter import ProbeExporter
+
+@dataclass
+class StatusView:
+    """What the exporter hands the page: no reference back to the exporter itself."""
+
+    targets: list[tuple[ScheduledTarget, ProbeResult | None]] = field(default_factory=list)
+    recent: list[ProbeResult] = field(default_factory=list)  # newest first
+    reload_error: str = ""  # the last reload's problems; empty when it succeeded
+    file_sd_errors: dict[str, str] = field(default_factory=dict)
+    shard: tuple[int, int] | None = None
+    modules: list[str] = field(default_factory=list)
+
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem;background:#f6f7f9;color:#1d2330}
+body{background:#f6f7f9;color:#1d2330}
 .summary{margin-bottom:.7rem}
 h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 .sub{color:#5b6475;font-size:.9rem}.summary span{display:inline-block;margin-right:1rem;font-weight:600}
@@ -36,10 +49,6 @@ a{color:#2456b3}
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _age(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f}s ago"
@@ -48,14 +57,13 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h ago"
 
 
-def render_status_page(ex: ProbeExporter) -> str:
+def render_status_page(view: StatusView) -> str:
     now = time.time()
     cards: list[str] = []
     counts = {"healthy": 0, "degraded": 0, "down": 0, "pending": 0}
     order = {"down": 0, "degraded": 1, "pending": 2, "healthy": 3}
     entries = []
-    for key, t in ex.store.targets.items():
-        r = ex.store.results.get(key)
+    for t, r in view.targets:
         state = r.health if r else "pending"
         counts[state] += 1
         entries.append((order[state], t.service, t.target, t, r, state))
@@ -81,7 +89,7 @@ def render_status_page(ex: ProbeExporter) -> str:
             + "</div>"
         )
     recent_rows = []
-    for r in ex.recent.newest_first():
+    for r in view.recent:
         state = r.health
         recent_rows.append(
             f'<tr data-state="{state}"><td>{_e(time.strftime("%H:%M:%S", time.localtime(r.finished_at)))}</td>'
@@ -90,14 +98,14 @@ def render_status_page(ex: ProbeExporter) -> str:
             f"<td>{_e(r.failure_reason + ': ' + r.failure_message) if not r.success else ''}</td></tr>"
         )
     problems = []
-    if not ex.last_reload_ok:
+    if view.reload_error:
         problems.append(
             f'<div class="err">Last configuration reload failed; the previous configuration '
-            f"stays in force.<pre>{_e(ex.last_reload_error)}</pre></div>"
+            f"stays in force.<pre>{_e(view.reload_error)}</pre></div>"
         )
-    for path, err in ex.file_sd.errors().items():
+    for path, err in view.file_sd_errors.items():
         problems.append(f'<div class="err">file_sd {_e(path)}: {_e(err)} (previous targets kept)</div>')
-    shard = f" · shard {ex.shard[0]}/{ex.shard[1]}" if ex.shard else ""
+    shard = f" · shard {view.shard[0]}/{view.shard[1]}" if view.shard else ""
     summary = "".join(
         f'<span><span class="dot {k}"></span>{v} {k}</span>' for k, v in counts.items() if v or k != "pending"
     )
@@ -114,13 +122,8 @@ def render_status_page(ex: ProbeExporter) -> str:
         if recent_rows
         else '<p class="sub">No /probe calls yet.</p>'
     )
-    modules = ", ".join(_e(m) for m in sorted(ex.config.modules)) if ex.config else ""
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>infrawatch probes</title><style>{_CSS}</style></head>
-<body>
-<h1>infrawatch service probes</h1>
+    modules = ", ".join(_e(m) for m in view.modules)
+    body = f"""<h1>infrawatch service probes</h1>
 <div class="sub">version {_e(__version__)}{shard} · modules: {modules} ·
 <a href="metrics">metrics</a> · <a href="config">configuration</a> ·
 <a href="probe?target=127.0.0.1&amp;module=http_2xx&amp;debug=true">probe example</a></div>
@@ -130,6 +133,5 @@ def render_status_page(ex: ProbeExporter) -> str:
 <div class="grid" id="targets">{grid}</div>
 <h2>Recent /probe calls</h2>
 <p class="sub">Failures are kept four times longer than successes.</p>
-<div id="recent">{recent}</div>
-</body></html>
-"""
+<div id="recent">{recent}</div>"""
+    return page("infrawatch probes", body, _CSS, refresh_seconds=10)

@@ -17,7 +17,7 @@ import yaml
 
 from ..core.config import Duration
 from .allowlist import TargetError, target_host
-from .config import LABEL_NAME, RESERVED_LABELS, FileSDConfig, ProbeConfig
+from .config import FileSDConfig, ProbeConfig, label_problem, module_label_names
 from .results import ScheduledTarget
 
 log = logging.getLogger("infrawatch.probe.file_sd")
@@ -121,12 +121,14 @@ class FileSD:
             interval = Duration.parse(interval_s) if interval_s else (sec.interval or self.config.scheduler.interval)
             labels = {k: v for k, v in labels.items() if not k.startswith("__")}
             for name in labels:
-                if not LABEL_NAME.match(name) or name in RESERVED_LABELS:
-                    raise ValueError(f"group {gi}: label {name!r} is invalid or reserved")
+                if problem := label_problem(name):
+                    raise ValueError(f"group {gi}: {problem}")
             if not module:
                 raise ValueError(f"group {gi}: no module (set 'module' in the file_sd section or as a label)")
             if module not in self.config.modules:
                 raise ValueError(f"group {gi}: unknown module {module!r}")
+            for name in sorted(module_label_names(self.config.modules[module]) & set(labels)):
+                raise ValueError(f"group {gi}: label {name!r} is also a query_response label of module {module!r}")
             for target in group.get("targets", []):
                 try:
                     target_host(str(target))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ..core import selfmetrics
 from .engine import Engine
 from .score import STATUSES
 
@@ -138,9 +139,5 @@ class ReputationCollector(Collector):
             "(all lists), or of the slowest list check when lists run on their own schedule.",
             value=max([engine.last_cycle_duration, *engine.last_list_duration.values()]),
         )
-        yield GaugeMetricFamily(
-            "infrawatch_scheduled_targets", "Targets checked in the background.", value=len(engine.targets)
-        )
-        yield GaugeMetricFamily(
-            "infrawatch_scheduler_lag_seconds", "How late the last scheduled job started.", value=self._lag()
-        )
+        yield selfmetrics.SCHEDULED_TARGETS.client(value=len(engine.targets))
+        yield selfmetrics.SCHEDULER_LAG.client(value=self._lag())

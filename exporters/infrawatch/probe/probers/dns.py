@@ -17,13 +17,41 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ...core.config import Context, required
-from .base import ProbeContext, classify_os_error
-from .resolve import resolve
-from .tcpconn import IP_PROTOCOLS, check_regexp, check_source_ip, target_host_port
-from .tlsinfo import TLSConfig, client_context, inspect_unverified, record_tls, server_hostname, verify_error_text
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import classify_os_error, extend_reasons
+from ..net import resolve, tls
+from ..net.dial import IP_PROTOCOLS, check_regexp, check_source_ip, target_host_port
+from ..net.tls import inspect_unverified, record_tls, server_hostname, verify_error_text
+from ..spec import ProberSpec
 
 if TYPE_CHECKING:
     import dns.rrset
+
+DNS_DURATION = MetricFamily("probe_dns_duration_seconds", "Duration of DNS request by phase", labels=("phase",))
+DNS_QUERY_SUCCEEDED = MetricFamily(
+    "probe_dns_query_succeeded", "Displays whether or not the query was executed successfully"
+)
+DNS_ANSWER_RRS = MetricFamily("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list")
+DNS_AUTHORITY_RRS = MetricFamily(
+    "probe_dns_authority_rrs", "Returns number of entries in the authority resource record list"
+)
+DNS_ADDITIONAL_RRS = MetricFamily(
+    "probe_dns_additional_rrs", "Returns number of entries in the additional resource record list"
+)
+DNS_SERIAL = MetricFamily("probe_dns_serial", "Returns the serial number of the zone")
+FAMILIES = (
+    DNS_DURATION,
+    DNS_QUERY_SUCCEEDED,
+    DNS_ANSWER_RRS,
+    DNS_AUTHORITY_RRS,
+    DNS_ADDITIONAL_RRS,
+    DNS_SERIAL,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+)
+DNSFailure = extend_reasons("DNSFailure", "dns_answer")  # dns_answer: rcode or fail_if_* regexps
 
 # dnspython is imported where it is used (config validation of a dns module, the probe), not with
 # this module: ~2 MB of RSS that an exporter without a dns module should not pay.
@@ -134,17 +162,15 @@ def rr_strings(rrsets: list[dns.rrset.RRset]) -> list[str]:
     return out
 
 
-def _duration(ctx: ProbeContext, phase: str, seconds: float) -> None:
-    ctx.metrics.gauge("probe_dns_duration_seconds", "Duration of DNS request by phase", seconds, phase=phase)
+def _duration(ctx: ProbeContext[DNSProbe], phase: str, seconds: float) -> None:
+    ctx.metrics.set(DNS_DURATION, seconds, {"phase": phase})
 
 
-async def probe_dns(ctx: ProbeContext) -> bool:
-    cfg: DNSProbe = ctx.module.section()
-    ok = await _probe(ctx, cfg)
-    return ok
+async def probe_dns(ctx: ProbeContext[DNSProbe]) -> bool:
+    return await _probe(ctx, ctx.config)
 
 
-async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
+async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     import dns.asyncbackend
     import dns.asyncquery
     import dns.exception
@@ -160,12 +186,12 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
         return False
     host, port = parsed
     t0 = time.monotonic()
-    ip = await resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    ip = await resolve.resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
     _duration(ctx, "resolve", time.monotonic() - t0)
     if ip is None:
         _duration(ctx, "connect", 0)
         _duration(ctx, "request", 0)
-        m.gauge("probe_dns_query_succeeded", "Displays whether or not the query was executed successfully", 0)
+        m.set(DNS_QUERY_SUCCEEDED, 0)
         return False
 
     qtype = dns.rdatatype.from_text(cfg.query_type)
@@ -192,7 +218,7 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
             request_time = time.monotonic() - t1
         else:
             af = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            sslctx = client_context(cfg.tls_config) if cfg.dns_over_tls else None
+            sslctx = ctx.tls.get(cfg.tls_config) if cfg.dns_over_tls else None
             t1 = time.monotonic()
             backend = dns.asyncbackend.get_default_backend()
             sock = await backend.make_socket(
@@ -215,27 +241,23 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
             request_time = time.monotonic() - t2
     except dns.exception.Timeout:
         request_time = time.monotonic() - t0 - connect_time
-        ctx.fail("timeout", "no DNS response before the deadline")
+        ctx.fail(DNSFailure.TIMEOUT, "no DNS response before the deadline")
     except ssl.SSLCertVerificationError as exc:
-        ctx.fail("tls", f"DNS over TLS certificate verification failed: {verify_error_text(exc)}")
+        ctx.fail(DNSFailure.TLS, f"DNS over TLS certificate verification failed: {verify_error_text(exc)}")
         await inspect_unverified(ctx, ip, port, server_hostname(cfg.tls_config, host), cfg.tls_config)
     except ssl.SSLError as exc:
-        ctx.fail("tls", f"DNS over TLS handshake failed: {exc}")
+        ctx.fail(DNSFailure.TLS, f"DNS over TLS handshake failed: {exc}")
     except (OSError, EOFError) as exc:
-        reason = classify_os_error(exc) if sock is None else "protocol"
+        reason = classify_os_error(exc) if sock is None else DNSFailure.PROTOCOL
         ctx.fail(reason, f"DNS query to {ip}:{port} failed: {exc}")
     except dns.exception.DNSException as exc:
-        ctx.fail("protocol", f"invalid DNS response: {exc}")
+        ctx.fail(DNSFailure.PROTOCOL, f"invalid DNS response: {exc}")
     finally:
         if sock is not None:
             await sock.close()
     _duration(ctx, "connect", connect_time)
     _duration(ctx, "request", request_time)
-    m.gauge(
-        "probe_dns_query_succeeded",
-        "Displays whether or not the query was executed successfully",
-        1 if response is not None else 0,
-    )
+    m.set(DNS_QUERY_SUCCEEDED, 1 if response is not None else 0)
     if response is None:
         return False
 
@@ -254,21 +276,17 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
     )
     for line in answer + authority + additional:
         ctx.log("record", rr=line)
-    m.gauge("probe_dns_answer_rrs", "Returns number of entries in the answer resource record list", len(answer))
-    m.gauge(
-        "probe_dns_authority_rrs", "Returns number of entries in the authority resource record list", len(authority)
-    )
-    m.gauge(
-        "probe_dns_additional_rrs", "Returns number of entries in the additional resource record list", len(additional)
-    )
+    m.set(DNS_ANSWER_RRS, len(answer))
+    m.set(DNS_AUTHORITY_RRS, len(authority))
+    m.set(DNS_ADDITIONAL_RRS, len(additional))
     if qtype == dns.rdatatype.SOA:
         serial = next((rd.serial for rrset in response.answer if rrset.rdtype == dns.rdatatype.SOA for rd in rrset), 0)
-        m.gauge("probe_dns_serial", "Returns the serial number of the zone", serial)
+        m.set(DNS_SERIAL, serial)
 
     rcode = dns.rcode.to_text(response.rcode())
     valid = [dns.rcode.to_text(dns.rcode.from_text(r)) for r in cfg.valid_rcodes]
     if rcode not in valid:
-        return ctx.fail("dns_answer", f"rcode {rcode} is not one of the valid rcodes {', '.join(valid)}")
+        return ctx.fail(DNSFailure.DNS_ANSWER, f"rcode {rcode} is not one of the valid rcodes {', '.join(valid)}")
     for rrs, validator, section in (
         (answer, cfg.validate_answer_rrs, "answer"),
         (authority, cfg.validate_authority_rrs, "authority"),
@@ -276,5 +294,15 @@ async def _probe(ctx: ProbeContext, cfg: DNSProbe) -> bool:
     ):
         why = validator.check(rrs, section)
         if why:
-            return ctx.fail("dns_answer", why)
+            return ctx.fail(DNSFailure.DNS_ANSWER, why)
     return True
+
+
+SPEC = ProberSpec(
+    DNSProbe,
+    probe_dns,
+    "one DNS query to the target server, answer validation",
+    FAMILIES,
+    DNSFailure,
+    ("dns.asyncbackend", "dns.asyncquery", "dns.message"),
+)

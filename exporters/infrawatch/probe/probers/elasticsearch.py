@@ -19,34 +19,62 @@ from typing import Any
 import aiohttp
 
 from ...core.config import Context, Secret
-from .base import ProbeContext, classify_os_error
-from .health import HealthParseError, parse_health
-from .resolve import resolve
-from .tcpconn import IP_PROTOCOLS, split_host_port
-from .tlsinfo import TLSConfig, client_context, inspect_unverified, record_tls, server_hostname, verify_error_text
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import classify_os_error, extend_reasons
+from ..families import HTTP_STATUS_CODE
+from ..net import health, resolve, tls
+from ..net.dial import IP_PROTOCOLS, split_host_port
+from ..net.health import HealthParseError, parse_health, record_health
+from ..net.tls import inspect_unverified, record_tls, server_hostname, verify_error_text
+from ..spec import ProberSpec
 
 DEFAULT_PORT = 9200
 MAX_BODY = 1 << 20
 STATUSES = ("green", "yellow", "red")
 _COUNTS = (
-    ("number_of_nodes", "probe_elasticsearch_nodes", "Nodes in the cluster"),
-    ("number_of_data_nodes", "probe_elasticsearch_data_nodes", "Data nodes in the cluster"),
-    ("active_primary_shards", "probe_elasticsearch_active_primary_shards", "Active primary shards"),
-    ("active_shards", "probe_elasticsearch_active_shards", "Active shards, primaries and replicas"),
-    ("relocating_shards", "probe_elasticsearch_relocating_shards", "Shards moving between nodes"),
-    ("initializing_shards", "probe_elasticsearch_initializing_shards", "Shards being initialised"),
-    ("unassigned_shards", "probe_elasticsearch_unassigned_shards", "Shards not allocated to any node"),
+    ("number_of_nodes", MetricFamily("probe_elasticsearch_nodes", "Nodes in the cluster")),
+    ("number_of_data_nodes", MetricFamily("probe_elasticsearch_data_nodes", "Data nodes in the cluster")),
+    ("active_primary_shards", MetricFamily("probe_elasticsearch_active_primary_shards", "Active primary shards")),
+    ("active_shards", MetricFamily("probe_elasticsearch_active_shards", "Active shards, primaries and replicas")),
+    ("relocating_shards", MetricFamily("probe_elasticsearch_relocating_shards", "Shards moving between nodes")),
+    ("initializing_shards", MetricFamily("probe_elasticsearch_initializing_shards", "Shards being initialised")),
+    ("unassigned_shards", MetricFamily("probe_elasticsearch_unassigned_shards", "Shards not allocated to any node")),
     (
         "delayed_unassigned_shards",
-        "probe_elasticsearch_delayed_unassigned_shards",
-        "Unassigned shards whose allocation is delayed",
+        MetricFamily("probe_elasticsearch_delayed_unassigned_shards", "Unassigned shards whose allocation is delayed"),
     ),
-    ("number_of_pending_tasks", "probe_elasticsearch_pending_tasks", "Cluster-level changes not yet executed"),
+    (
+        "number_of_pending_tasks",
+        MetricFamily("probe_elasticsearch_pending_tasks", "Cluster-level changes not yet executed"),
+    ),
     (
         "active_shards_percent_as_number",
-        "probe_elasticsearch_active_shards_percent",
-        "Share of shards that are active, in percent",
+        MetricFamily("probe_elasticsearch_active_shards_percent", "Share of shards that are active, in percent"),
     ),
+)
+ES_CLUSTER_STATUS = MetricFamily(
+    "probe_elasticsearch_cluster_status", "Cluster health status (state set: green, yellow, red)", labels=("status",)
+)
+ES_TIMED_OUT = MetricFamily("probe_elasticsearch_timed_out", "1 if the health request timed out inside the cluster")
+ES_REQUEST_DURATION = MetricFamily("probe_elasticsearch_request_duration_seconds", "Time of the cluster health request")
+FAMILIES = (
+    HTTP_STATUS_CODE,
+    ES_REQUEST_DURATION,
+    ES_CLUSTER_STATUS,
+    *(family for _, family in _COUNTS),
+    ES_TIMED_OUT,
+    *health.FAMILIES,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+)
+ESFailure = extend_reasons(
+    "ESFailure",
+    "auth",  # HTTP 401/403
+    "body_size",  # health document larger than MAX_BODY
+    "status_code",  # an HTTP error without a cluster health document
+    "health_check",  # red (or yellow with fail_on_yellow), or not a cluster health document
 )
 
 
@@ -131,40 +159,31 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def record_cluster_health(ctx: ProbeContext, doc: dict[str, Any]) -> str:
+def record_cluster_health(ctx: ProbeContext[ElasticsearchProbe], doc: dict[str, Any]) -> str:
     """Record the cluster metrics; returns the status word."""
     m = ctx.metrics
     status = str(doc.get("status", "")).lower()
     for s in STATUSES:
-        m.gauge(
-            "probe_elasticsearch_cluster_status",
-            "Cluster health status (state set: green, yellow, red)",
-            1 if s == status else 0,
-            status=s,
-        )
-    for key, name, help_ in _COUNTS:
+        m.set(ES_CLUSTER_STATUS, 1 if s == status else 0, {"status": s})
+    for key, family in _COUNTS:
         v = _number(doc.get(key))
         if v is not None:
-            m.gauge(name, help_, v)
+            m.set(family, v)
     if isinstance(doc.get("timed_out"), bool):
-        m.gauge(
-            "probe_elasticsearch_timed_out",
-            "1 if the health request timed out inside the cluster",
-            1 if doc["timed_out"] else 0,
-        )
+        m.set(ES_TIMED_OUT, 1 if doc["timed_out"] else 0)
     return status
 
 
-async def probe_elasticsearch(ctx: ProbeContext) -> bool:
-    cfg: ElasticsearchProbe = ctx.module.section()
+async def probe_elasticsearch(ctx: ProbeContext[ElasticsearchProbe]) -> bool:
+    cfg: ElasticsearchProbe = ctx.config
     parsed = _parse_target(ctx.target, cfg.tls)
     if parsed is None:
-        return ctx.fail("config", f"target {ctx.target!r} is not host[:port] or http(s)://host[:port][/prefix]")
+        return ctx.fail(ESFailure.CONFIG, f"target {ctx.target!r} is not host[:port] or http(s)://host[:port][/prefix]")
     use_tls, host, port, prefix = parsed
-    ip = await resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    ip = await resolve.resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
     if ip is None:
         return False
-    sslctx = client_context(cfg.tls_config) if use_tls else None
+    sslctx = ctx.tls.get(cfg.tls_config) if use_tls else None
     sni = server_hostname(cfg.tls_config, host) if use_tls else None
     netloc = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
     url = f"{'https' if use_tls else 'http'}://{netloc}{prefix}{cfg.path}"
@@ -192,48 +211,42 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
                 body = await resp.content.read(MAX_BODY + 1)
                 status_code = resp.status
     except TimeoutError:
-        return ctx.fail("timeout", f"no answer from {url} before the deadline")
+        return ctx.fail(ESFailure.TIMEOUT, f"no answer from {url} before the deadline")
     except aiohttp.ClientConnectorCertificateError as exc:
-        ctx.fail("tls", f"certificate verification failed: {verify_error_text(exc.certificate_error)}")
+        ctx.fail(ESFailure.TLS, f"certificate verification failed: {verify_error_text(exc.certificate_error)}")
         await inspect_unverified(ctx, ip, port, sni, cfg.tls_config)
         return False
     except aiohttp.ClientSSLError as exc:
-        return ctx.fail("tls", f"TLS handshake failed: {exc}")
+        return ctx.fail(ESFailure.TLS, f"TLS handshake failed: {exc}")
     except aiohttp.ClientConnectorError as exc:
         return ctx.fail(classify_os_error(exc.os_error), f"connecting to {netloc}: {exc.os_error}")
     except (aiohttp.ClientError, OSError) as exc:
-        return ctx.fail("protocol", f"GET {cfg.path}: {exc}")
-    m.gauge("probe_http_status_code", "Response HTTP status code", status_code)
-    m.gauge("probe_elasticsearch_request_duration_seconds", "Time of the cluster health request", time.monotonic() - t0)
+        return ctx.fail(ESFailure.PROTOCOL, f"GET {cfg.path}: {exc}")
+    m.set(HTTP_STATUS_CODE, status_code)
+    m.set(ES_REQUEST_DURATION, time.monotonic() - t0)
     ctx.log("response", status=status_code, bytes=len(body))
     if status_code in (401, 403):
-        return ctx.fail("auth", f"cluster health refused with HTTP {status_code}")
+        return ctx.fail(ESFailure.AUTH, f"cluster health refused with HTTP {status_code}")
     if len(body) > MAX_BODY:
-        return ctx.fail("body_size", f"cluster health document larger than {MAX_BODY} bytes")
+        return ctx.fail(ESFailure.BODY_SIZE, f"cluster health document larger than {MAX_BODY} bytes")
     try:
         doc = json.loads(body)
     except ValueError as exc:
         return ctx.fail(
-            "health_check" if status_code < 300 else "status_code", f"HTTP {status_code}, body is not JSON: {exc}"
+            ESFailure.HEALTH_CHECK if status_code < 300 else "status_code",
+            f"HTTP {status_code}, body is not JSON: {exc}",
         )
     # A red cluster answers 503 when ?wait_for_status is used; the document is still the truth.
     if not isinstance(doc, dict) or str(doc.get("status", "")).lower() not in STATUSES:
         if status_code >= 300:
-            return ctx.fail("status_code", f"HTTP {status_code}")
-        return ctx.fail("health_check", "response is not an Elasticsearch cluster health document")
+            return ctx.fail(ESFailure.STATUS_CODE, f"HTTP {status_code}")
+        return ctx.fail(ESFailure.HEALTH_CHECK, "response is not an Elasticsearch cluster health document")
     status = record_cluster_health(ctx, doc)
     try:
-        health = parse_health(doc)
+        result = parse_health(doc)
     except HealthParseError as exc:  # pragma: no cover - the status word was checked above
-        return ctx.fail("health_check", str(exc))
-    m.gauge("probe_health_status", "Health reported by the target: 1 healthy, 0.5 degraded, 0 down", health.status)
-    for check, value in health.checks.items():
-        m.gauge(
-            "probe_health_check_status",
-            "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail",
-            value,
-            check=check,
-        )
+        return ctx.fail(ESFailure.HEALTH_CHECK, str(exc))
+    record_health(m, result)
     ctx.log(
         "cluster health",
         cluster=doc.get("cluster_name"),
@@ -242,7 +255,12 @@ async def probe_elasticsearch(ctx: ProbeContext) -> bool:
         unassigned_shards=doc.get("unassigned_shards"),
     )
     if status == "red":
-        return ctx.fail("health_check", f"cluster {doc.get('cluster_name')!r} is red")
+        return ctx.fail(ESFailure.HEALTH_CHECK, f"cluster {doc.get('cluster_name')!r} is red")
     if status == "yellow" and cfg.fail_on_yellow:
-        return ctx.fail("health_check", f"cluster {doc.get('cluster_name')!r} is yellow and fail_on_yellow is set")
+        return ctx.fail(
+            ESFailure.HEALTH_CHECK, f"cluster {doc.get('cluster_name')!r} is yellow and fail_on_yellow is set"
+        )
     return True
+
+
+SPEC = ProberSpec(ElasticsearchProbe, probe_elasticsearch, "Elasticsearch cluster health", FAMILIES, ESFailure)

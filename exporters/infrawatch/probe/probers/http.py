@@ -21,10 +21,53 @@ from urllib.parse import urljoin, urlsplit
 
 from ... import __version__
 from ...core.config import Context, Secret
-from .base import ProbeContext, classify_os_error
-from .health import HealthParseError, parse_health_body
-from .resolve import IPProtocol, resolve
-from .tlsinfo import TLSConfig, client_context, inspect_unverified, record_tls, server_hostname, verify_error_text
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import classify_os_error, extend_reasons
+from ..families import FAILED_DUE_TO_REGEX, HTTP_STATUS_CODE
+from ..net import health, resolve, tls
+from ..net.health import HealthParseError, parse_health_body, record_health
+from ..net.resolve import IPProtocol
+from ..net.tls import inspect_unverified, record_tls, server_hostname, verify_error_text
+from ..spec import ProberSpec
+
+HTTP_DURATION = MetricFamily(
+    "probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", labels=("phase",)
+)
+HTTP_REDIRECTS = MetricFamily("probe_http_redirects", "The number of redirects")
+HTTP_SSL = MetricFamily("probe_http_ssl", "Indicates if SSL was used for the final redirect")
+HTTP_CONTENT_LENGTH = MetricFamily("probe_http_content_length", "Length of http content response")
+HTTP_UNCOMPRESSED_BODY_LENGTH = MetricFamily(
+    "probe_http_uncompressed_body_length", "Length of uncompressed response body"
+)
+HTTP_VERSION = MetricFamily("probe_http_version", "Returns the version of HTTP of the probe response")
+HTTP_LAST_MODIFIED = MetricFamily(
+    "probe_http_last_modified_timestamp_seconds", "Returns the Last-Modified HTTP response header in unixtime"
+)
+FAMILIES = (
+    HTTP_DURATION,
+    HTTP_REDIRECTS,
+    HTTP_SSL,
+    HTTP_STATUS_CODE,
+    HTTP_CONTENT_LENGTH,
+    HTTP_UNCOMPRESSED_BODY_LENGTH,
+    HTTP_VERSION,
+    HTTP_LAST_MODIFIED,
+    FAILED_DUE_TO_REGEX,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+    *health.FAMILIES,
+)
+HTTPFailure = extend_reasons(
+    "HTTPFailure",
+    "status_code",  # HTTP status not in valid_status_codes
+    "http_version",  # HTTP version not in valid_http_versions
+    "body_regex",  # fail_if_body_(not_)matches_regexp / header regexps
+    "body_size",  # body larger than body_size_limit
+    "redirect",  # too many redirects
+    "health_check",  # the JSON health document says down (or degraded with fail_on: degraded)
+)
 
 MAX_REDIRECTS = 10  # Go's net/http limit, which blackbox inherits
 PHASES = ("resolve", "connect", "tls", "processing", "transfer")
@@ -193,7 +236,7 @@ class HTTPProbe:
 
 
 class _Failed(Exception):
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: str, message: str):  # reason: an HTTPFailure
         self.reason, self.message = reason, message
 
 
@@ -279,10 +322,10 @@ def _proxy_auth(cfg: HTTPProbe) -> str:
 async def _read_head(reader: asyncio.StreamReader) -> tuple[str, int, list[tuple[str, str]]]:
     line = await reader.readline()
     if not line:
-        raise _Failed("protocol", "connection closed before a response")
+        raise _Failed(HTTPFailure.PROTOCOL, "connection closed before a response")
     m = re.match(rb"HTTP/(\d(?:\.\d)?) (\d{3})", line)
     if not m:
-        raise _Failed("protocol", f"not an HTTP response: {line[:60]!r}")
+        raise _Failed(HTTPFailure.PROTOCOL, f"not an HTTP response: {line[:60]!r}")
     version, status = m.group(1).decode(), int(m.group(2))
     headers: list[tuple[str, str]] = []
     while True:
@@ -290,11 +333,11 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[str, int, list[tuple
         if line in (b"\r\n", b"\n"):
             break
         if not line:
-            raise _Failed("protocol", "connection closed in the response headers")
+            raise _Failed(HTTPFailure.PROTOCOL, "connection closed in the response headers")
         name, _, value = line.decode("latin-1").partition(":")
         headers.append((name.strip(), value.strip()))
         if len(headers) > 200:
-            raise _Failed("protocol", "more than 200 response headers")
+            raise _Failed(HTTPFailure.PROTOCOL, "more than 200 response headers")
     return ("2.0" if version == "2" else version), status, headers
 
 
@@ -315,12 +358,12 @@ class _BodySink:
     def feed(self, data: bytes) -> None:
         self.raw += len(data)
         if self.limit and self.raw > self.limit:
-            raise _Failed("body_size", f"body larger than body_size_limit ({self.limit} bytes)")
+            raise _Failed(HTTPFailure.BODY_SIZE, f"body larger than body_size_limit ({self.limit} bytes)")
         if self.decoder is not None:
             try:
                 data = self.decoder.decompress(data)
             except zlib.error as exc:
-                raise _Failed("protocol", f"cannot decompress body: {exc}") from None
+                raise _Failed(HTTPFailure.PROTOCOL, f"cannot decompress body: {exc}") from None
         self.uncompressed += len(data)
         if self.keep:
             self.parts.append(data)
@@ -337,11 +380,11 @@ async def _read_body(
         while True:
             size_line = await reader.readline()
             if not size_line:
-                raise _Failed("protocol", "connection closed in a chunked body")
+                raise _Failed(HTTPFailure.PROTOCOL, "connection closed in a chunked body")
             try:
                 size = int(size_line.split(b";")[0].strip(), 16)
             except ValueError:
-                raise _Failed("protocol", f"bad chunk size {size_line[:20]!r}") from None
+                raise _Failed(HTTPFailure.PROTOCOL, f"bad chunk size {size_line[:20]!r}") from None
             if size == 0:
                 while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                     pass
@@ -349,7 +392,7 @@ async def _read_body(
             while size:
                 data = await reader.read(min(size, 65536))
                 if not data:
-                    raise _Failed("protocol", "connection closed in a chunked body")
+                    raise _Failed(HTTPFailure.PROTOCOL, "connection closed in a chunked body")
                 sink.feed(data)
                 size -= len(data)
             await reader.readline()
@@ -358,7 +401,7 @@ async def _read_body(
         while remaining:
             data = await reader.read(min(remaining, 65536))
             if not data:
-                raise _Failed("protocol", f"connection closed with {remaining} body bytes missing")
+                raise _Failed(HTTPFailure.PROTOCOL, f"connection closed with {remaining} body bytes missing")
             sink.feed(data)
             remaining -= len(data)
     else:
@@ -366,7 +409,7 @@ async def _read_body(
             sink.feed(data)
 
 
-async def _open(ctx: ProbeContext, cfg: HTTPProbe, parts, phases: _Phases):
+async def _open(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, parts, phases: _Phases):
     """Resolve, connect (directly or through the proxy) and, for https, handshake."""
     scheme = parts.scheme
     host = parts.hostname
@@ -374,7 +417,7 @@ async def _open(ctx: ProbeContext, cfg: HTTPProbe, parts, phases: _Phases):
     proxy = urlsplit(cfg.proxy_url) if cfg.proxy_url else None
     conn_host, conn_port = (proxy.hostname, proxy.port or 80) if proxy else (host, port)
     phases.enter("resolve")
-    ip = await resolve(ctx, conn_host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    ip = await resolve.resolve(ctx, conn_host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
     if ip is None:
         raise _Failed(ctx.failure_reason or "dns", ctx.failure_message)
     phases.enter("connect")
@@ -389,19 +432,19 @@ async def _open(ctx: ProbeContext, cfg: HTTPProbe, parts, phases: _Phases):
             writer.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{_proxy_auth(cfg)}\r\n".encode())
             _, status, _ = await _read_head(reader)
             if status != 200:
-                raise _Failed("connect_error", f"proxy refused CONNECT with status {status}")
+                raise _Failed(HTTPFailure.CONNECT_ERROR, f"proxy refused CONNECT with status {status}")
         if scheme == "https":
             phases.enter("tls")
             sni = server_hostname(cfg.tls_config, host)
             try:
-                await writer.start_tls(client_context(cfg.tls_config, alpn=("http/1.1",)), server_hostname=sni)
+                await writer.start_tls(ctx.tls.get(cfg.tls_config, alpn=("http/1.1",)), server_hostname=sni)
             except ssl.SSLCertVerificationError as exc:
                 writer.transport.abort()
                 if not proxy:
                     await inspect_unverified(ctx, ip, conn_port, sni, cfg.tls_config)
-                raise _Failed("tls", f"certificate verification failed: {verify_error_text(exc)}") from None
+                raise _Failed(HTTPFailure.TLS, f"certificate verification failed: {verify_error_text(exc)}") from None
             except (ssl.SSLError, ConnectionError) as exc:
-                raise _Failed("tls", f"TLS handshake failed: {exc}") from None
+                raise _Failed(HTTPFailure.TLS, f"TLS handshake failed: {exc}") from None
             record_tls(ctx, writer.get_extra_info("ssl_object"), verified=not cfg.tls_config.insecure_skip_verify)
     except BaseException:
         writer.transport.abort()
@@ -410,11 +453,11 @@ async def _open(ctx: ProbeContext, cfg: HTTPProbe, parts, phases: _Phases):
 
 
 async def _exchange(
-    ctx: ProbeContext, cfg: HTTPProbe, method: str, url: str, body: bytes, phases: _Phases, keep_body: bool
+    ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, method: str, url: str, body: bytes, phases: _Phases, keep_body: bool
 ) -> _Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Failed("config", f"cannot probe {url!r}: expected an http:// or https:// URL with a host")
+        raise _Failed(HTTPFailure.CONFIG, f"cannot probe {url!r}: expected an http:// or https:// URL with a host")
     reader, writer = await _open(ctx, cfg, parts, phases)
     try:
         via_proxy = bool(cfg.proxy_url) and parts.scheme == "http"
@@ -427,7 +470,9 @@ async def _exchange(
         ctx.log("received response", status=status, version=f"HTTP/{version}")
         encoding = (resp.header("Content-Encoding") or "").lower()
         if cfg.compression and cfg.compression != "identity" and encoding != cfg.compression:
-            raise _Failed("protocol", f"expected Content-Encoding {cfg.compression}, got {encoding or 'none'}")
+            raise _Failed(
+                HTTPFailure.PROTOCOL, f"expected Content-Encoding {cfg.compression}, got {encoding or 'none'}"
+            )
         sink = _BodySink(cfg.limit, keep_body, encoding)
         await _read_body(reader, resp, method, sink, phases)
         resp.raw_length, resp.uncompressed_length = sink.raw, sink.uncompressed
@@ -437,33 +482,33 @@ async def _exchange(
         writer.transport.abort()
 
 
-def _check_headers(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response) -> bool:
+def _check_headers(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, resp: _Response) -> bool:
     for hm in cfg.fail_if_header_matches:
         value = resp.header(hm.header)
         if value is not None and hm.compiled and hm.compiled.search(value):
-            return ctx.fail("body_regex", f"header {hm.header} matched {hm.regexp!r}")
+            return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} matched {hm.regexp!r}")
     for hm in cfg.fail_if_header_not_matches:
         value = resp.header(hm.header)
         if value is None:
             if not hm.allow_missing:
-                return ctx.fail("body_regex", f"header {hm.header} is missing")
+                return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} is missing")
             continue
         if hm.compiled and not hm.compiled.search(value):
-            return ctx.fail("body_regex", f"header {hm.header} did not match {hm.regexp!r}")
+            return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} did not match {hm.regexp!r}")
     return True
 
 
-def _check_body(ctx: ProbeContext, cfg: HTTPProbe, body: bytes) -> bool:
+def _check_body(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, body: bytes) -> bool:
     for rx in cfg.body_re:
         if rx.search(body):
-            return ctx.fail("body_regex", f"body matched {rx.pattern.decode()!r}")
+            return ctx.fail(HTTPFailure.BODY_REGEX, f"body matched {rx.pattern.decode()!r}")
     for rx in cfg.body_not_re:
         if not rx.search(body):
-            return ctx.fail("body_regex", f"body did not match {rx.pattern.decode()!r}")
+            return ctx.fail(HTTPFailure.BODY_REGEX, f"body did not match {rx.pattern.decode()!r}")
     return True
 
 
-def _record_health(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response, status_valid: bool) -> bool:
+def _record_health(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, resp: _Response, status_valid: bool) -> bool:
     """Judge the body as a health document; a 404 page that is not one fails as status_code."""
     assert cfg.health is not None
     try:
@@ -472,17 +517,8 @@ def _record_health(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response, status_va
         if not status_valid:
             ctx.log("body is not a health document", err=str(exc))
             return True
-        return ctx.fail("health_check", f"not a health document: {exc}")
-    ctx.metrics.gauge(
-        "probe_health_status", "Health reported by the target: 1 healthy, 0.5 degraded, 0 down", result.status
-    )
-    for name, value in result.checks.items():
-        ctx.metrics.gauge(
-            "probe_health_check_status",
-            "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail",
-            value,
-            check=name,
-        )
+        return ctx.fail(HTTPFailure.HEALTH_CHECK, f"not a health document: {exc}")
+    record_health(ctx.metrics, result)
     ctx.log(
         "health document",
         format=result.format,
@@ -491,12 +527,12 @@ def _record_health(ctx: ProbeContext, cfg: HTTPProbe, resp: _Response, status_va
     )
     if result.status == 0 or (cfg.health.fail_on == "degraded" and result.status < 1):
         bad = ", ".join(k for k, v in result.checks.items() if v < 1)
-        return ctx.fail("health_check", f"target reports {result.word}" + (f" ({bad})" if bad else ""))
+        return ctx.fail(HTTPFailure.HEALTH_CHECK, f"target reports {result.word}" + (f" ({bad})" if bad else ""))
     return True
 
 
-async def probe_http(ctx: ProbeContext) -> bool:
-    cfg: HTTPProbe = ctx.module.http
+async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
+    cfg: HTTPProbe = ctx.config
     url = ctx.target if "://" in ctx.target else "http://" + ctx.target
     method, body = cfg.method.upper(), cfg.request_body
     health_on = cfg.health is not None and cfg.health.enabled
@@ -514,7 +550,7 @@ async def probe_http(ctx: ProbeContext) -> bool:
                     break
                 redirects += 1
                 if redirects > MAX_REDIRECTS:
-                    raise _Failed("redirect", f"stopped after {MAX_REDIRECTS} redirects")
+                    raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
                 url = urljoin(url, location)
                 ctx.log("following redirect", status=resp.status, location=url)
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
@@ -523,53 +559,40 @@ async def probe_http(ctx: ProbeContext) -> bool:
     except _Failed as exc:
         ok = ctx.fail(exc.reason, exc.message)
     except TimeoutError:
-        reason = "connect_timeout" if phases.current in ("resolve", "connect") else "timeout"
+        reason = HTTPFailure.CONNECT_TIMEOUT if phases.current in ("resolve", "connect") else HTTPFailure.TIMEOUT
         ok = ctx.fail(reason, f"probe deadline passed during {phases.current}")
     except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
-        ok = ctx.fail("protocol", f"connection broke during {phases.current}: {exc or type(exc).__name__}")
+        ok = ctx.fail(HTTPFailure.PROTOCOL, f"connection broke during {phases.current}: {exc or type(exc).__name__}")
     except ValueError as exc:  # a line longer than the reader's limit, a bad redirect URL
-        ok = ctx.fail("protocol", f"malformed response: {exc}")
+        ok = ctx.fail(HTTPFailure.PROTOCOL, f"malformed response: {exc}")
     phases.stop()
     m = ctx.metrics
     for phase in PHASES:
-        m.gauge(
-            "probe_http_duration_seconds",
-            "Duration of http request by phase, summed over all redirects",
-            phases.total[phase],
-            phase=phase,
-        )
-    m.gauge("probe_http_redirects", "The number of redirects", redirects)
-    m.gauge(
-        "probe_http_ssl", "Indicates if SSL was used for the final redirect", 1 if resp is not None and resp.tls else 0
-    )
+        m.set(HTTP_DURATION, phases.total[phase], {"phase": phase})
+    m.set(HTTP_REDIRECTS, redirects)
+    m.set(HTTP_SSL, 1 if resp is not None and resp.tls else 0)
     if resp is not None:
         cl = resp.header("Content-Length")
-        m.gauge("probe_http_status_code", "Response HTTP status code", resp.status)
-        m.gauge("probe_http_content_length", "Length of http content response", int(cl) if cl and cl.isdigit() else -1)
-        m.gauge("probe_http_uncompressed_body_length", "Length of uncompressed response body", resp.uncompressed_length)
-        m.gauge("probe_http_version", "Returns the version of HTTP of the probe response", float(resp.version))
+        m.set(HTTP_STATUS_CODE, resp.status)
+        m.set(HTTP_CONTENT_LENGTH, int(cl) if cl and cl.isdigit() else -1)
+        m.set(HTTP_UNCOMPRESSED_BODY_LENGTH, resp.uncompressed_length)
+        m.set(HTTP_VERSION, float(resp.version))
         lm = resp.header("Last-Modified")
         if lm:
             try:
-                m.gauge(
-                    "probe_http_last_modified_timestamp_seconds",
-                    "Returns the Last-Modified HTTP response header in unixtime",
-                    parsedate_to_datetime(lm).timestamp(),
-                )
+                m.set(HTTP_LAST_MODIFIED, parsedate_to_datetime(lm).timestamp())
             except (TypeError, ValueError):
                 ctx.log("unparsable Last-Modified header", value=lm)
     else:
-        m.gauge("probe_http_status_code", "Response HTTP status code", 0)
-        m.gauge("probe_http_content_length", "Length of http content response", 0)
-        m.gauge("probe_http_uncompressed_body_length", "Length of uncompressed response body", 0)
-        m.gauge("probe_http_version", "Returns the version of HTTP of the probe response", 0)
+        for family in (HTTP_STATUS_CODE, HTTP_CONTENT_LENGTH, HTTP_UNCOMPRESSED_BODY_LENGTH, HTTP_VERSION):
+            m.set(family, 0)
     regex_failed = False
     if ok and resp is not None:
         valid = cfg.valid_status_codes or range(200, 300)
         if health_on:
             ok = _record_health(ctx, cfg, resp, resp.status in valid) and ok
         if ok and resp.status not in valid:
-            ok = ctx.fail("status_code", f"status code {resp.status} is not valid")
+            ok = ctx.fail(HTTPFailure.STATUS_CODE, f"status code {resp.status} is not valid")
         wanted = cfg.valid_http_versions
         if (
             ok
@@ -577,15 +600,24 @@ async def probe_http(ctx: ProbeContext) -> bool:
             and f"HTTP/{resp.version}" not in wanted
             and not (resp.version == "2.0" and "HTTP/2" in wanted)
         ):
-            ok = ctx.fail("http_version", f"HTTP/{resp.version} is not in valid_http_versions")
+            ok = ctx.fail(HTTPFailure.HTTP_VERSION, f"HTTP/{resp.version} is not in valid_http_versions")
         if ok and not _check_headers(ctx, cfg, resp):
             ok, regex_failed = False, True
         if ok and not _check_body(ctx, cfg, resp.body):
             ok, regex_failed = False, True
         if ok and cfg.fail_if_ssl and resp.tls:
-            ok = ctx.fail("protocol", "final response used TLS and fail_if_ssl is set")
+            ok = ctx.fail(HTTPFailure.PROTOCOL, "final response used TLS and fail_if_ssl is set")
         if ok and cfg.fail_if_not_ssl and not resp.tls:
-            ok = ctx.fail("protocol", "final response did not use TLS and fail_if_not_ssl is set")
+            ok = ctx.fail(HTTPFailure.PROTOCOL, "final response did not use TLS and fail_if_not_ssl is set")
     if cfg.body_re or cfg.body_not_re or cfg.fail_if_header_matches or cfg.fail_if_header_not_matches:
-        m.gauge("probe_failed_due_to_regex", "Indicates if probe failed due to regex", 1 if regex_failed else 0)
+        m.set(FAILED_DUE_TO_REGEX, 1 if regex_failed else 0)
     return ok
+
+
+SPEC = ProberSpec(
+    HTTPProbe,
+    probe_http,
+    "HTTP(S) request: status, redirects, TLS, phases, body checks, health",
+    FAMILIES,
+    HTTPFailure,
+)

@@ -10,7 +10,6 @@ more over a bare SSLRequest handshake (no login) so the TLS metrics stay present
 from __future__ import annotations
 
 import asyncio
-import functools
 import ssl
 import struct
 import time
@@ -18,10 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...core.config import Context, Secret
-from .base import ProbeContext, classify_os_error
-from .resolve import resolve
-from .tcpconn import IP_PROTOCOLS, target_host_port
-from .tlsinfo import TLSConfig, record_tls, server_hostname, verify_error_text
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import ClientContexts, TLSConfig
+from ..context import ProbeContext
+from ..failures import classify_os_error, extend_reasons
+from ..net import resolve, tls
+from ..net.dial import IP_PROTOCOLS, target_host_port
+from ..net.tls import record_tls, server_hostname, verify_error_text
+from ..spec import ProberSpec
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,6 +35,33 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 5432
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+
+PG_DURATION = MetricFamily(
+    "probe_postgres_duration_seconds", "Duration of the PostgreSQL probe by phase", labels=("phase",)
+)
+PG_SSL = MetricFamily("probe_postgres_ssl", "1 if the session is encrypted with TLS")
+PG_SERVER_VERSION = MetricFamily(
+    "probe_postgres_server_version", "Server version as server_version_num (150004 = 15.4)"
+)
+PG_VERSION_INFO = MetricFamily("probe_postgres_version_info", "Server version string", labels=("version",))
+PG_QUERY_ROWS = MetricFamily("probe_postgres_query_rows", "Rows returned by the probe query")
+PG_IN_RECOVERY = MetricFamily("probe_postgres_in_recovery", "1 on a standby (pg_is_in_recovery()), 0 on a primary")
+FAMILIES = (
+    PG_DURATION,
+    PG_SSL,
+    PG_SERVER_VERSION,
+    PG_VERSION_INFO,
+    PG_QUERY_ROWS,
+    PG_IN_RECOVERY,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+)
+PostgresFailure = extend_reasons(
+    "PostgresFailure",
+    "auth",  # login refused
+    "query",  # the probe query failed
+    "health_check",  # fail_if_in_recovery / fail_if_not_in_recovery
+)
 
 
 @dataclass
@@ -68,11 +98,14 @@ class PostgresProbe:
             ctx.warn((*path, "tls_config"), f"tls_config is ignored with sslmode {self.sslmode}")
 
 
-@functools.lru_cache(maxsize=128)
-def ssl_context(cfg: TLSConfig, mode: str, name: str | None) -> ssl.SSLContext:
-    """A client context for ``require``/``verify-ca``/``verify-full`` that checks ``name``.
+def ssl_context(contexts: ClientContexts, cfg: TLSConfig, mode: str, name: str | None) -> ssl.SSLContext:
+    """A client context for ``require``/``verify-ca``/``verify-full`` that checks ``name``
+    (cached with the configuration generation's other client contexts)."""
+    return contexts.custom(("postgres", cfg, mode, name), lambda: _build_ssl_context(cfg, mode, name))
 
-    asyncpg hands the dialled address (an IP) to the TLS layer as the server name; the context
+
+def _build_ssl_context(cfg: TLSConfig, mode: str, name: str | None) -> ssl.SSLContext:
+    """asyncpg hands the dialled address (an IP) to the TLS layer as the server name; the context
     substitutes ``name`` so SNI and hostname verification use the target's host name.
     """
     ctx = ssl.create_default_context(cafile=cfg.ca_file or None)
@@ -96,7 +129,7 @@ def ssl_context(cfg: TLSConfig, mode: str, name: str | None) -> ssl.SSLContext:
     return ctx
 
 
-async def _inspect_unverified(ctx: ProbeContext, ip: str, port: int, name: str | None) -> None:
+async def _inspect_unverified(ctx: ProbeContext[PostgresProbe], ip: str, port: int, name: str | None) -> None:
     """SSLRequest + handshake without verification, only to record the certificate metrics."""
     writer = None
     try:
@@ -105,7 +138,7 @@ async def _inspect_unverified(ctx: ProbeContext, ip: str, port: int, name: str |
             writer.write(_SSL_REQUEST)
             if await reader.readexactly(1) != b"S":
                 return
-            nover = ssl_context(TLSConfig(insecure_skip_verify=True), "require", name)
+            nover = ssl_context(ctx.tls, TLSConfig(insecure_skip_verify=True), "require", name)
             await writer.start_tls(nover, server_hostname=name or "")
             obj = writer.get_extra_info("ssl_object")
             if obj is not None:
@@ -122,21 +155,21 @@ def _server_version_num(v: Any) -> int:
     return v.major * 10000 + v.micro if v.major >= 10 else v.major * 10000 + v.minor * 100 + v.micro
 
 
-async def probe_postgres(ctx: ProbeContext) -> bool:
+async def probe_postgres(ctx: ProbeContext[PostgresProbe]) -> bool:
     import asyncpg
 
-    cfg: PostgresProbe = ctx.module.section()
+    cfg: PostgresProbe = ctx.config
     parsed = target_host_port(ctx, DEFAULT_PORT)
     if parsed is None:
         return False
     host, port = parsed
-    ip = await resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    ip = await resolve.resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
     if ip is None:
         return False
     name = server_hostname(cfg.tls_config, host)
     sslarg: Any = cfg.sslmode
     if cfg.sslmode in ("require", "verify-ca", "verify-full"):
-        sslarg = ssl_context(cfg.tls_config, cfg.sslmode, name)
+        sslarg = ssl_context(ctx.tls, cfg.tls_config, cfg.sslmode, name)
     m = ctx.metrics
     conn = None
     t0 = time.monotonic()
@@ -154,52 +187,40 @@ async def probe_postgres(ctx: ProbeContext) -> bool:
         )
     except TimeoutError:
         # asyncpg's timeout spans TCP connect, TLS and login: which part hung is not known here.
-        return ctx.fail("timeout", f"no PostgreSQL session (connect, TLS, login) with {ip}:{port} before the deadline")
+        return ctx.fail(
+            PostgresFailure.TIMEOUT, f"no PostgreSQL session (connect, TLS, login) with {ip}:{port} before the deadline"
+        )
     except ssl.SSLCertVerificationError as exc:
-        ctx.fail("tls", f"certificate verification failed: {verify_error_text(exc)}")
+        ctx.fail(PostgresFailure.TLS, f"certificate verification failed: {verify_error_text(exc)}")
         await _inspect_unverified(ctx, ip, port, name)
         return False
     except ssl.SSLError as exc:
-        return ctx.fail("tls", f"TLS handshake failed: {exc}")
+        return ctx.fail(PostgresFailure.TLS, f"TLS handshake failed: {exc}")
     except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError) as exc:
-        return ctx.fail("auth", f"login as {cfg.user!r} refused: {exc}")
+        return ctx.fail(PostgresFailure.AUTH, f"login as {cfg.user!r} refused: {exc}")
     except asyncpg.PostgresError as exc:
         # e.g. database does not exist, too many connections, server starting up / shutting down
-        return ctx.fail("protocol", f"PostgreSQL refused the session: {type(exc).__name__}: {exc}")
+        return ctx.fail(PostgresFailure.PROTOCOL, f"PostgreSQL refused the session: {type(exc).__name__}: {exc}")
     except ConnectionError as exc:
         if "SSL" in str(exc) or "ssl" in str(exc):
-            return ctx.fail("tls", f"{exc}")
+            return ctx.fail(PostgresFailure.TLS, f"{exc}")
         return ctx.fail(classify_os_error(exc), f"connecting to {ip}:{port}: {exc}")
     except OSError as exc:
         return ctx.fail(classify_os_error(exc), f"connecting to {ip}:{port}: {exc}")
     except asyncpg.InterfaceError as exc:
-        return ctx.fail("protocol", f"connecting to {ip}:{port}: {exc}")
+        return ctx.fail(PostgresFailure.PROTOCOL, f"connecting to {ip}:{port}: {exc}")
     try:
-        m.gauge(
-            "probe_postgres_duration_seconds",
-            "Duration of the PostgreSQL probe by phase",
-            time.monotonic() - t0,
-            phase="connect",
-        )
+        m.set(PG_DURATION, time.monotonic() - t0, {"phase": "connect"})
         transport = getattr(conn, "_transport", None)
         obj = transport.get_extra_info("ssl_object") if transport is not None else None
-        m.gauge("probe_postgres_ssl", "1 if the session is encrypted with TLS", 1 if obj is not None else 0)
+        m.set(PG_SSL, 1 if obj is not None else 0)
         if obj is not None:
             verified = not isinstance(sslarg, str) and sslarg.verify_mode != ssl.CERT_NONE
             record_tls(ctx, obj, verified=verified)
         version = conn.get_server_version()
         settings = conn.get_settings()
-        m.gauge(
-            "probe_postgres_server_version",
-            "Server version as server_version_num (150004 = 15.4)",
-            _server_version_num(version),
-        )
-        m.gauge(
-            "probe_postgres_version_info",
-            "Server version string",
-            1,
-            version=str(getattr(settings, "server_version", "")).split(" ")[0],
-        )
+        m.set(PG_SERVER_VERSION, _server_version_num(version))
+        m.set(PG_VERSION_INFO, 1, {"version": str(getattr(settings, "server_version", "")).split(" ")[0]})
         ctx.log(
             "connected",
             ip=ip,
@@ -218,7 +239,7 @@ async def probe_postgres(ctx: ProbeContext) -> bool:
             conn.terminate()
 
 
-async def _queries(ctx: ProbeContext, cfg: PostgresProbe, conn: asyncpg.Connection) -> bool:
+async def _queries(ctx: ProbeContext[PostgresProbe], cfg: PostgresProbe, conn: asyncpg.Connection) -> bool:
     import asyncpg
 
     m = ctx.metrics
@@ -227,18 +248,13 @@ async def _queries(ctx: ProbeContext, cfg: PostgresProbe, conn: asyncpg.Connecti
         async with asyncio.timeout(ctx.remaining):
             rows = await conn.fetch(cfg.query)
     except TimeoutError:
-        return ctx.fail("timeout", f"query {cfg.query!r} did not finish before the deadline")
+        return ctx.fail(PostgresFailure.TIMEOUT, f"query {cfg.query!r} did not finish before the deadline")
     except asyncpg.PostgresError as exc:
-        return ctx.fail("query", f"query {cfg.query!r} failed: {type(exc).__name__}: {exc}")
+        return ctx.fail(PostgresFailure.QUERY, f"query {cfg.query!r} failed: {type(exc).__name__}: {exc}")
     except (asyncpg.InterfaceError, OSError) as exc:
-        return ctx.fail("protocol", f"connection lost during the query: {exc}")
-    m.gauge(
-        "probe_postgres_duration_seconds",
-        "Duration of the PostgreSQL probe by phase",
-        time.monotonic() - t1,
-        phase="query",
-    )
-    m.gauge("probe_postgres_query_rows", "Rows returned by the probe query", len(rows))
+        return ctx.fail(PostgresFailure.PROTOCOL, f"connection lost during the query: {exc}")
+    m.set(PG_DURATION, time.monotonic() - t1, {"phase": "query"})
+    m.set(PG_QUERY_ROWS, len(rows))
     ctx.log("query done", query=cfg.query, rows=len(rows))
     try:
         async with asyncio.timeout(ctx.remaining):
@@ -246,11 +262,16 @@ async def _queries(ctx: ProbeContext, cfg: PostgresProbe, conn: asyncpg.Connecti
     except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         ctx.log("pg_is_in_recovery() failed; probe_postgres_in_recovery skipped", err=str(exc))
         return True
-    m.gauge(
-        "probe_postgres_in_recovery", "1 on a standby (pg_is_in_recovery()), 0 on a primary", 1 if in_recovery else 0
-    )
+    m.set(PG_IN_RECOVERY, 1 if in_recovery else 0)
     if cfg.fail_if_in_recovery and in_recovery:
-        return ctx.fail("health_check", "server is in recovery (a standby) and fail_if_in_recovery is set")
+        return ctx.fail(
+            PostgresFailure.HEALTH_CHECK, "server is in recovery (a standby) and fail_if_in_recovery is set"
+        )
     if cfg.fail_if_not_in_recovery and not in_recovery:
-        return ctx.fail("health_check", "server is a primary and fail_if_not_in_recovery is set")
+        return ctx.fail(PostgresFailure.HEALTH_CHECK, "server is a primary and fail_if_not_in_recovery is set")
     return True
+
+
+SPEC = ProberSpec(
+    PostgresProbe, probe_postgres, "PostgreSQL login and a query", FAMILIES, PostgresFailure, ("asyncpg",)
+)

@@ -18,12 +18,47 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ...core.config import Context, Secret
-from .base import ProbeContext, classify_os_error
-from .resolve import resolve
-from .tcpconn import IP_PROTOCOLS, target_host_port
-from .tlsinfo import TLSConfig, client_context, record_tls, server_hostname, verify_error_text
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import classify_os_error, extend_reasons
+from ..net import resolve, tls
+from ..net.dial import IP_PROTOCOLS, target_host_port
+from ..net.tls import record_tls, server_hostname, verify_error_text
+from ..spec import ProberSpec
 
 DEFAULT_PORT = 6379
+REDIS_DURATION = MetricFamily("probe_redis_duration_seconds", "Duration of the Redis probe by phase", labels=("phase",))
+REDIS_ROLE_INFO = MetricFamily(
+    "probe_redis_role_info", "Replication role reported by INFO (master or slave)", labels=("role",)
+)
+REDIS_VERSION_INFO = MetricFamily(
+    "probe_redis_version_info", "Redis server version reported by INFO", labels=("version",)
+)
+REDIS_MASTER_LINK_UP = MetricFamily("probe_redis_master_link_up", "1 when a replica's link to its master is up")
+# INFO field -> family
+REDIS_INFO_NUMBERS = (
+    ("connected_clients", MetricFamily("probe_redis_connected_clients", "Client connections reported by INFO")),
+    ("used_memory", MetricFamily("probe_redis_used_memory_bytes", "Memory used by Redis in bytes (INFO used_memory)")),
+    ("maxmemory", MetricFamily("probe_redis_maxmemory_bytes", "Configured maxmemory in bytes, 0 when unlimited")),
+    ("connected_slaves", MetricFamily("probe_redis_connected_replicas", "Replicas connected to this server")),
+    ("uptime_in_seconds", MetricFamily("probe_redis_uptime_seconds", "Seconds since the Redis server started")),
+)
+FAMILIES = (
+    REDIS_DURATION,
+    REDIS_ROLE_INFO,
+    REDIS_VERSION_INFO,
+    *(family for _, family in REDIS_INFO_NUMBERS),
+    REDIS_MASTER_LINK_UP,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+)
+RedisFailure = extend_reasons(
+    "RedisFailure",
+    "auth",  # AUTH refused, or PING not permitted
+    "query",  # Redis refused the set-up (SELECT) or PING
+    "health_check",  # INFO's role is not one of valid_roles
+)
 # redis-py is imported by the probe (and preloaded when a redis module is configured, see
 # ProberSpec.libraries), not with this module: it costs ~5 MB of RSS.
 
@@ -95,45 +130,35 @@ def _num(info: dict[str, str], key: str) -> float | None:
         return None
 
 
-def _record_info(ctx: ProbeContext, info: dict[str, str]) -> None:
+def _record_info(ctx: ProbeContext[RedisProbe], info: dict[str, str]) -> None:
     m = ctx.metrics
     role = info.get("role", "")
     if role:
-        m.gauge("probe_redis_role_info", "Replication role reported by INFO (master or slave)", 1, role=role)
+        m.set(REDIS_ROLE_INFO, 1, {"role": role})
     if "redis_version" in info:
-        m.gauge("probe_redis_version_info", "Redis server version reported by INFO", 1, version=info["redis_version"])
-    for key, name, help_ in (
-        ("connected_clients", "probe_redis_connected_clients", "Client connections reported by INFO"),
-        ("used_memory", "probe_redis_used_memory_bytes", "Memory used by Redis in bytes (INFO used_memory)"),
-        ("maxmemory", "probe_redis_maxmemory_bytes", "Configured maxmemory in bytes, 0 when unlimited"),
-        ("connected_slaves", "probe_redis_connected_replicas", "Replicas connected to this server"),
-        ("uptime_in_seconds", "probe_redis_uptime_seconds", "Seconds since the Redis server started"),
-    ):
+        m.set(REDIS_VERSION_INFO, 1, {"version": info["redis_version"]})
+    for key, family in REDIS_INFO_NUMBERS:
         v = _num(info, key)
         if v is not None:
-            m.gauge(name, help_, v)
+            m.set(family, v)
     if role == "slave" and "master_link_status" in info:
-        m.gauge(
-            "probe_redis_master_link_up",
-            "1 when a replica's link to its master is up",
-            1 if info["master_link_status"] == "up" else 0,
-        )
+        m.set(REDIS_MASTER_LINK_UP, 1 if info["master_link_status"] == "up" else 0)
 
 
-async def probe_redis(ctx: ProbeContext) -> bool:
+async def probe_redis(ctx: ProbeContext[RedisProbe]) -> bool:
     import redis.exceptions as rexc
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    cfg: RedisProbe = ctx.module.section()
+    cfg: RedisProbe = ctx.config
     parsed = target_host_port(ctx, DEFAULT_PORT)
     if parsed is None:
         return False
     host, port = parsed
-    ip = await resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
+    ip = await resolve.resolve(ctx, host, cfg.preferred_ip_protocol, cfg.ip_protocol_fallback)
     if ip is None:
         return False
-    sslctx = client_context(cfg.tls_config) if cfg.tls else None
+    sslctx = ctx.tls.get(cfg.tls_config) if cfg.tls else None
     conn = _connection_class()(
         probe_ssl=sslctx,
         probe_sni=server_hostname(cfg.tls_config, host) if cfg.tls else None,
@@ -151,7 +176,7 @@ async def probe_redis(ctx: ProbeContext) -> bool:
         async with asyncio.timeout(ctx.remaining):
             return await _dialogue(ctx, cfg, conn, sslctx)
     except TimeoutError:
-        return ctx.fail("timeout", "Redis did not answer before the deadline")
+        return ctx.fail(RedisFailure.TIMEOUT, "Redis did not answer before the deadline")
     finally:
         # disconnect() may wait for a close handshake; the probe is over, so cap it.
         try:
@@ -161,7 +186,7 @@ async def probe_redis(ctx: ProbeContext) -> bool:
             pass
 
 
-async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: Any, sslctx: ssl.SSLContext | None) -> bool:
+async def _dialogue(ctx: ProbeContext[RedisProbe], cfg: RedisProbe, conn: Any, sslctx: ssl.SSLContext | None) -> bool:
     import redis.exceptions as rexc
 
     m = ctx.metrics
@@ -169,26 +194,26 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: Any, sslctx: ssl.S
     try:
         await conn.connect()
     except rexc.AuthenticationError as exc:
-        return ctx.fail("auth", f"AUTH refused{' for user ' + repr(cfg.username) if cfg.username else ''}: {exc}")
+        return ctx.fail(
+            RedisFailure.AUTH, f"AUTH refused{' for user ' + repr(cfg.username) if cfg.username else ''}: {exc}"
+        )
     except rexc.ResponseError as exc:
         # e.g. SELECT on a db that does not exist, CLIENT SETNAME refused
-        return ctx.fail("query", f"Redis refused the connection set-up: {exc}")
+        return ctx.fail(RedisFailure.QUERY, f"Redis refused the connection set-up: {exc}")
     except rexc.ConnectionError as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return ctx.fail("tls", f"certificate verification failed: {verify_error_text(cause)}")
+            return ctx.fail(RedisFailure.TLS, f"certificate verification failed: {verify_error_text(cause)}")
         if isinstance(cause, ssl.SSLError):
-            return ctx.fail("tls", f"TLS handshake failed: {cause}")
+            return ctx.fail(RedisFailure.TLS, f"TLS handshake failed: {cause}")
         if isinstance(cause, OSError):
             return ctx.fail(classify_os_error(cause), f"connecting to {conn.host}:{conn.port}: {cause}")
         text = str(exc)
-        reason = "connect_refused" if "refused" in text.lower() else "connect_error"
+        reason = RedisFailure.CONNECT_REFUSED if "refused" in text.lower() else RedisFailure.CONNECT_ERROR
         return ctx.fail(reason, f"connecting to {conn.host}:{conn.port}: {text}")
     except rexc.TimeoutError:
-        return ctx.fail("connect_timeout", f"no connection to {conn.host}:{conn.port} before the deadline")
-    m.gauge(
-        "probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t0, phase="connect"
-    )
+        return ctx.fail(RedisFailure.CONNECT_TIMEOUT, f"no connection to {conn.host}:{conn.port} before the deadline")
+    m.set(REDIS_DURATION, time.monotonic() - t0, {"phase": "connect"})
     ctx.log("connected", ip=conn.host, port=conn.port, user=cfg.username or "default")
     if sslctx is not None:
         writer = getattr(conn, "_writer", None)
@@ -201,16 +226,16 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: Any, sslctx: ssl.S
         await conn.send_command("PING")
         reply = await conn.read_response()
     except rexc.AuthenticationError as exc:
-        return ctx.fail("auth", f"PING refused, authentication required: {exc}")
+        return ctx.fail(RedisFailure.AUTH, f"PING refused, authentication required: {exc}")
     except rexc.NoPermissionError as exc:
-        return ctx.fail("auth", f"PING not permitted for this user: {exc}")
+        return ctx.fail(RedisFailure.AUTH, f"PING not permitted for this user: {exc}")
     except rexc.ResponseError as exc:
-        return ctx.fail("query", f"PING failed: {exc}")
+        return ctx.fail(RedisFailure.QUERY, f"PING failed: {exc}")
     except (rexc.ConnectionError, rexc.TimeoutError) as exc:
-        return ctx.fail("protocol", f"connection lost during PING: {exc}")
-    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t1, phase="ping")
+        return ctx.fail(RedisFailure.PROTOCOL, f"connection lost during PING: {exc}")
+    m.set(REDIS_DURATION, time.monotonic() - t1, {"phase": "ping"})
     if reply not in (b"PONG", "PONG", True):
-        return ctx.fail("protocol", f"unexpected PING reply {reply!r}")
+        return ctx.fail(RedisFailure.PROTOCOL, f"unexpected PING reply {reply!r}")
     ctx.log("PING answered", reply=reply)
 
     if not cfg.info:
@@ -226,8 +251,8 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: Any, sslctx: ssl.S
         ctx.log("INFO failed; role and memory gauges skipped", err=str(exc))
         return True
     except (rexc.ConnectionError, rexc.TimeoutError) as exc:
-        return ctx.fail("protocol", f"connection lost during INFO: {exc}")
-    m.gauge("probe_redis_duration_seconds", "Duration of the Redis probe by phase", time.monotonic() - t2, phase="info")
+        return ctx.fail(RedisFailure.PROTOCOL, f"connection lost during INFO: {exc}")
+    m.set(REDIS_DURATION, time.monotonic() - t2, {"phase": "info"})
     _record_info(ctx, info)
     ctx.log(
         "INFO",
@@ -240,5 +265,15 @@ async def _dialogue(ctx: ProbeContext, cfg: RedisProbe, conn: Any, sslctx: ssl.S
         role = info.get("role", "")
         wanted = {"slave" if r == "replica" else r for r in cfg.valid_roles}
         if role not in wanted:
-            return ctx.fail("health_check", f"role {role!r} is not one of {', '.join(cfg.valid_roles)}")
+            return ctx.fail(RedisFailure.HEALTH_CHECK, f"role {role!r} is not one of {', '.join(cfg.valid_roles)}")
     return True
+
+
+SPEC = ProberSpec(
+    RedisProbe,
+    probe_redis,
+    "Redis AUTH + PING, role and memory from INFO",
+    FAMILIES,
+    RedisFailure,
+    ("redis.asyncio.connection", "redis.exceptions", "redis.backoff", "redis.retry"),
+)

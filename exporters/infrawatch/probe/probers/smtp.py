@@ -16,11 +16,29 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ...core.config import Context, Secret
-from .base import ProbeContext
-from .tcpconn import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial_module, start_tls, target_host_port
-from .tlsinfo import TLSConfig
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import extend_reasons
+from ..net import resolve, tls
+from ..net.dial import IP_PROTOCOLS, Connection, check_regexp, check_source_ip, dial_module, start_tls, target_host_port
+from ..spec import ProberSpec
 
 MAX_REPLY_LINES = 200
+
+SMTP_DURATION = MetricFamily("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", labels=("phase",))
+SMTP_STATUS_CODE = MetricFamily("probe_smtp_status_code", "Last SMTP reply code received")
+SMTP_STARTTLS_SUPPORTED = MetricFamily("probe_smtp_starttls_supported", "1 if the server offers STARTTLS (before TLS)")
+SMTP_AUTH_SUPPORTED = MetricFamily("probe_smtp_auth_supported", "1 if the server offers AUTH (after TLS when used)")
+FAMILIES = (
+    SMTP_DURATION,
+    SMTP_STATUS_CODE,
+    SMTP_STARTTLS_SUPPORTED,
+    SMTP_AUTH_SUPPORTED,
+    *resolve.FAMILIES,
+    *tls.FAMILIES,
+)
+SMTPFailure = extend_reasons("SMTPFailure", "auth")  # auth: AUTH not offered or refused
 
 
 @dataclass
@@ -79,7 +97,7 @@ class SMTPError(Exception):
 
 
 class _Session:
-    def __init__(self, ctx: ProbeContext, conn: Connection):
+    def __init__(self, ctx: ProbeContext[SMTPProbe], conn: Connection):
         self.ctx, self.conn = ctx, conn
         self.last_code = 0
 
@@ -89,17 +107,17 @@ class _Session:
         while len(lines) < MAX_REPLY_LINES:
             raw = await self.conn.reader.readline()
             if not raw:
-                raise SMTPError("protocol", f"connection closed while waiting for the {what} reply")
+                raise SMTPError(SMTPFailure.PROTOCOL, f"connection closed while waiting for the {what} reply")
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             m = re.match(r"^(\d{3})([ -]?)(.*)$", line)
             if not m:
-                raise SMTPError("protocol", f"malformed SMTP reply to {what}: {line[:200]!r}")
+                raise SMTPError(SMTPFailure.PROTOCOL, f"malformed SMTP reply to {what}: {line[:200]!r}")
             lines.append(m.group(3))
             if m.group(2) != "-":
                 self.last_code = int(m.group(1))
                 self.ctx.log(f"{what} reply", code=self.last_code, text=" | ".join(lines)[:300])
                 return self.last_code, lines
-        raise SMTPError("protocol", f"{what} reply longer than {MAX_REPLY_LINES} lines")
+        raise SMTPError(SMTPFailure.PROTOCOL, f"{what} reply longer than {MAX_REPLY_LINES} lines")
 
     async def command(self, line: str, what: str, log_line: str | None = None) -> tuple[int, list[str]]:
         self.ctx.log("send", line=log_line if log_line is not None else line)
@@ -110,7 +128,7 @@ class _Session:
     async def ehlo(self, name: str) -> dict[str, str]:
         code, lines = await self.command(f"EHLO {name}", "EHLO")
         if code != 250:
-            raise SMTPError("protocol", f"EHLO answered {code}: {' '.join(lines)[:200]}")
+            raise SMTPError(SMTPFailure.PROTOCOL, f"EHLO answered {code}: {' '.join(lines)[:200]}")
         ext = {}
         for ln in lines[1:]:
             word, _, rest = ln.partition(" ")
@@ -118,9 +136,9 @@ class _Session:
         return ext
 
 
-async def _unverified_starttls(ctx: ProbeContext, cfg: SMTPProbe, host: str, port: int) -> None:
+async def _unverified_starttls(ctx: ProbeContext[SMTPProbe], cfg: SMTPProbe, host: str, port: int) -> None:
     """Replay banner/EHLO/STARTTLS without verification to record the certificate metrics."""
-    side = ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log)
+    side = ctx.side()
     conn = await dial_module(side, cfg, host, port)
     if conn is None:
         return
@@ -139,8 +157,8 @@ async def _unverified_starttls(ctx: ProbeContext, cfg: SMTPProbe, host: str, por
         conn.close()
 
 
-async def probe_smtp(ctx: ProbeContext) -> bool:
-    cfg: SMTPProbe = ctx.module.section()
+async def probe_smtp(ctx: ProbeContext[SMTPProbe]) -> bool:
+    cfg: SMTPProbe = ctx.config
     parsed = target_host_port(ctx, 465 if cfg.tls else 25)
     if parsed is None:
         return False
@@ -153,72 +171,67 @@ async def probe_smtp(ctx: ProbeContext) -> bool:
         async with asyncio.timeout(ctx.remaining):
             ok = await _dialogue(ctx, cfg, session)
     except TimeoutError:
-        ok = ctx.fail("timeout", "the SMTP dialogue did not finish before the deadline")
+        ok = ctx.fail(SMTPFailure.TIMEOUT, "the SMTP dialogue did not finish before the deadline")
     except SMTPError as exc:
         ok = ctx.fail(exc.reason, str(exc))
     except (ConnectionError, OSError) as exc:
-        ok = ctx.fail("protocol", f"connection error during the SMTP dialogue: {exc}")
+        ok = ctx.fail(SMTPFailure.PROTOCOL, f"connection error during the SMTP dialogue: {exc}")
     finally:
         conn.close()
     if session.last_code:
-        ctx.metrics.gauge("probe_smtp_status_code", "Last SMTP reply code received", session.last_code)
+        ctx.metrics.set(SMTP_STATUS_CODE, session.last_code)
     if (
         not ok
-        and ctx.failure_reason == "tls"
+        and ctx.failure_reason == SMTPFailure.TLS
         and cfg.starttls
         and not cfg.tls
-        and ctx.metrics.get("probe_tls_verified") is None
+        and ctx.metrics.get(tls.TLS_VERIFIED) is None
     ):
         await _unverified_starttls(ctx, cfg, host, port)
     return ok
 
 
-async def _dialogue(ctx: ProbeContext, cfg: SMTPProbe, s: _Session) -> bool:
+async def _dialogue(ctx: ProbeContext[SMTPProbe], cfg: SMTPProbe, s: _Session) -> bool:
     m = ctx.metrics
     t0 = time.monotonic()
     code, lines = await s.reply("banner")
-    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t0, phase="banner")
+    m.set(SMTP_DURATION, time.monotonic() - t0, {"phase": "banner"})
     if code != 220:
-        return ctx.fail("protocol", f"banner code {code} (want 220): {' '.join(lines)[:200]}")
+        return ctx.fail(SMTPFailure.PROTOCOL, f"banner code {code} (want 220): {' '.join(lines)[:200]}")
     if cfg.banner_regexp and not re.search(cfg.banner_regexp, lines[0]):
-        return ctx.fail("protocol", f"banner {lines[0][:200]!r} does not match {cfg.banner_regexp!r}")
+        return ctx.fail(SMTPFailure.PROTOCOL, f"banner {lines[0][:200]!r} does not match {cfg.banner_regexp!r}")
     t1 = time.monotonic()
     ext = await s.ehlo(cfg.ehlo)
-    m.gauge("probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t1, phase="ehlo")
+    m.set(SMTP_DURATION, time.monotonic() - t1, {"phase": "ehlo"})
     offered = "STARTTLS" in ext
-    m.gauge("probe_smtp_starttls_supported", "1 if the server offers STARTTLS (before TLS)", 1 if offered else 0)
+    m.set(SMTP_STARTTLS_SUPPORTED, 1 if offered else 0)
     if cfg.starttls and not cfg.tls:
         if offered:
             t2 = time.monotonic()
             code, lines = await s.command("STARTTLS", "STARTTLS")
             if code != 220:
-                return ctx.fail("tls", f"STARTTLS answered {code}: {' '.join(lines)[:200]}")
+                return ctx.fail(SMTPFailure.TLS, f"STARTTLS answered {code}: {' '.join(lines)[:200]}")
             if not await start_tls(ctx, s.conn, cfg.tls_config):
                 return False
-            m.gauge(
-                "probe_smtp_duration_seconds",
-                "Duration of the SMTP probe by phase",
-                time.monotonic() - t2,
-                phase="starttls",
-            )
+            m.set(SMTP_DURATION, time.monotonic() - t2, {"phase": "starttls"})
             ext = await s.ehlo(cfg.ehlo)  # RFC 3207: the extension list must be fetched again
         elif cfg.fail_if_no_starttls:
-            return ctx.fail("tls", "server does not offer STARTTLS and fail_if_no_starttls is set")
-    m.gauge("probe_smtp_auth_supported", "1 if the server offers AUTH (after TLS when used)", 1 if "AUTH" in ext else 0)
+            return ctx.fail(SMTPFailure.TLS, "server does not offer STARTTLS and fail_if_no_starttls is set")
+    m.set(SMTP_AUTH_SUPPORTED, 1 if "AUTH" in ext else 0)
     if cfg.auth is not None:
         mechanisms = ext.get("AUTH", "").upper().split()
         if cfg.auth.mechanism not in mechanisms:
             return ctx.fail(
-                "auth", f"server does not offer AUTH {cfg.auth.mechanism} (offers: {' '.join(mechanisms) or 'no AUTH'})"
+                SMTPFailure.AUTH,
+                f"server does not offer AUTH {cfg.auth.mechanism} (offers: {' '.join(mechanisms) or 'no AUTH'})",
             )
         t3 = time.monotonic()
         code, lines = await _auth(s, cfg.auth)
-        m.gauge(
-            "probe_smtp_duration_seconds", "Duration of the SMTP probe by phase", time.monotonic() - t3, phase="auth"
-        )
+        m.set(SMTP_DURATION, time.monotonic() - t3, {"phase": "auth"})
         if code != 235:
             return ctx.fail(
-                "auth", f"AUTH {cfg.auth.mechanism} as {cfg.auth.username!r} refused: {code} {' '.join(lines)[:200]}"
+                SMTPFailure.AUTH,
+                f"AUTH {cfg.auth.mechanism} as {cfg.auth.username!r} refused: {code} {' '.join(lines)[:200]}",
             )
     try:
         async with asyncio.timeout(min(1.0, max(0.05, ctx.remaining))):
@@ -242,3 +255,8 @@ async def _auth(s: _Session, auth: SMTPAuth) -> tuple[int, list[str]]:
     if code != 334:
         return code, lines
     return await s.command(base64.b64encode(pw.encode()).decode(), "AUTH password", log_line="<secret>")
+
+
+SPEC = ProberSpec(
+    SMTPProbe, probe_smtp, "SMTP banner, EHLO, STARTTLS certificate, optional AUTH", FAMILIES, SMTPFailure
+)

@@ -17,8 +17,14 @@ import ssl
 from dataclasses import dataclass, field
 
 from ...core.config import Context, required
-from .base import ProbeContext
-from .tcpconn import (
+from ...core.labels import label_name_problem
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import FailureReason
+from ..families import FAILED_DUE_TO_REGEX, TARGET_LABELS
+from ..net import resolve, tls
+from ..net.dial import (
     IP_PROTOCOLS,
     Connection,
     check_regexp,
@@ -28,11 +34,14 @@ from .tcpconn import (
     start_tls,
     target_host_port,
 )
-from .tlsinfo import TLSConfig
+from ..spec import ProberSpec
 
 MAX_LINE = 64 * 1024  # Go's bufio.Scanner token limit, which blackbox inherits
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_REGEX_HELP = "Indicates if probe failed due to regex"
+# Label names come from query_response; they are checked against the reserved ones at load.
+EXPECT_INFO = MetricFamily("probe_expect_info", "Explicit content matched", dynamic_labels=True)
+FAILED_DUE_TO_BYTES = MetricFamily("probe_failed_due_to_bytes", "Indicates if probe failed due to bytes")
+FAMILIES = (FAILED_DUE_TO_REGEX, FAILED_DUE_TO_BYTES, EXPECT_INFO, *resolve.FAMILIES, *tls.FAMILIES)
+TCPFailure = FailureReason
 _EXPAND = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
@@ -59,8 +68,11 @@ class QueryResponse:
         if self.labels and not self.expect:
             ctx.error((*path, "labels"), "labels need an 'expect' regexp in the same step to take values from")
         for i, lab in enumerate(self.labels):
-            if not _LABEL_NAME.match(lab.name) or lab.name.startswith("__"):
-                ctx.error((*path, "labels", i, "name"), f"invalid Prometheus label name {lab.name!r}")
+            problem = label_name_problem(lab.name)
+            if problem is None and lab.name in TARGET_LABELS:
+                problem = f"label {lab.name!r} is reserved (every scheduled result carries it)"
+            if problem:
+                ctx.error((*path, "labels", i, "name"), problem)
 
 
 @dataclass
@@ -106,7 +118,7 @@ def expand(template: str, m: re.Match[str]) -> str:
 class _Dialogue:
     """Runs the query_response steps on one connection and records their metrics."""
 
-    def __init__(self, ctx: ProbeContext, cfg: TCPProbe, conn: Connection, verify: bool = True):
+    def __init__(self, ctx: ProbeContext[TCPProbe], cfg: TCPProbe, conn: Connection, verify: bool = True):
         self.ctx, self.cfg, self.conn, self.verify = ctx, cfg, conn, verify
         self.failed_regex = False
 
@@ -138,15 +150,12 @@ class _Dialogue:
                         break
                 if match is None:
                     self.failed_regex = True
-                    return ctx.fail("protocol", f"step {i}: no line matched {qr.expect!r} before the connection closed")
+                    return ctx.fail(
+                        TCPFailure.PROTOCOL, f"step {i}: no line matched {qr.expect!r} before the connection closed"
+                    )
                 ctx.log("regexp matched", step=i, regexp=qr.expect)
                 if qr.labels and self.verify:
-                    ctx.metrics.gauge(
-                        "probe_expect_info",
-                        "Explicit content matched",
-                        1,
-                        **{lab.name: expand(lab.value, match) for lab in qr.labels},
-                    )
+                    ctx.metrics.set(EXPECT_INFO, 1, {lab.name: expand(lab.value, match) for lab in qr.labels})
                 send = expand(send, match)
             elif qr.expect_bytes:
                 want = qr.expect_bytes.encode()
@@ -156,8 +165,8 @@ class _Dialogue:
                     got = exc.partial
                 if got != want:
                     if self.verify:
-                        ctx.metrics.gauge("probe_failed_due_to_bytes", "Indicates if probe failed due to bytes", 1)
-                    return ctx.fail("protocol", f"step {i}: expected bytes {want!r}, got {got!r}")
+                        ctx.metrics.set(FAILED_DUE_TO_BYTES, 1)
+                    return ctx.fail(TCPFailure.PROTOCOL, f"step {i}: expected bytes {want!r}, got {got!r}")
             if send:
                 ctx.log("sending line", step=i, line=send[:200])
                 self.conn.writer.write(send.encode() + b"\n")
@@ -170,13 +179,13 @@ class _Dialogue:
         return True
 
 
-async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port: int) -> None:
+async def _unverified_starttls(ctx: ProbeContext[TCPProbe], cfg: TCPProbe, host: str, port: int) -> None:
     """After a STARTTLS verification failure, replay the dialogue without verification up to the
     first STARTTLS to record the certificate metrics (``probe_tls_verified 0``)."""
-    conn = await dial_module(ProbeContext(ctx.target, ctx.module, ctx.remaining, log=ctx.log), cfg, host, port)
+    conn = await dial_module(ctx.side(), cfg, host, port)
     if conn is None:
         return
-    probe_ctx = ProbeContext(ctx.target, ctx.module, ctx.remaining, metrics=ctx.metrics, log=ctx.log)
+    probe_ctx = ctx.side(metrics=ctx.metrics)
     try:
         async with asyncio.timeout(max(0.05, ctx.remaining)):
             await _Dialogue(probe_ctx, cfg, conn, verify=False).run(stop_after_starttls=True)
@@ -186,8 +195,8 @@ async def _unverified_starttls(ctx: ProbeContext, cfg: TCPProbe, host: str, port
         conn.close()
 
 
-async def probe_tcp(ctx: ProbeContext) -> bool:
-    cfg: TCPProbe = ctx.module.section()
+async def probe_tcp(ctx: ProbeContext[TCPProbe]) -> bool:
+    cfg: TCPProbe = ctx.config
     parsed = target_host_port(ctx)
     if parsed is None:
         return False
@@ -198,7 +207,7 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
             ctx, host, port, preferred=cfg.preferred_ip_protocol, fallback=cfg.ip_protocol_fallback
         ):
             return False
-        ctx.metrics.gauge("probe_failed_due_to_regex", _REGEX_HELP, 0)
+        ctx.metrics.set(FAILED_DUE_TO_REGEX, 0)
         return True
     conn = await dial_module(ctx, cfg, host, port)
     if conn is None:
@@ -208,19 +217,22 @@ async def probe_tcp(ctx: ProbeContext) -> bool:
         async with asyncio.timeout(ctx.remaining):
             ok = await dialogue.run()
     except TimeoutError:
-        return ctx.fail("timeout", "the query_response dialogue did not finish before the deadline")
+        return ctx.fail(TCPFailure.TIMEOUT, "the query_response dialogue did not finish before the deadline")
     except ValueError as exc:
-        return ctx.fail("protocol", str(exc))
+        return ctx.fail(TCPFailure.PROTOCOL, str(exc))
     except (ConnectionError, OSError) as exc:
-        return ctx.fail("protocol", f"connection error during the dialogue: {exc}")
+        return ctx.fail(TCPFailure.PROTOCOL, f"connection error during the dialogue: {exc}")
     finally:
         conn.close()
-        ctx.metrics.gauge("probe_failed_due_to_regex", _REGEX_HELP, 1 if dialogue.failed_regex else 0)
+        ctx.metrics.set(FAILED_DUE_TO_REGEX, 1 if dialogue.failed_regex else 0)
     if (
         not ok
-        and ctx.failure_reason == "tls"
+        and ctx.failure_reason == TCPFailure.TLS
         and any(q.starttls for q in cfg.query_response)
-        and ctx.metrics.get("probe_tls_verified") is None
+        and ctx.metrics.get(tls.TLS_VERIFIED) is None
     ):
         await _unverified_starttls(ctx, cfg, host, port)
     return ok
+
+
+SPEC = ProberSpec(TCPProbe, probe_tcp, "TCP connect, TLS, query_response dialogue with STARTTLS", FAMILIES, TCPFailure)

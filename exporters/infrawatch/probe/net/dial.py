@@ -15,19 +15,24 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ...core.config import Context
-from .base import ProbeContext, classify_os_error
+from ...core.hostport import HostPortError
+from ...core.hostport import split_host_port as parse_host_port
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
+from ..failures import FailureReason, classify_os_error
 from .resolve import resolve
-from .tlsinfo import TLSConfig, client_context, record_tls, server_hostname, verify_error_text
+from .tls import inspect_unverified, record_tls, server_hostname, verify_error_text
 
 # blackbox accepts ip4/ip6 (and the tcp4/udp6 spellings); infrawatch's own examples use ip4/ip6.
 IP_PROTOCOLS = ("ip4", "ip6", "ipv4", "ipv6", "tcp4", "tcp6", "udp4", "udp6")
 
 
 def split_host_port(target: str, default_port: int | None = None) -> tuple[str, int] | None:
-    """``host:port``, ``[v6]:port``, or a bare host when ``default_port`` is given; None if malformed.
+    """``host:port``, ``[v6]:port``, or a bare host (or IPv6 address) when ``default_port`` is
+    given; None if malformed (``core.hostport`` parses).
 
     A ``scheme://`` prefix is accepted and ignored (``redis://host:6379`` reads as ``host:6379``) so
     targets copied from connection strings work.
@@ -35,46 +40,19 @@ def split_host_port(target: str, default_port: int | None = None) -> tuple[str, 
     t = target.strip()
     if "://" in t:
         t = t.split("://", 1)[1].rstrip("/")
-    if "@" in t or "/" in t or not t:
+    try:
+        host, port = parse_host_port(t, default_port)
+    except HostPortError:
         return None
-    host, port_s = t, ""
-    if t.startswith("["):
-        end = t.find("]")
-        if end < 0:
-            return None
-        host, rest = t[1:end], t[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                return None
-            port_s = rest[1:]
-    elif t.count(":") == 1:
-        host, port_s = t.split(":")
-    elif t.count(":") > 1:
-        # A bare IPv6 address: only valid without a port.
-        try:
-            ipaddress.IPv6Address(t)
-        except ValueError:
-            return None
-        host = t
-    if port_s:
-        if not port_s.isdigit() or not 0 < int(port_s) < 65536:
-            return None
-        port = int(port_s)
-    elif default_port is not None:
-        port = default_port
-    else:
-        return None
-    if not host:
-        return None
-    return host, port
+    return (host, port) if host else None
 
 
-def target_host_port(ctx: ProbeContext, default_port: int | None = None) -> tuple[str, int] | None:
+def target_host_port(ctx: ProbeContext[Any], default_port: int | None = None) -> tuple[str, int] | None:
     """Parse ``ctx.target`` or fail the probe with reason ``config``."""
     parsed = split_host_port(ctx.target, default_port)
     if parsed is None:
         need = "host:port" if default_port is None else f"host[:port] (default port {default_port})"
-        ctx.fail("config", f"target {ctx.target!r} is not {need}")
+        ctx.fail(FailureReason.CONFIG, f"target {ctx.target!r} is not {need}")
     return parsed
 
 
@@ -108,7 +86,7 @@ class Connection:
 
 
 async def dial(
-    ctx: ProbeContext,
+    ctx: ProbeContext[Any],
     host: str,
     port: int,
     *,
@@ -139,12 +117,10 @@ async def dial(
         async with asyncio.timeout(ctx.remaining):
             reader, writer = await asyncio.open_connection(ip, port, **kwargs)
     except TimeoutError:
-        ctx.fail("connect_timeout", f"no connection to {ip}:{port} before the deadline")
+        ctx.fail(FailureReason.CONNECT_TIMEOUT, f"no connection to {ip}:{port} before the deadline")
         return None
     except ssl.SSLCertVerificationError as exc:
-        ctx.fail("tls", f"certificate verification failed: {verify_error_text(exc)}")
-        from .tlsinfo import inspect_unverified
-
+        ctx.fail(FailureReason.TLS, f"certificate verification failed: {verify_error_text(exc)}")
         await inspect_unverified(ctx, ip, port, tls_name, tls_cfg)
         return None
     except (OSError, ssl.SSLError) as exc:
@@ -169,7 +145,7 @@ class DialSettings(Protocol):
     source_ip_address: str
 
 
-async def dial_module(ctx: ProbeContext, cfg: DialSettings, host: str, port: int) -> Connection | None:
+async def dial_module(ctx: ProbeContext[Any], cfg: DialSettings, host: str, port: int) -> Connection | None:
     """``dial`` with a module section's own settings (address family, source address, implicit TLS)."""
     return await dial(
         ctx,
@@ -178,14 +154,14 @@ async def dial_module(ctx: ProbeContext, cfg: DialSettings, host: str, port: int
         preferred=cfg.preferred_ip_protocol,
         fallback=cfg.ip_protocol_fallback,
         source_ip=cfg.source_ip_address,
-        tls=client_context(cfg.tls_config) if cfg.tls else None,
+        tls=ctx.tls.get(cfg.tls_config) if cfg.tls else None,
         tls_name=server_hostname(cfg.tls_config, host),
         tls_cfg=cfg.tls_config,
     )
 
 
 async def connect_only(
-    ctx: ProbeContext, host: str, port: int, *, preferred: str = "ip6", fallback: bool = True
+    ctx: ProbeContext[Any], host: str, port: int, *, preferred: str = "ip6", fallback: bool = True
 ) -> bool:
     """``dial`` for a TCP check with nothing to say (no TLS, no dialogue, no source address): connect
     and close, as blackbox's tcp prober does without ``query_response``.
@@ -207,7 +183,7 @@ async def connect_only(
         async with asyncio.timeout(ctx.remaining):
             await loop.sock_connect(sock, (ip, port))
     except TimeoutError:
-        return ctx.fail("connect_timeout", f"no connection to {ip}:{port} before the deadline")
+        return ctx.fail(FailureReason.CONNECT_TIMEOUT, f"no connection to {ip}:{port} before the deadline")
     except OSError as exc:
         return ctx.fail(classify_os_error(exc), f"connecting to {ip}:{port}: {exc}")
     finally:
@@ -216,9 +192,9 @@ async def connect_only(
     return True
 
 
-async def start_tls(ctx: ProbeContext, conn: Connection, cfg: TLSConfig | None, *, verify: bool = True) -> bool:
+async def start_tls(ctx: ProbeContext[Any], conn: Connection, cfg: TLSConfig | None, *, verify: bool = True) -> bool:
     """Upgrade ``conn`` to TLS in place (STARTTLS).  Returns False after ``ctx.fail('tls', ...)``."""
-    sslctx = client_context(cfg, verify=verify)
+    sslctx = ctx.tls.get(cfg, verify=verify)
     name = server_hostname(cfg, conn.host)
     try:
         async with asyncio.timeout(max(0.05, ctx.remaining)):
@@ -226,13 +202,13 @@ async def start_tls(ctx: ProbeContext, conn: Connection, cfg: TLSConfig | None, 
                 sslctx, server_hostname=name or "", ssl_handshake_timeout=max(0.05, ctx.remaining)
             )
     except TimeoutError:
-        ctx.fail("timeout", "TLS handshake after STARTTLS did not finish before the deadline")
+        ctx.fail(FailureReason.TIMEOUT, "TLS handshake after STARTTLS did not finish before the deadline")
         return False
     except ssl.SSLCertVerificationError as exc:
-        ctx.fail("tls", f"certificate verification failed after STARTTLS: {verify_error_text(exc)}")
+        ctx.fail(FailureReason.TLS, f"certificate verification failed after STARTTLS: {verify_error_text(exc)}")
         return False
     except (OSError, ssl.SSLError) as exc:
-        ctx.fail("tls", f"TLS handshake after STARTTLS failed: {exc}")
+        ctx.fail(FailureReason.TLS, f"TLS handshake after STARTTLS failed: {exc}")
         return False
     obj = conn.writer.get_extra_info("ssl_object")
     if obj is not None:

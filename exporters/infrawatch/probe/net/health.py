@@ -20,6 +20,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...core.metrics import MetricFamily
+from ..sink import MetricSink
+
 HEALTHY, DEGRADED, DOWN = 1.0, 0.5, 0.0
 MAX_CHECKS = 64  # label cardinality guard: a document with hundreds of checks is cut here
 
@@ -42,6 +45,14 @@ _WORDS = {
         "offline",
     },
 }
+HEALTH_STATUS = MetricFamily("probe_health_status", "Health reported by the target: 1 healthy, 0.5 degraded, 0 down")
+HEALTH_CHECK_STATUS = MetricFamily(
+    "probe_health_check_status",
+    "Health of one check reported by the target: 1 pass, 0.5 warn, 0 fail",
+    labels=("check",),
+)
+FAMILIES = (HEALTH_STATUS, HEALTH_CHECK_STATUS)
+
 _WORD_STATUS = {w: status for status, words in _WORDS.items() for w in words}
 
 
@@ -143,3 +154,10 @@ def parse_health_body(body: bytes) -> HealthResult:
     except (ValueError, UnicodeDecodeError) as exc:
         raise HealthParseError(f"body is not JSON: {exc}") from None
     return parse_health(doc)
+
+
+def record_health(metrics: MetricSink, result: HealthResult) -> None:
+    """``probe_health_status`` and one ``probe_health_check_status{check}`` per check."""
+    metrics.set(HEALTH_STATUS, result.status)
+    for name, value in result.checks.items():
+        metrics.set(HEALTH_CHECK_STATUS, value, {"check": name})

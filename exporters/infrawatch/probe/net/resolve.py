@@ -1,4 +1,4 @@
-"""Target name resolution shared by the probers (blackbox's ``chooseProtocol``).
+"""Target name resolution shared by the probers and the dial helpers (blackbox's ``chooseProtocol``).
 
 ``preferred_ip_protocol`` picks the family tried first; with ``ip_protocol_fallback`` the other
 family is used when the preferred one has no address.  Records ``probe_dns_lookup_time_seconds``,
@@ -13,15 +13,22 @@ import ipaddress
 import socket
 import time
 import zlib
-from typing import Literal
+from typing import Any, Literal
 
-from .base import ProbeContext
+from ...core.metrics import MetricFamily
+from ..context import ProbeContext
+from ..failures import FailureReason
 
 IPProtocol = Literal["ip4", "ip6", "ipv4", "ipv6", "tcp4", "tcp6", "udp4", "udp6"]
 
-_LOOKUP_HELP = "Returns the time taken for probe dns lookup in seconds"
-_PROTO_HELP = "Specifies whether probe ip protocol is IP4 or IP6"
-_HASH_HELP = "Specifies the hash of IP address. It's useful to detect if the IP address changes."
+DNS_LOOKUP_TIME = MetricFamily(
+    "probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds"
+)
+IP_PROTOCOL = MetricFamily("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6")
+IP_ADDR_HASH = MetricFamily(
+    "probe_ip_addr_hash", "Specifies the hash of IP address. It's useful to detect if the IP address changes."
+)
+FAMILIES = (DNS_LOOKUP_TIME, IP_PROTOCOL, IP_ADDR_HASH)
 
 
 def _family(proto: str) -> int:
@@ -42,16 +49,16 @@ def _literal(host: str) -> tuple[str, int] | None:
     return str(addr), addr.version
 
 
-def _record(ctx: ProbeContext, lookup_seconds: float, addr: str | None, version: int | None = None) -> None:
-    ctx.metrics.gauge("probe_dns_lookup_time_seconds", _LOOKUP_HELP, lookup_seconds)
+def _record(ctx: ProbeContext[Any], lookup_seconds: float, addr: str | None, version: int | None = None) -> None:
+    ctx.metrics.set(DNS_LOOKUP_TIME, lookup_seconds)
     if addr is not None:
         if version is None:
             version = ipaddress.ip_address(addr).version
-        ctx.metrics.gauge("probe_ip_protocol", _PROTO_HELP, version)
-        ctx.metrics.gauge("probe_ip_addr_hash", _HASH_HELP, zlib.crc32(addr.encode()))
+        ctx.metrics.set(IP_PROTOCOL, version)
+        ctx.metrics.set(IP_ADDR_HASH, zlib.crc32(addr.encode()))
 
 
-async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback: bool = True) -> str | None:
+async def resolve(ctx: ProbeContext[Any], host: str, preferred: str = "ip4", fallback: bool = True) -> str | None:
     """Return an IP address string for ``host`` or ``None`` after ``ctx.fail('dns', ...)``."""
     host = host.strip("[]")
     t0 = time.monotonic()
@@ -70,7 +77,7 @@ async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback
             )
         except TimeoutError:
             _record(ctx, time.monotonic() - t0, None)
-            ctx.fail("dns", f"resolving {host} timed out")
+            ctx.fail(FailureReason.DNS, f"resolving {host} timed out")
             return None
         except socket.gaierror as exc:
             last_err = exc.strerror or str(exc)
@@ -81,5 +88,5 @@ async def resolve(ctx: ProbeContext, host: str, preferred: str = "ip4", fallback
             _record(ctx, time.monotonic() - t0, addr)
             return addr
     _record(ctx, time.monotonic() - t0, None)
-    ctx.fail("dns", f"cannot resolve {host}: {last_err}")
+    ctx.fail(FailureReason.DNS, f"cannot resolve {host}: {last_err}")
     return None

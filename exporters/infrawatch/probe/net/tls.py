@@ -1,8 +1,9 @@
-"""TLS client configuration (blackbox's ``tls_config``) and the TLS metrics every prober records.
+"""The TLS metrics every prober records, and reading a chain that failed verification.
 
-Probers that speak TLS build their context with ``client_context(cfg)`` and, after a handshake,
-call ``record_tls(ctx, ssl_object, verified=True)``.  When verification fails they call
-``inspect_unverified(...)`` (or handshake again themselves with ``client_context(cfg, verify=False)``
+Probers that speak TLS take their context from ``ctx.tls.get(cfg)`` (the client contexts of the
+configuration generation, see ``core/tlsclient.py``) and, after a handshake, call
+``record_tls(ctx, ssl_object, verified=True)``.  When verification fails they call
+``inspect_unverified(...)`` (or handshake again themselves with ``ctx.tls.get(cfg, verify=False)``
 and ``record_tls(..., verified=False)``) so the certificate metrics stay present with
 ``probe_tls_verified 0``: an expired certificate and a down service look different on a dashboard.
 
@@ -16,15 +17,14 @@ from __future__ import annotations
 import _ssl
 import asyncio
 import contextlib
-import functools
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...core.config import Context
-from ...core.webconfig import TLS_VERSIONS, TLSVersion
-from .base import ProbeContext
+from ...core.metrics import MetricFamily
+from ...core.tlsclient import TLSConfig
+from ..context import ProbeContext
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,75 +38,21 @@ _ENCODING_DER = getattr(_ssl, "ENCODING_DER", 2)
 # blackbox's label values for probe_tls_version_info{version}
 _VERSION_LABEL = {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}
 
-
-@dataclass(frozen=True)
-class TLSConfig:
-    """blackbox_exporter / Prometheus common ``tls_config``."""
-
-    ca_file: str = ""
-    cert_file: str = ""
-    key_file: str = ""
-    server_name: str = ""
-    insecure_skip_verify: bool = False
-    min_version: TLSVersion | None = None
-    max_version: TLSVersion | None = None
-
-    def validate(self, ctx: Context, path: tuple) -> None:
-        before = len(ctx.problems)
-        if bool(self.cert_file) != bool(self.key_file):
-            ctx.error(
-                (*path, "cert_file" if not self.cert_file else "key_file"),
-                "cert_file and key_file must be given together",
-            )
-        for key in ("ca_file", "cert_file", "key_file"):
-            value = getattr(self, key)
-            if value and not ctx.resolve_path(value).is_file():
-                ctx.error((*path, key), f"file not found: {value}")
-        if self.min_version and self.max_version and TLS_VERSIONS[self.min_version] > TLS_VERSIONS[self.max_version]:
-            ctx.error((*path, "min_version"), "min_version is above max_version")
-        # Resolve relative paths once, against the config file's folder.
-        for key in ("ca_file", "cert_file", "key_file"):
-            value = getattr(self, key)
-            if value:
-                object.__setattr__(self, key, str(ctx.resolve_path(value)))
-        if len(ctx.problems) == before:
-            self.validate_loadable(ctx, path)
-
-    def validate_loadable(self, ctx: Context, path: tuple) -> bool:
-        """Build the context once at load time so a bad PEM is a config error, not a probe error."""
-        try:
-            client_context(self)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            ctx.error(path, f"cannot load TLS files: {exc}")
-            return False
-        return True
-
-
-@functools.lru_cache(maxsize=256)
-def client_context(cfg: TLSConfig | None = None, verify: bool = True, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
-    """A client ``SSLContext`` for ``cfg`` (cached: building one loads the CA store, ~ms each).
-
-    ``verify=False`` gives the same context without certificate or hostname checks; probers use
-    it for the second handshake that reads the chain after a verification failure.
-    """
-    cfg = cfg or TLSConfig()
-    # Without a cafile this already loads the system CA store; loading it a second time kept the
-    # same 144 certificates and cost ~0.8 MB of RSS and ~50 ms per context.
-    ctx = ssl.create_default_context(cafile=cfg.ca_file or None)
-    if cfg.cert_file:
-        ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
-    if cfg.min_version:
-        ctx.minimum_version = TLS_VERSIONS[cfg.min_version]
-    else:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # Go's default client minimum
-    if cfg.max_version:
-        ctx.maximum_version = TLS_VERSIONS[cfg.max_version]
-    if cfg.insecure_skip_verify or not verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
-    return ctx
+TLS_VERSION_INFO = MetricFamily(
+    "probe_tls_version_info", "Returns the TLS version used or NaN when unknown", labels=("version",)
+)
+TLS_VERIFIED = MetricFamily("probe_tls_verified", "1 if the peer's certificate chain and name were verified, 0 if not")
+SSL_EARLIEST_CERT_EXPIRY = MetricFamily("probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime")
+SSL_LAST_CHAIN_EXPIRY = MetricFamily(
+    "probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp"
+)
+SSL_LAST_CHAIN_INFO = MetricFamily(
+    "probe_ssl_last_chain_info",
+    "Contains SSL leaf certificate information",
+    labels=("fingerprint_sha256", "subject", "issuer", "subjectalternative"),
+)
+FAMILIES = (TLS_VERSION_INFO, TLS_VERIFIED, SSL_EARLIEST_CERT_EXPIRY, SSL_LAST_CHAIN_EXPIRY, SSL_LAST_CHAIN_INFO)
+__all__ = ["FAMILIES", "CertSummary", "TLSConfig", "inspect_unverified", "record_tls", "server_hostname"]
 
 
 def _chain(ssl_object: Any, verified: bool) -> list[x509.Certificate]:
@@ -171,7 +117,7 @@ class CertSummary:
         return self.not_after < datetime.now(UTC).timestamp()
 
 
-def record_tls(ctx: ProbeContext, ssl_object: Any, verified: bool) -> CertSummary | None:
+def record_tls(ctx: ProbeContext[Any], ssl_object: Any, verified: bool) -> CertSummary | None:
     """Record blackbox's TLS metrics for ``ssl_object`` (an ``ssl.SSLObject`` or ``SSLSocket``).
 
     - ``probe_ssl_earliest_cert_expiry``: earliest notAfter of the certificates the peer sent
@@ -182,31 +128,16 @@ def record_tls(ctx: ProbeContext, ssl_object: Any, verified: bool) -> CertSummar
     """
     version = ssl_object.version() or ""
     m = ctx.metrics
-    m.gauge(
-        "probe_tls_version_info",
-        "Returns the TLS version used or NaN when unknown",
-        1,
-        version=_VERSION_LABEL.get(version, version),
-    )
-    m.gauge(
-        "probe_tls_verified", "1 if the peer's certificate chain and name were verified, 0 if not", 1 if verified else 0
-    )
+    m.set(TLS_VERSION_INFO, 1, {"version": _VERSION_LABEL.get(version, version)})
+    m.set(TLS_VERIFIED, 1 if verified else 0)
     presented = _chain(ssl_object, verified=False)
     chain = _chain(ssl_object, verified=True) if verified else presented
     if not presented:
         ctx.log("peer sent no certificate")
         return None
     leaf = presented[0]
-    m.gauge(
-        "probe_ssl_earliest_cert_expiry",
-        "Returns last SSL chain expiry in unixtime",
-        min(_not_after(c) for c in presented),
-    )
-    m.gauge(
-        "probe_ssl_last_chain_expiry_timestamp_seconds",
-        "Returns last SSL chain expiry in timestamp",
-        min(_not_after(c) for c in chain),
-    )
+    m.set(SSL_EARLIEST_CERT_EXPIRY, min(_not_after(c) for c in presented))
+    m.set(SSL_LAST_CHAIN_EXPIRY, min(_not_after(c) for c in chain))
     summary = CertSummary(
         subject=leaf.subject.rfc4514_string(),
         issuer=leaf.issuer.rfc4514_string(),
@@ -214,14 +145,15 @@ def record_tls(ctx: ProbeContext, ssl_object: Any, verified: bool) -> CertSummar
         sans=_sans(leaf),
         fingerprint_sha256=_sha256_fingerprint(leaf),
     )
-    m.gauge(
-        "probe_ssl_last_chain_info",
-        "Contains SSL leaf certificate information",
+    m.set(
+        SSL_LAST_CHAIN_INFO,
         1,
-        fingerprint_sha256=summary.fingerprint_sha256,
-        subject=summary.subject,
-        issuer=summary.issuer,
-        subjectalternative=summary.sans,
+        {
+            "fingerprint_sha256": summary.fingerprint_sha256,
+            "subject": summary.subject,
+            "issuer": summary.issuer,
+            "subjectalternative": summary.sans,
+        },
     )
     ctx.log(
         "TLS handshake",
@@ -241,7 +173,7 @@ def server_hostname(cfg: TLSConfig | None, host: str) -> str | None:
 
 
 async def inspect_unverified(
-    ctx: ProbeContext, ip: str, port: int, hostname: str | None, cfg: TLSConfig | None
+    ctx: ProbeContext[Any], ip: str, port: int, hostname: str | None, cfg: TLSConfig | None
 ) -> CertSummary | None:
     """Handshake again without verification to record the chain after a verification failure.
 
@@ -252,7 +184,7 @@ async def inspect_unverified(
     try:
         async with asyncio.timeout(max(0.1, ctx.remaining)):
             _, writer = await asyncio.open_connection(
-                ip, port, ssl=client_context(cfg, verify=False), server_hostname=hostname or ""
+                ip, port, ssl=ctx.tls.get(cfg, verify=False), server_hostname=hostname or ""
             )
             obj = writer.get_extra_info("ssl_object")
             return record_tls(ctx, obj, verified=False) if obj else None

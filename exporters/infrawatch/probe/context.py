@@ -1,0 +1,85 @@
+"""What a prober gets: ``ProbeContext[C]``, typed over the prober's own config section ``C``.
+
+A prober is ``async def probe_x(ctx: ProbeContext[XProbe]) -> bool`` (blackbox_exporter's
+``ProbeFn(ctx, target, module, registry, logger) bool``): it reads its section as ``ctx.config``,
+records samples on ``ctx.metrics`` (a ``MetricSink``), writes what it did to ``ctx.log``, takes TLS
+client contexts from ``ctx.tls`` (those of the configuration generation the probe runs under) and
+returns success.  On failure it calls ``ctx.fail(reason, message)`` with a reason its spec
+declares.  This module sits beneath both ``probers/`` and the network helpers in ``net/``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
+
+from ..core.tlsclient import ClientContexts
+from .failures import FailureReason
+from .sink import MetricSink
+
+C = TypeVar("C")
+
+BASE_REASONS = frozenset(r.value for r in FailureReason)
+
+
+class ProbeLog:
+    """Lines a person reads in ``/probe?debug=true`` and on the status page."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.t0 = time.monotonic()
+
+    def __call__(self, msg: str, **kv: Any) -> None:
+        extra = " ".join(f"{k}={v!r}" for k, v in kv.items())
+        self.lines.append(f"+{time.monotonic() - self.t0:7.3f}s {msg}" + (f" {extra}" if extra else ""))
+
+
+class QuietLog(ProbeLog):
+    """The probe log when nobody will read it (not ``debug=true``): formatting lines for every
+    probe costs more CPU than some whole probes."""
+
+    def __call__(self, msg: str, **kv: Any) -> None:
+        pass
+
+
+class UndeclaredReason(ValueError):
+    """``ctx.fail`` with a reason the prober's spec does not declare (a prober bug)."""
+
+
+@dataclass
+class ProbeContext(Generic[C]):
+    target: str
+    config: C
+    timeout: float
+    tls: ClientContexts = field(default_factory=ClientContexts)
+    metrics: MetricSink = field(default_factory=MetricSink)
+    log: ProbeLog = field(default_factory=ProbeLog)
+    reasons: frozenset[str] = BASE_REASONS  # what ``fail`` accepts: the spec's reason enum
+    failure_reason: str | None = None
+    failure_message: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.timeout - (time.monotonic() - self.started))
+
+    def fail(self, reason: str, message: str) -> bool:
+        """Record the first failure (later ones are consequences) and return False."""
+        if reason not in self.reasons:
+            raise UndeclaredReason(f"failure reason {reason!r} is not declared by this prober")
+        if self.failure_reason is None:
+            self.failure_reason = str(reason)
+            self.failure_message = message
+        self.log(f"FAIL [{reason}] {message}")
+        return False
+
+    def side(self, metrics: MetricSink | None = None) -> ProbeContext[C]:
+        """A context for a second connection of the same probe (same deadline, log and TLS
+        contexts) whose failures do not count; its samples go to ``metrics`` (default: dropped)."""
+        return replace(
+            self,
+            metrics=metrics if metrics is not None else MetricSink(self.metrics.families),
+            failure_reason=None,
+            failure_message="",
+        )
