@@ -329,3 +329,30 @@ def test_invalid_module_configs(tmp_path: Path) -> None:
         errors = config_errors(tmp_path, text)
         assert len(errors) == 1, (text, errors)
         assert f"invalid.yml:4: {path}: " in errors[0] and words in errors[0], errors
+
+
+async def test_query_response_labels_named_value_name_help(tmp_path: Path, line_server: LineServer) -> None:
+    """Regression: labels were passed as ``**labels`` next to the gauge's own ``name``/``help``/
+    ``value`` parameters, so these label names passed validation and every probe failed ``internal``."""
+    cfg = load_modules(
+        tmp_path,
+        r"""
+modules:
+  banner_labels:
+    prober: tcp
+    tcp:
+      query_response:
+        - expect: '^220 (?P<host>\S+) (?P<soft>\S+)'
+          labels: [{name: value, value: "${host}"}, {name: name, value: "${soft}"}, {name: help, value: "h"}]
+""",
+    )
+
+    async def banner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 mx.example.org Postfix ready\r\n")
+        await writer.drain()
+        writer.close()
+
+    port = await line_server(banner)
+    r = await probe(cfg, "banner_labels", f"127.0.0.1:{port}")
+    assert r.success, (r.failure_reason, r.log_lines)
+    assert metrics(r)[("probe_expect_info", (("help", "h"), ("name", "Postfix"), ("value", "mx.example.org")))] == 1
