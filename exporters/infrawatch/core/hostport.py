@@ -14,10 +14,11 @@ class HostPortError(ValueError):
     """Not a host:port; the message says what was expected."""
 
 
-def split_host_port(text: str, default_port: int | None = None) -> tuple[str, int]:
+def split_host_port(text: str, default_port: int | None = None, *, zero_port: bool = False) -> tuple[str, int]:
     """``(host, port)`` with IPv6 brackets removed; raises ``HostPortError``.
 
-    The host may be empty only as ``:port`` (a listen address meaning every interface).
+    The host may be empty only as ``:port`` (a listen address meaning every interface);
+    ``zero_port`` accepts port 0 (a listen address: the kernel picks a free port).
     """
     t = text.strip()
     if not t or any(c.isspace() for c in t) or "/" in t or "@" in t:
@@ -48,8 +49,8 @@ def split_host_port(text: str, default_port: int | None = None) -> tuple[str, in
     else:
         host = t
     if port_s or t.endswith(":"):
-        if not port_s.isdigit() or not 0 < int(port_s) < 65536:
-            raise HostPortError(f"invalid port in {text!r}; expected 1-65535")
+        if not port_s.isdigit() or not (0 if zero_port else 1) <= int(port_s) < 65536:
+            raise HostPortError(f"invalid port in {text!r}; expected {0 if zero_port else 1}-65535")
         port = int(port_s)
     elif default_port is not None:
         port = default_port

@@ -34,6 +34,7 @@ from prometheus_client.registry import Collector
 from .. import __version__
 from . import selfmetrics
 from .config import ConfigError, to_public, walk_secrets
+from .hostport import HostPortError, split_host_port
 from .logs import register_secrets, setup_logging
 from .webconfig import BasicAuth, WebConfig, load_web_config
 
@@ -77,11 +78,11 @@ def common_flags(prog: str, description: str, default_config: str, default_liste
 
 def parse_listen(addr: str) -> tuple[str, int]:
     """``:9115`` -> ("0.0.0.0", 9115); ``[::1]:9115`` -> ("::1", 9115)."""
-    host, sep, port = addr.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"invalid listen address {addr!r}; expected host:port")
-    host = host.strip("[]") or "0.0.0.0"
-    return host, int(port)
+    try:
+        host, port = split_host_port(addr, zero_port=True)
+    except HostPortError as exc:
+        raise ValueError(f"invalid listen address {addr!r}: {exc}") from None
+    return host or "0.0.0.0", port
 
 
 class SelfCollector(Collector):

@@ -14,6 +14,8 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from ..core.hostport import HostPortError, split_host_port
+
 _HOST_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
 _PATTERN_RE = re.compile(r"^[A-Za-z0-9_*]([A-Za-z0-9_.*-]*[A-Za-z0-9_.*])?$")
 
@@ -40,20 +42,13 @@ def target_host(target: str) -> str:
         if port == 0:
             raise TargetError(f"malformed target URL {target!r}: port 0")
         host = parts.hostname
-    elif target.startswith("["):
-        host, sep, rest = target[1:].partition("]")
-        if not sep or (rest and not re.fullmatch(r":\d{1,5}", rest)):
-            raise TargetError(f"malformed target {target!r}: expected [ipv6]:port")
     else:
-        host, sep, port_s = target.rpartition(":")
-        if not sep:
-            host = target
-        elif ":" in host:
-            host = target  # a bare IPv6 address
-        elif not port_s.isdigit() or not 0 < int(port_s) < 65536:
-            raise TargetError(f"malformed target {target!r}: bad port {port_s!r}")
-        if "/" in host or "@" in host or "?" in host:
+        if "/" in target or "@" in target or "?" in target:
             raise TargetError(f"malformed target {target!r}: a path needs a scheme (http://...)")
+        try:
+            host, _ = split_host_port(target, default_port=0)  # host, [v6], host:port, [v6]:port, bare v6
+        except HostPortError as exc:
+            raise TargetError(f"malformed target {target!r}: {exc}") from None
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:

@@ -24,6 +24,7 @@ from ..core.config import (
     load_yaml_file,
     required,
 )
+from ..core.hostport import HostPortError, split_host_port
 from .lists import PROFILES, ListProfile, closed_reason
 from .names import normalize_ip
 
@@ -47,12 +48,12 @@ RESERVED_LABELS = {
 
 
 def _parse_hostport(value: str) -> tuple[str, int] | None:
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        return (value.strip("[]"), 53) if value else None
-    if not port.isdigit() or not 0 < int(port) < 65536 or not host:
+    """A nameserver: ``host[:port]``, ``[v6]:port`` or a bare IPv6 address (port 53)."""
+    try:
+        host, port = split_host_port(value, 53)
+    except HostPortError:
         return None
-    return host.strip("[]"), int(port)
+    return (host, port) if host else None
 
 
 @dataclass
