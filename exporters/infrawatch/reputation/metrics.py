@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from ..core import selfmetrics
+from . import families
 from .engine import Engine
 from .score import STATUSES
 
@@ -28,22 +29,10 @@ class ReputationCollector(Collector):
         if engine is None:
             return
         now = time.time()
-        listed = GaugeMetricFamily(
-            "reputation_listed",
-            "1 if the target is listed on the list, 0 if not; absent when the last lookup gave no definitive answer.",
-            labels=["target", "list"],
-        )
-        error = GaugeMetricFamily(
-            "reputation_lookup_error", "1 if the last lookup of this pair failed (unknown).", labels=["target", "list"]
-        )
-        info = GaugeMetricFamily(
-            "reputation_listing_info",
-            "1 per return code while the target is listed.",
-            labels=["target", "list", "code", "category"],
-        )
-        up = GaugeMetricFamily(
-            "reputation_list_up", "1 if the list passed its RFC 5782 test points in its last check.", labels=["list"]
-        )
+        listed = families.LISTED.client()
+        error = families.LOOKUP_ERROR.client()
+        info = families.LISTING_INFO.client()
+        up = families.LIST_UP.client()
         for spec in engine.specs:
             h = engine.health.get(spec.name)
             if h is not None:
@@ -63,34 +52,13 @@ class ReputationCollector(Collector):
                             info.add_metric([t.value, spec.name, code, spec.code_table.get(code, "listed")], 1)
         yield from (listed, error, info, up)
 
-        score = GaugeMetricFamily(
-            "reputation_score", "Reputation score 0-100 from list weights; absent without evidence.", labels=["target"]
-        )
-        status = GaugeMetricFamily(
-            "reputation_status", "Status state set: good, warning, critical, unknown.", labels=["target", "status"]
-        )
-        coverage = GaugeMetricFamily(
-            "reputation_coverage_ratio",
-            "Share of applicable lists that answered definitively and are up.",
-            labels=["target"],
-        )
-        last = GaugeMetricFamily(
-            "reputation_last_check_timestamp_seconds",
-            "When the target was last looked up on any list.",
-            labels=["target"],
-        )
-        age = GaugeMetricFamily(
-            "reputation_result_age_seconds",
-            "Age of the oldest result the target's "
-            "status is based on (restored results count from their original check).",
-            labels=["target"],
-        )
+        score = families.SCORE.client()
+        status = families.STATUS.client()
+        coverage = families.COVERAGE.client()
+        last = families.LAST_CHECK.client()
+        age = families.RESULT_AGE.client()
         extra_label_names = sorted({k for t in engine.targets for k, _ in t.labels})
-        tinfo = GaugeMetricFamily(
-            "reputation_target_info",
-            "Target metadata and configured labels, always 1.",
-            labels=["target", "kind", "provider", "pool", *extra_label_names],
-        )
+        tinfo = families.TARGET_INFO.client([*families.TARGET_INFO.labels, *extra_label_names])
         for s in engine.summaries():
             t = s.target
             if s.score is not None:
@@ -106,17 +74,9 @@ class ReputationCollector(Collector):
                 age.add_metric([t.value], max(0.0, now - s.oldest_check))
         yield from (score, status, coverage, tinfo, last, age)
 
-        linfo = GaugeMetricFamily(
-            "reputation_list_info", "List metadata, always 1.", labels=["list", "zone", "tier", "delist_url"]
-        )
-        budget = GaugeMetricFamily(
-            "reputation_daily_query_budget", "Published daily query limit of the list.", labels=["list"]
-        )
-        projected = GaugeMetricFamily(
-            "reputation_projected_daily_queries",
-            "Queries a day the configuration needs for the list (targets + test points, before caching).",
-            labels=["list"],
-        )
+        linfo = families.LIST_INFO.client()
+        budget = families.DAILY_QUERY_BUDGET.client()
+        projected = families.PROJECTED_DAILY_QUERIES.client()
         for spec in engine.specs:
             linfo.add_metric([spec.name, spec.public_zone, spec.tier, spec.delist_url], 1)
             if spec.daily_query_budget:
@@ -124,20 +84,12 @@ class ReputationCollector(Collector):
             projected.add_metric([spec.name], engine.loaded.projected_daily_queries(spec))
         yield from (linfo, budget, projected)
 
-        q = CounterMetricFamily(
-            "reputation_queries",
-            "DNS queries sent to the resolver by list and outcome "
-            "(noerror, nxdomain, servfail, refused, timeout, error).",
-            labels=["list", "result"],
-        )
+        q = families.QUERIES.client()
         for (lst, res), n in sorted(engine.queries_total.items()):
             q.add_metric([lst, res], n)
         yield q
-        yield GaugeMetricFamily(
-            "reputation_check_duration_seconds",
-            "Duration of the last full check cycle "
-            "(all lists), or of the slowest list check when lists run on their own schedule.",
-            value=max([engine.last_cycle_duration, *engine.last_list_duration.values()]),
+        yield families.CHECK_DURATION.client(
+            value=max([engine.last_cycle_duration, *engine.last_list_duration.values()])
         )
         yield selfmetrics.SCHEDULED_TARGETS.client(value=len(engine.targets))
         yield selfmetrics.SCHEDULER_LAG.client(value=self._lag())
