@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from infrawatch.build import evaluate_snippet
+from infrawatch.core.config import Duration
 from support.alertmanager import render_mixin_config
 from support.procs import require_binary
 
@@ -38,10 +39,8 @@ def amtool() -> str:
 
 
 def seconds(d: str) -> float:
-    m = DURATION_RE.match(d)
-    assert m and d, f"bad duration {d!r}"
-    days, hours, mins, secs, ms = (int(x or 0) for x in m.groups())
-    return days * 86400 + hours * 3600 + mins * 60 + secs + ms / 1000
+    assert d and DURATION_RE.match(d), f"bad duration {d!r}"  # Alertmanager's unit order
+    return float(Duration.parse(d))
 
 
 def parse_matcher(m: str) -> tuple[str, str, str]:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from infrawatch.core.config import Duration
+
 DURATION_RE = re.compile(r"(\d+(?:ms|[smhdwy]))+")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 def parse_duration(text: str) -> float:
-    """'1h30m' -> 5400.0; raises ValueError on anything else."""
+    """'1h30m' -> 5400.0; raises ValueError on anything else (integers only, as PromQL has them;
+    the units are core.config's)."""
     if not DURATION_RE.fullmatch(text):
         raise ValueError(f"bad duration {text!r}")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in re.findall(r"(\d+)(ms|[smhdwy])", text))
+    return float(Duration.parse(text))
 
 
 AGGREGATIONS = {

@@ -25,10 +25,10 @@ from ..core.config import (
     required,
 )
 from ..core.hostport import HostPortError, split_host_port
+from ..core.labels import LABEL_NAME as _LABEL_RE
 from .lists import PROFILES, ListProfile, closed_reason
 from .names import normalize_ip
 
-_LABEL_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}$")
 _ZONE_RE = re.compile(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 RESERVED_LABELS = {
