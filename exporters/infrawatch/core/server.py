@@ -23,6 +23,7 @@ import ssl
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -100,6 +101,20 @@ class SelfCollector(Collector):
         yield selfmetrics.RELOAD_SUCCESS_TIMESTAMP.client(value=e.last_reload_success_ts)
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One loaded configuration: what start-up or a reload put in force, as a whole.
+
+    Whatever is built from a configuration (the probe exporter's TLS client contexts live on its
+    config object) belongs to its generation and is dropped with it.
+    """
+
+    number: int  # 1 at start-up, +1 per successful reload
+    config: Any
+    web: WebConfig
+    loaded_at: float
+
+
 class Exporter:
     """Base class; see module docstring."""
 
@@ -108,7 +123,8 @@ class Exporter:
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.config: Any = None
+        self.config: Any = None  # generation.config, kept as an attribute for the subclasses
+        self.generation: Generation | None = None
         self.web: WebConfig = WebConfig()
         self.auth = BasicAuth({})
         self.last_reload_ok = True
@@ -154,7 +170,15 @@ class Exporter:
         register_secrets(set(walk_secrets(config)))
 
     async def reload(self) -> tuple[bool, str]:
-        """Load the config again; on any problem keep the old one and report it."""
+        """``POST /-/reload`` and SIGHUP: the same load-and-apply as start-up."""
+        return await self.load_and_apply()
+
+    async def load_and_apply(self) -> tuple[bool, str]:
+        """The one load path (start-up and every reload): load the configuration and web config,
+        and only when both are valid apply them as a new ``Generation``.  On any problem the
+        running generation (if any) stays in force and the problems are reported."""
+        first = self.generation is None
+        failed = "invalid configuration" if first else "configuration reload failed, keeping the previous configuration"
         async with self._reload_lock:
             try:
                 new = await asyncio.get_running_loop().run_in_executor(None, self.load_config, self.args.config_file)
@@ -163,26 +187,31 @@ class Exporter:
                 self.last_reload_ok = False
                 self.last_reload_error = str(exc)
                 for p in exc.problems:
-                    log.error(
-                        "configuration reload failed, keeping the previous configuration", extra={"problem": str(p)}
-                    )
+                    log.error(failed, extra={"problem": str(p)})
                 return False, str(exc)
             except Exception as exc:  # an unexpected bug must not take the old config down
                 self.last_reload_ok = False
                 self.last_reload_error = f"{type(exc).__name__}: {exc}"
-                log.exception("configuration reload failed, keeping the previous configuration")
+                log.exception(failed)
                 return False, self.last_reload_error
+            generation = Generation(
+                number=1 if self.generation is None else self.generation.number + 1,
+                config=new,
+                web=web_cfg,
+                loaded_at=time.time(),
+            )
             self._register_config_secrets(new)
             await self.apply_config(new)
+            self.generation = generation
             self.config = new
             self._apply_web_config(web_cfg)
             self.last_reload_ok = True
             self.last_reload_error = ""
-            self.last_reload_success_ts = time.time()
+            self.last_reload_success_ts = generation.loaded_at
             for w in self.config_warnings(new):
                 log.warning("configuration warning", extra={"problem": str(w)})
-            log.info("configuration loaded", extra={"file": self.args.config_file})
-            return True, "configuration reloaded"
+            log.info("configuration loaded", extra={"file": self.args.config_file, "generation": generation.number})
+            return True, "configuration loaded" if first else "configuration reloaded"
 
     def _apply_web_config(self, cfg: WebConfig) -> None:
         self.web = cfg
@@ -304,21 +333,10 @@ def run(
 
 async def _serve(exporter_cls: type[Exporter], args: argparse.Namespace) -> int:
     ex = exporter_cls(args)
-    try:
-        cfg = ex.load_config(args.config_file)
-        web_cfg = load_web_config(args.web_config)
-    except ConfigError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-            log.error("invalid configuration", extra={"problem": str(p)})
+    ok, problems = await ex.load_and_apply()
+    if not ok:
+        print(problems, file=sys.stderr)
         return 2
-    ex._register_config_secrets(cfg)
-    ex._apply_web_config(web_cfg)
-    await ex.apply_config(cfg)
-    ex.config = cfg
-    ex.last_reload_success_ts = time.time()
-    for w in ex.config_warnings(cfg):
-        log.warning("configuration warning", extra={"problem": str(w)})
     listen = args.listen or [args.default_listen]
     try:
         bound = await ex.start(listen)
