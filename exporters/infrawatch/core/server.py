@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import json
 import logging
 import signal
@@ -36,6 +35,7 @@ from .. import __version__
 from . import selfmetrics
 from .config import ConfigError, to_public, walk_secrets
 from .hostport import HostPortError, split_host_port
+from .html import escape, page
 from .logs import register_secrets, setup_logging
 from .webconfig import BasicAuth, WebConfig, load_web_config
 
@@ -155,9 +155,7 @@ class Exporter:
         pass
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(
-            text=f"<html><body><h1>{html.escape(self.title)}</h1></body></html>", content_type="text/html"
-        )
+        return web.Response(text=page(self.title, f"<h1>{escape(self.title)}</h1>"), content_type="text/html")
 
     async def on_shutdown(self) -> None:
         pass

@@ -5,11 +5,13 @@ Server-rendered HTML (no JavaScript needed), every value escaped; it refreshes i
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
+from ..core.html import escape as _e
+from ..core.html import page
+
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2327}
+body{color:#1d2327}
 table{border-collapse:collapse;margin-bottom:2rem;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}
 th{background:#f4f5f7}
@@ -18,10 +20,6 @@ th{background:#f4f5f7}
 .critical{background:#ffd6d6;color:#8a1010}.unknown{background:#e6e6e6;color:#444}
 .reason{color:#555;font-size:.9em}.muted{color:#777}
 """
-
-
-def _e(v: Any) -> str:
-    return html.escape("" if v is None else str(v))
 
 
 def _listing(li: dict[str, Any]) -> str:
@@ -73,10 +71,7 @@ def render(doc: dict[str, Any], title: str) -> str:
             f'<td><span class="status {cls}">{state}</span> <span class="reason">{_e(li["reason"])}</span></td>'
             f"<td>{_e(li['checked_at'] or '')}</td><td>{_e(budget)}</td></tr>"
         )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
-<title>{_e(title)}</title><style>{_CSS}</style></head><body>
-<h1>IP Reputation Monitor</h1>
+    body = f"""<h1>IP Reputation Monitor</h1>
 <p class="muted">Generated {_e(doc["generated_at"])} · <a href="/api/v1/targets">JSON</a> ·
 <a href="/metrics">metrics</a> · <a href="/config">configuration</a></p>
 <table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th><th>Score</th>
@@ -85,6 +80,5 @@ def render(doc: dict[str, Any], title: str) -> str:
 <h2>Blacklists</h2>
 <table id="lists"><thead><tr><th>List</th><th>Zone</th><th>Kind</th><th>Tier</th><th>Weight</th>
 <th>Health</th><th>Last test</th><th>Queries/day (projected / budget)</th></tr></thead>
-<tbody>{"".join(list_rows)}</tbody></table>
-</body></html>
-"""
+<tbody>{"".join(list_rows)}</tbody></table>"""
+    return page(title, body, _CSS, refresh_seconds=30)
