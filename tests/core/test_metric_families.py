@@ -72,3 +72,38 @@ def test_no_family_is_built_from_literals_outside_the_declarations() -> None:
             elif name == "MetricFamily" and id(node) in in_function:
                 offenders.append(f"{rel}:{node.lineno}: MetricFamily(...) inside a function")
     assert offenders == []
+
+
+def _helps(text: str) -> dict[str, str]:
+    return {line.split(" ", 3)[2]: line.split(" ", 3)[3] for line in text.splitlines() if line.startswith("# HELP ")}
+
+
+async def test_both_exporters_write_the_same_help_for_a_shared_name(tmp_path: Path) -> None:
+    """Regression: ``infrawatch_scheduled_targets`` and ``infrawatch_scheduler_lag_seconds`` had
+    different HELP texts in the two exporters' ``/metrics``."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from infrawatch.core.server import common_flags
+    from infrawatch.probe.exporter import ProbeExporter
+    from infrawatch.reputation.config import load_config_text
+    from infrawatch.reputation.engine import Engine
+    from infrawatch.reputation.metrics import ReputationCollector
+
+    args = common_flags("p", "t", "probe.yml", "127.0.0.1:0").parse_args([])
+    probe = ProbeExporter(args)
+    for c in probe.collectors():
+        probe.registry.register(c)
+    probe_helps = _helps(generate_latest(probe.registry).decode())
+
+    engine = Engine(load_config_text("targets: [{ip: 192.0.2.1}]\nlists:\n  - name: spamhaus-zen\n"))
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ReputationCollector(lambda: engine, lambda: 0.0))
+    reputation_helps = _helps(generate_latest(registry).decode())
+
+    shared = set(probe_helps) & set(reputation_helps)
+    assert {"infrawatch_scheduled_targets", "infrawatch_scheduler_lag_seconds"} <= shared
+    assert {n: (probe_helps[n], reputation_helps[n]) for n in shared if probe_helps[n] != reputation_helps[n]} == {}
+    declared = {f.name: f.help for f in EVERY_FAMILY}
+    for name, text in {**probe_helps, **reputation_helps}.items():
+        if name in declared:
+            assert text == declared[name].replace("\\", "\\\\").replace("\n", "\\n")
