@@ -107,3 +107,8 @@ async def test_both_exporters_write_the_same_help_for_a_shared_name(tmp_path: Pa
     for name, text in {**probe_helps, **reputation_helps}.items():
         if name in declared:
             assert text == declared[name].replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def test_every_declared_family_is_documented() -> None:
+    docs = "".join(p.read_text(encoding="utf-8") for p in (PACKAGE.parents[1] / "docs").glob("*.md"))
+    assert [f.name for f in dict.fromkeys(EVERY_FAMILY) if f"`{f.name}" not in docs] == []
