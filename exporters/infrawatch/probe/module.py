@@ -26,7 +26,7 @@ class ModuleBase:
 
 
 def _validate(self: Any, ctx: Context, path: tuple) -> None:
-    if self.prober in UNSUPPORTED:
+    if self.prober in UNSUPPORTED and self.prober not in PROBERS:
         ctx.error((*path, "prober"), f"prober {self.prober!r} is not supported: {UNSUPPORTED[self.prober]}")
         return
     if self.prober not in PROBERS:
@@ -47,7 +47,7 @@ def _build_module_class() -> type:
     ]
     for name, spec in PROBERS.items():
         fields.append((name, spec.config | None, field(default=None)))
-    for name in UNSUPPORTED:
+    for name in [n for n in UNSUPPORTED if n not in PROBERS]:  # a prober added to the table wins
         fields.append((name, dict[str, Any] | None, field(default=None)))
     return dataclasses.make_dataclass("Module", fields, bases=(ModuleBase,), namespace={"validate": _validate})
 
