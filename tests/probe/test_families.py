@@ -76,3 +76,14 @@ def test_context_refuses_an_undeclared_reason() -> None:
     with pytest.raises(UndeclaredReason):
         ctx.fail("status_code", "tcp has no status codes")
     assert ProbeContext("t", None, 1.0, reasons=PROBERS["http"].reason_values).fail("status_code", "x") is False
+
+
+def test_every_failure_reason_is_documented() -> None:
+    from pathlib import Path
+
+    import infrawatch
+
+    docs_dir = Path(infrawatch.__file__).parents[2] / "docs"
+    docs = "".join(p.read_text(encoding="utf-8") for p in docs_dir.glob("*.md"))
+    reasons = {r.value for spec in PROBERS.values() for r in spec.reasons}
+    assert sorted(r for r in reasons if f"`{r}`" not in docs) == []
