@@ -64,6 +64,14 @@ def wait_until(page: Page, js: str, timeout: float = 90) -> None:
     page.wait_for_function(js, timeout=timeout * 1000, polling=250)
 
 
+def test_stack_lists_the_console_first_and_it_answers(stack: DevStack) -> None:
+    name, url = next(iter(stack.urls().items()))
+    assert name.startswith("operator console") and url == stack.console.page_url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.status == 200
+    assert "console" in stack.pids()
+
+
 def test_healthy_page_every_card_of_the_mixin(stack: DevStack, page: Page, artifacts_dir: Path) -> None:
     assert page.title() == "Infrastructure Monitoring · infrawatch"
     # one card per service of jsonnet/config.libsonnet, in its order
