@@ -138,3 +138,13 @@ def test_unreachable_upstreams_are_said_per_panel_and_no_secret_reaches_the_page
         assert json.loads(config)["hooks"]["ticket"]["url"] == "<secret>"
     finally:
         c.stop()
+
+
+def test_the_example_config_is_valid(tmp_path: Path) -> None:
+    token = tmp_path / "ticket-token"
+    token.write_text("t0ken\n")
+    text = (ROOT / "examples" / "console.yml").read_text().replace("/etc/infrawatch/secrets/ticket-token", str(token))
+    cfg = tmp_path / "console.yml"
+    cfg.write_text(text)
+    r = check(cfg)
+    assert r.returncode == 0, r.stderr

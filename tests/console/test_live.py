@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from infrawatch.devstack.console import ConsoleProc, console_config
 from infrawatch.devstack.stack import DevStack
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,7 @@ def test_healthy_page_every_card_of_the_mixin(stack: DevStack, page: Page, artif
     # the demo has no Postfix/PostgreSQL/Redis/Elasticsearch: said so, not painted green
     assert card_state(page, "redis") == "nodata"
     assert "5 without data" in page.inner_text("#banner")
+    assert page.inner_text("#feed-summary") == "No ERROR or WARNING alert firing"
     # IP table: the transactional pool, from the reputation exporter through Prometheus
     wait_until(page, f"document.querySelector('#ips tr[data-ip=\"{stack.demo_target}\"]') !== null")
     row = page.inner_text(f'#ips tr[data-ip="{stack.demo_target}"]')
@@ -94,6 +96,35 @@ def test_healthy_page_every_card_of_the_mixin(stack: DevStack, page: Page, artif
     content = page.content()
     assert TOKEN not in content and stack.webhook.url not in content
     shot(page, artifacts_dir, "healthy")
+
+
+def test_all_green_banner_when_every_card_is_healthy(stack: DevStack, page: Page, artifacts_dir: Path) -> None:
+    """A site running only the API (its config.libsonnet lists one service): the dashboard the console
+    reads has one card, and the banner says all green."""
+    doc = json.loads((stack.root / "dashboards" / "infrawatch-overview.json").read_text())
+    doc["panels"] = [p for p in doc["panels"] if p["gridPos"]["x"] == 0 or p["type"] == "row"]
+    workdir = stack.workdir / "console-api-only"
+    workdir.mkdir()
+    (workdir / "overview.json").write_text(json.dumps(doc))
+    cfg = console_config(
+        workdir,
+        stack.prometheus.url,
+        stack.alertmanager.url,
+        stack.reputation_exporter.url,
+        stack.webhook.url,
+        extra={"dashboard_file": str(workdir / "overview.json")},
+    )
+    console = ConsoleProc(cfg, workdir).start()
+    other = page.context.new_page()
+    try:
+        other.goto(console.page_url)
+        assert other.eval_on_selector_all(".card", "els => els.map(e => e.dataset.service)") == ["api"]
+        assert other.get_attribute("#banner", "data-state") == "all-green"
+        assert other.inner_text("#banner") == "✓ All 1 service healthy — all green"
+        other.screenshot(path=str(artifacts_dir / "console-all-green.png"), full_page=True)
+    finally:
+        other.close()
+        console.stop()
 
 
 def test_cards_change_colour_live_when_the_service_degrades_and_goes_down(

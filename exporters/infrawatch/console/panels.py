@@ -194,7 +194,12 @@ async def alerts_feed(
                 runbook_pattern % {"alert": labels.get("alertname", "")},
             )
     feed = sorted((r for r in rows.values() if r.alertname != "Watchdog"), key=lambda r: -r.since)
-    return Panel(data={"rows": feed}, error="; ".join(dict.fromkeys(problems))), by_fp
+    summary = {
+        sev: sum(1 for r in feed if r.severity == sev and r.state in ("firing", "inhibited"))
+        for sev in ("ERROR", "WARNING", "INFO")
+    }
+    summary["acknowledged"] = sum(1 for r in feed if r.state == "acknowledged")
+    return Panel(data={"rows": feed, "summary": summary}, error="; ".join(dict.fromkeys(problems))), by_fp
 
 
 # ---- IP Reputation Monitor ----------------------------------------------------------------------
