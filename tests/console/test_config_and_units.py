@@ -148,3 +148,20 @@ def test_the_example_config_is_valid(tmp_path: Path) -> None:
     cfg.write_text(text)
     r = check(cfg)
     assert r.returncode == 0, r.stderr
+
+
+def test_dashboard_variables_are_resolved() -> None:
+    from infrawatch.console.services import resolve_variables
+
+    assert resolve_variables('sum(rate(x{job="a", cluster=~"$cluster"}[$__rate_interval]))', "5m") == (
+        'sum(rate(x{job="a", cluster=~".*"}[5m]))'
+    )
+    assert resolve_variables('max(y{env="${env}"}[${__range}])', "1m") == 'max(y{env=~".*"}[1m])'
+    doc = json.loads((ROOT / "dashboards" / "infrawatch-overview.json").read_text())
+    card = doc["panels"][1]
+    card["targets"][0]["expr"] = 'min(infrawatch:service_status{cluster=~"$cluster", service="api"})'
+    cards = cards_from_dashboard(doc)
+    assert (
+        cards[0].name == "api"
+        and cards[0].status_expr == 'min(infrawatch:service_status{cluster=~".*", service="api"})'
+    )

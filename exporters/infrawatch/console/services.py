@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATUS_RE = re.compile(r'infrawatch:service_status\{service="([^"]+)"\}')
+STATUS_RE = re.compile(r'infrawatch:service_status\{[^}]*\bservice="([^"]+)"')
+# Grafana's interval variables, and label matchers on dashboard variables (`cluster=~"$cluster"`):
+# the console has no variable picker, so a matcher on a variable matches everything.
+INTERVAL_RE = re.compile(r"\$(?:__rate_interval|__interval|__range)\b|\$\{(?:__rate_interval|__interval|__range)\}")
+VARIABLE_MATCHER_RE = re.compile(r'(\w+)\s*(=~|=|!~|!=)\s*"\$\{?\w+\}?"')
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ def _thresholds(panel: dict[str, Any]) -> tuple[tuple[float | None, str], ...]:
     return () if len(out) <= 1 else out
 
 
+def resolve_variables(expr: str, rate_interval: str) -> str:
+    """A dashboard query without Grafana variables: intervals become ``rate_interval``, matchers on
+    variables match anything."""
+    expr = INTERVAL_RE.sub(rate_interval, expr)
+    expr = VARIABLE_MATCHER_RE.sub(lambda m: f'{m.group(1)}=~".*"', expr)
+    return expr.strip()
+
+
 def cards_from_dashboard(doc: dict[str, Any], rate_interval: str = "5m") -> list[ServiceCard]:
     panels = doc.get("panels") or []
     cards: list[ServiceCard] = []
@@ -85,12 +97,12 @@ def cards_from_dashboard(doc: dict[str, Any], rate_interval: str = "5m") -> list
             details.append(
                 Detail(
                     label,
-                    _expr(q).replace("$__rate_interval", rate_interval).strip(),
+                    resolve_variables(_expr(q), rate_interval),
                     str(q.get("fieldConfig", {}).get("defaults", {}).get("unit", "none")),
                     _thresholds(q),
                 )
             )
-        cards.append(ServiceCard(m.group(1), title, _expr(p), tuple(details)))
+        cards.append(ServiceCard(m.group(1), title, resolve_variables(_expr(p), rate_interval), tuple(details)))
     if not cards:
         raise DashboardLayoutError("no service cards (stat panels on infrawatch:service_status) in the dashboard")
     return cards
