@@ -67,7 +67,7 @@ def wait_until(page: Page, js: str, timeout: float = 90) -> None:
 
 def test_stack_lists_the_console_first_and_it_answers(stack: DevStack) -> None:
     name, url = next(iter(stack.urls().items()))
-    assert name.startswith("operator console") and url == stack.console.page_url
+    assert name == "console (Infrastructure Monitoring)" and url == stack.console.page_url
     with urllib.request.urlopen(url, timeout=30) as r:
         assert r.status == 200
     assert "console" in stack.pids()
@@ -220,7 +220,7 @@ def test_ticket_hook_called_once_per_confirmed_click(stack: DevStack, page: Page
     assert hook_calls(stack, "/ticket") == [], "cancel must not call the hook"
     page.locator(f'#alerts tr[data-fingerprint="{fp}"] button.ticket').click()
     with page.expect_navigation():
-        page.click("#ticket-confirm")
+        page.click("#ticket-confirm", click_count=2)  # an impatient double click is still one ticket
     assert "Incident ticket requested" in page.inner_text("#flash")
     time.sleep(1)
     calls = hook_calls(stack, "/ticket")
@@ -268,6 +268,10 @@ def test_post_without_csrf_token_is_refused(stack: DevStack) -> None:
         urllib.request.urlopen(req, timeout=10)
     assert exc.value.code == 403
     assert len(hook_calls(stack, "/rotation")) == 1  # still only the confirmed click's
+    with urllib.request.urlopen(stack.console.url + "/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    assert 'infrawatch_console_actions_total{action="rotate",result="refused"} 1.0' in metrics
+    assert 'infrawatch_console_actions_total{action="rotate",result="ok"} 1.0' in metrics
 
 
 def test_history_csv_through_prometheus(stack: DevStack) -> None:

@@ -22,13 +22,16 @@ from infrawatch.devstack.procs import free_port
 from infrawatch.devstack.receivers import HTTPRequest, RecordingHTTPServer
 
 LISTED, CLEAN = "192.0.2.10", "192.0.2.11"
-SINCE = time.time() - (2 * 3600 + 10 * 60 + 30)
+LISTED_AGO = 2 * 3600 + 10 * 60 + 15  # "2 h 10 min" for the next 45 s
 
 
 class ReputationSeries(RecordingHTTPServer):
     """The reputation exporter's series for two IPs, and a growing e-mail counter per sending IP."""
 
-    started = time.time()
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = time.time()
+        self.since = self.started - LISTED_AGO
 
     def respond(self, req: HTTPRequest) -> web.Response:
         sent = int((time.time() - self.started) * 10)
@@ -42,8 +45,8 @@ class ReputationSeries(RecordingHTTPServer):
             f'reputation_listed{{target="{LISTED}",list="spamhaus-zen"}} 1',
             f'reputation_listed{{target="{LISTED}",list="barracuda"}} 1',
             f'reputation_listed{{target="{CLEAN}",list="spamhaus-zen"}} 0',
-            f'reputation_listed_since_timestamp_seconds{{target="{LISTED}",list="spamhaus-zen"}} {SINCE:.0f}',
-            f'reputation_listed_since_timestamp_seconds{{target="{LISTED}",list="barracuda"}} {SINCE + 600:.0f}',
+            f'reputation_listed_since_timestamp_seconds{{target="{LISTED}",list="spamhaus-zen"}} {self.since:.0f}',
+            f'reputation_listed_since_timestamp_seconds{{target="{LISTED}",list="barracuda"}} {self.since + 600:.0f}',
             f'email_sent_total{{type="transactional",status="success",source_ip="{LISTED}"}} {sent}',
             f'email_sent_total{{type="transactional",status="failed",source_ip="{LISTED}"}} {sent * 5}',
         ]
@@ -52,6 +55,7 @@ class ReputationSeries(RecordingHTTPServer):
 
 def test_listed_since_and_daily_volume_columns(tmp_path: Path, prometheus_factory: Callable) -> None:
     with ReputationSeries() as series:
+        since = series.since
         prom = prometheus_factory(
             {
                 "global": {"scrape_interval": "1s"},
@@ -71,7 +75,7 @@ def test_listed_since_and_daily_volume_columns(tmp_path: Path, prometheus_factor
     listed = re.sub(r"<[^>]+>", " ", rows[LISTED])
     cells = [c for c in (c.strip() for c in listed.split("  ")) if c]
     # the earliest listing counts; 2 h 10 min ago
-    assert time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(SINCE)) + " (2 h 10 min)" in listed, cells
+    assert time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(since)) + " (2 h 10 min)" in listed, cells
     assert "barracuda, spamhaus-zen" in listed and "Critical" in listed
     # daily volume: the default query's successful messages, a whole number
     volume = re.search(r"<td>([\d,]+)</td>\s*<td><span class=\"pill", rows[LISTED])

@@ -20,7 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 URL_LABELS = (
-    "operator console (Infrastructure Monitoring)",
+    "console (Infrastructure Monitoring)",
     "probe exporter (status page)",
     "reputation exporter (status page)",
     "Prometheus (alerts)",

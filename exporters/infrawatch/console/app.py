@@ -218,7 +218,9 @@ class Console(Exporter):
         form = await request.post()
         reason = self.csrf.check(request, str(form.get("csrf", "")))
         if reason:
-            self.audit.write(self.user(request), request.path.rsplit("/", 1)[-1], "refused", reason=reason)
+            action = request.path.rsplit("/", 1)[-1]
+            self.action_counts[(action, "refused")] = self.action_counts.get((action, "refused"), 0) + 1
+            self.audit.write(self.user(request), action, "refused", reason=reason)
             raise web.HTTPForbidden(text=f"refused: {reason}\n")
         return {k: str(v) for k, v in form.items()}
 

@@ -302,7 +302,7 @@ class DevStack:
     # ---- what is running -------------------------------------------------------------------------
     def urls(self) -> dict[str, str]:
         return {
-            "operator console (Infrastructure Monitoring)": self.console.page_url,
+            "console (Infrastructure Monitoring)": self.console.page_url,
             "probe exporter (status page)": self.probe_exporter.url + "/",
             "reputation exporter (status page)": self.reputation_exporter.url + "/",
             "Prometheus (alerts)": self.prometheus.url + "/alerts",
