@@ -91,3 +91,12 @@ def test_tls_and_basic_auth_and_audited_user(console) -> None:
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(cross, context=ctx, timeout=30)
     assert exc.value.code == 403
+
+
+def test_a_crafted_link_cannot_put_text_on_the_page(console) -> None:
+    c, ctx, _ = console
+    for query in ("?flash=made-up", "?done=Rotation+done", "?failed=call+0800-NOPE"):
+        req = urllib.request.Request(c.page_url + query, headers=auth("bob", "b0b-pass"))
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            page = r.read().decode()
+        assert 'id="flash"' not in page and "Rotation done" not in page and "0800-NOPE" not in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import secrets
 import time
 import urllib.parse
 from collections.abc import Iterable
@@ -60,6 +61,7 @@ class Console(Exporter):
         self.csrf = CSRF()
         self.session: aiohttp.ClientSession | None = None
         self.action_counts: dict[tuple[str, str], int] = {}
+        self.flashes: dict[str, tuple[str, str]] = {}  # id -> (ok|bad, message), oldest first
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -165,8 +167,7 @@ class Console(Exporter):
             fragments=self._fragments(data, token),
             token=token,
             refresh_ms=int(self.cfg.refresh * 1000),
-            done=request.query.get("done", "")[:300],
-            failed=request.query.get("failed", "")[:300],
+            flash=self.flashes.get(request.query.get("flash", ""), ("", "")),
             updated=time.strftime("%H:%M:%S UTC", time.gmtime()),
             ack_default=int(self.cfg.acknowledge_default // 60),
             ack_max=int(self.cfg.acknowledge_max // 60),
@@ -225,9 +226,14 @@ class Console(Exporter):
         return {k: str(v) for k, v in form.items()}
 
     def _back(self, action: str, result: str, message: str) -> web.HTTPSeeOther:
+        """Back to the page, which shows ``message``: kept here under a random id, so a crafted link
+        cannot make the console's page say something it did not do."""
         self.action_counts[(action, result)] = self.action_counts.get((action, result), 0) + 1
-        key = "done" if result == "ok" else "failed"
-        return web.HTTPSeeOther(f"{PAGE}?{urllib.parse.urlencode({key: message})}")
+        key = secrets.token_urlsafe(12)
+        self.flashes[key] = ("ok" if result == "ok" else "bad", message)
+        while len(self.flashes) > 1000:
+            self.flashes.pop(next(iter(self.flashes)))
+        return web.HTTPSeeOther(f"{PAGE}?flash={key}")
 
     async def _active_alert(self, fingerprint: str) -> dict[str, Any]:
         try:
