@@ -190,7 +190,7 @@ def test_acknowledge_creates_a_silence_and_the_feed_shows_it(stack: DevStack, pa
     before = len(stack.alertmanager.silences())
     page.click(f'#alerts tr[data-fingerprint="{fp}"] button.ack')
     page.fill("#ack-dialog input[name=author]", "alice")
-    page.fill("#ack-dialog textarea[name=comment]", "looking into the API outage")
+    page.fill("#ack-dialog textarea[name=comment]", "on it, see the incident channel")
     page.fill("#ack-dialog input[name=expiry_minutes]", "30")
     with page.expect_navigation():
         page.click("#ack-confirm")
@@ -198,7 +198,7 @@ def test_acknowledge_creates_a_silence_and_the_feed_shows_it(stack: DevStack, pa
     silences = stack.alertmanager.silences()
     assert len(silences) == before + 1
     s = next(s for s in silences if s["createdBy"] == "alice")
-    assert s["comment"] == "looking into the API outage" and s["status"]["state"] == "active"
+    assert s["comment"] == "on it, see the incident channel" and s["status"]["state"] == "active"
     assert {"name": "alertname", "value": alertname, "isRegex": False, "isEqual": True} in s["matchers"]
     # Alertmanager marks the alert silenced; the feed shows who acknowledged it
     wait_until(
@@ -208,6 +208,27 @@ def test_acknowledge_creates_a_silence_and_the_feed_shows_it(stack: DevStack, pa
     audit = [json.loads(line) for line in (stack.workdir / "console" / "audit.jsonl").read_text().splitlines()]
     assert any(e["action"] == "acknowledge" and e["result"] == "ok" and e["author"] == "alice" for e in audit)
     shot(page, artifacts_dir, "acknowledged")
+
+
+def test_feed_filters_survive_the_live_refresh(stack: DevStack, page: Page) -> None:
+    page.click('#feed-filters a[data-severity="ERROR"]')
+    page.wait_for_load_state("load")
+    assert "severity=ERROR" in page.url
+    severities = "[...document.querySelectorAll('#alerts tr[data-severity]')].map(r => r.dataset.severity)"
+    assert set(page.evaluate(severities)) == {"ERROR"}
+    refreshes = int(page.evaluate("document.body.dataset.refreshes || '0'"))
+    wait_until(page, f"parseInt(document.body.dataset.refreshes || '0') >= {refreshes + 2}")
+    assert set(page.evaluate(severities)) == {"ERROR"}, "the refresh dropped the filter"
+    page.click('#feed-filters a[data-service="smtp"]')
+    page.wait_for_load_state("load")
+    services = page.eval_on_selector_all(
+        "#alerts tr[data-alertname] td:nth-child(3)", "tds => tds.map(t => t.innerText)"
+    )
+    assert services and set(services) == {"smtp"}
+    assert "IPListedOnMajorBlacklist" in page.inner_text("#alerts")
+    # the summary still counts every alert, not only the filtered rows
+    assert "ERROR" in page.inner_text("#feed-summary")
+    page.goto(stack.console.page_url)
 
 
 def test_ticket_hook_called_once_per_confirmed_click(stack: DevStack, page: Page) -> None:

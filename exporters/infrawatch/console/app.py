@@ -135,13 +135,32 @@ class Console(Exporter):
                 pass
         return f"anonymous@{request.remote}"
 
-    async def _panels(self) -> dict[str, Any]:
+    @staticmethod
+    def feed_filter(request: web.Request) -> dict[str, str]:
+        """``?severity=ERROR&service=api`` narrows the feed's rows (its summary still counts all)."""
+        severity = request.query.get("severity", "")
+        return {
+            "severity": severity if severity in ("ERROR", "WARNING", "INFO") else "",
+            "service": request.query.get("service", "")[:100],
+        }
+
+    async def _panels(self, request: web.Request) -> dict[str, Any]:
         prom, am = self.prom(), self.am()
         grid, (feed, _), rep = await asyncio.gather(
             panels.service_grid(prom, self.cards),
             panels.alerts_feed(prom, am, self.cfg.feed_range, self.cfg.runbook_url_pattern),
             panels.reputation_table(prom, self.cfg.daily_volume_query),
         )
+        f = self.feed_filter(request)
+        if feed.data is not None:
+            feed.data["filter"] = f
+            feed.data["services"] = sorted({r.service for r in feed.data["rows"] if r.service})
+            feed.data["rows"] = [
+                r
+                for r in feed.data["rows"]
+                if (not f["severity"] or r.severity == f["severity"])
+                and (not f["service"] or r.service == f["service"])
+            ]
         return {"grid": grid, "feed": feed, "reputation": rep}
 
     def render(self, name: str, **ctx: Any) -> str:
@@ -161,7 +180,7 @@ class Console(Exporter):
 
     async def page(self, request: web.Request) -> web.Response:
         token, fresh = self.csrf.token(request)
-        data = await self._panels()
+        data = await self._panels(request)
         body = self.render(
             "page.html",
             fragments=self._fragments(data, token),
@@ -179,7 +198,7 @@ class Console(Exporter):
 
     async def panels_json(self, request: web.Request) -> web.Response:
         token, _ = self.csrf.token(request)
-        data = await self._panels()
+        data = await self._panels(request)
         return web.json_response(
             {"fragments": self._fragments(data, token), "updated": time.strftime("%H:%M:%S UTC", time.gmtime())},
             headers={"Cache-Control": "no-store"},

@@ -3,7 +3,10 @@
   "use strict";
   var script = document.currentScript;
   var every = parseInt(script.dataset.refreshMs, 10) || 5000;
-  var url = script.dataset.panelsUrl;
+  // the feed's filter (?severity=&service=) applies to the refreshed panels too; the flash does not
+  var params = new URLSearchParams(window.location.search);
+  params.delete("flash");
+  var url = script.dataset.panelsUrl + (params.toString() ? "?" + params.toString() : "");
   var live = document.getElementById("live");
 
   function openDialog(button) {
