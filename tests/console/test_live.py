@@ -172,25 +172,20 @@ def test_listed_ip_appears_with_reasons_and_delisting_link(stack: DevStack, page
         details.close()
 
 
-def _first_active_row(page: Page, severity: str = "ERROR") -> str:
-    wait_until(
-        page,
-        f"[...document.querySelectorAll('#alerts tr[data-severity={severity}]')]"
-        ".some(r => r.dataset.fingerprint && r.dataset.state === 'firing')",
-    )
-    return page.eval_on_selector_all(
-        f"#alerts tr[data-severity={severity}]",
-        "rs => rs.find(r => r.dataset.fingerprint && r.dataset.state === 'firing').dataset.fingerprint",
-    )
+def _active_row(page: Page, alertname: str) -> str:
+    """Fingerprint of the firing (Alertmanager-active) row of ``alertname``, once it is there."""
+    rows = f"[...document.querySelectorAll('#alerts tr[data-alertname={alertname}]')]"
+    wait_until(page, f"{rows}.some(r => r.dataset.fingerprint && r.dataset.state === 'firing')")
+    return page.evaluate(f"{rows}.find(r => r.dataset.fingerprint && r.dataset.state === 'firing').dataset.fingerprint")
 
 
 def test_acknowledge_creates_a_silence_and_the_feed_shows_it(stack: DevStack, page: Page, artifacts_dir: Path) -> None:
-    fp = _first_active_row(page)
-    alertname = page.get_attribute(f'#alerts tr[data-fingerprint="{fp}"]', "data-alertname")
+    alertname = "IPListedOnMajorBlacklist"
+    fp = _active_row(page, alertname)
     before = len(stack.alertmanager.silences())
     page.click(f'#alerts tr[data-fingerprint="{fp}"] button.ack')
     page.fill("#ack-dialog input[name=author]", "alice")
-    page.fill("#ack-dialog textarea[name=comment]", "on it, see the incident channel")
+    page.fill("#ack-dialog textarea[name=comment]", "rotating the IP, delisting requested")
     page.fill("#ack-dialog input[name=expiry_minutes]", "30")
     with page.expect_navigation():
         page.click("#ack-confirm")
@@ -198,13 +193,16 @@ def test_acknowledge_creates_a_silence_and_the_feed_shows_it(stack: DevStack, pa
     silences = stack.alertmanager.silences()
     assert len(silences) == before + 1
     s = next(s for s in silences if s["createdBy"] == "alice")
-    assert s["comment"] == "on it, see the incident channel" and s["status"]["state"] == "active"
+    assert s["comment"] == "rotating the IP, delisting requested" and s["status"]["state"] == "active"
     assert {"name": "alertname", "value": alertname, "isRegex": False, "isEqual": True} in s["matchers"]
     # Alertmanager marks the alert silenced; the feed shows who acknowledged it
     wait_until(
         page, f"document.querySelector('#alerts tr[data-fingerprint=\"{fp}\"]')?.dataset.state === 'acknowledged'"
     )
     assert "Acknowledged by alice" in page.inner_text(f'#alerts tr[data-fingerprint="{fp}"]')
+    # one row per alert: Prometheus' copy (without the external label cluster=demo) is not listed again
+    same = page.eval_on_selector_all(f'#alerts tr[data-alertname="{alertname}"]', "rs => rs.map(r => r.dataset.state)")
+    assert same == ["acknowledged"], same
     audit = [json.loads(line) for line in (stack.workdir / "console" / "audit.jsonl").read_text().splitlines()]
     assert any(e["action"] == "acknowledge" and e["result"] == "ok" and e["author"] == "alice" for e in audit)
     shot(page, artifacts_dir, "acknowledged")

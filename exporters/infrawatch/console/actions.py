@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import os
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,7 +104,3 @@ async def call_hook(session: aiohttp.ClientSession, hook: Hook, name: str, paylo
     if proc.returncode != 0:
         raise ActionError(f"the {name} hook failed (exit {proc.returncode}): {text}")
     return text or "exit 0"
-
-
-def now() -> float:
-    return time.time()

@@ -65,10 +65,7 @@ def fmt(value: float | None, unit: str) -> str:
 
 async def service_grid(prom: Prometheus, cards: list[ServiceCard]) -> Panel:
     exprs = [c.status_expr for c in cards] + [d.expr for c in cards for d in c.details]
-    try:
-        results = await asyncio.gather(*(prom.query(e) for e in exprs), return_exceptions=True)
-    except SourceError as exc:
-        return Panel(error=str(exc))
+    results = await asyncio.gather(*(prom.query(e) for e in exprs), return_exceptions=True)
     errors = [r for r in results if isinstance(r, SourceError)]
     if errors and len(errors) == len(results):
         return Panel(error=str(errors[0]))
