@@ -4,14 +4,16 @@ A private Postfix instance (its own config and queue directories, smtpd on a fre
 relays to a local sink (aiosmtpd) with two sending pools bound to 127.0.0.2 (transactional) and
 127.0.0.3 (backup).  The first message leaves from 127.0.0.2; the console's rotation runner calls
 the hook (``infrawatch.console.hooks.postfix_rotate``, JSON on stdin); the next message leaves
-from 127.0.0.3.  Postfix's master runs as root (it drops to the ``postfix`` user), so the test
+from 127.0.0.3.  The last case drives the same through a console process's rotate POST.  Postfix's master runs as root (it drops to the ``postfix`` user), so the test
 needs root; it stops only the master it started (``postfix -c DIR stop``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 import smtplib
 import subprocess
@@ -19,16 +21,22 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import yaml
+from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from infrawatch.console.actions import call_hook
 from infrawatch.console.config import Hook
+from infrawatch.devstack.console import ConsoleProc
 from infrawatch.devstack.procs import free_port, wait_port
+from infrawatch.devstack.receivers import HTTPRequest, RecordingHTTPServer
 
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
@@ -201,6 +209,65 @@ def test_next_message_leaves_from_the_backup_address(postfix: tuple[Path, int, S
     # running it again is harmless: already on the backup pool
     again = asyncio.run(call_hook(None, rotation_hook(conf), "rotation", action))  # type: ignore[arg-type]
     assert "already sending through pool_backup" in again
+
+
+class TargetInfo(RecordingHTTPServer):
+    """The reputation exporter's target info for the transactional address (the pool lookup the
+    console makes before it rotates); the exporter itself is not needed for that."""
+
+    def respond(self, req: HTTPRequest) -> web.Response:
+        ip = POOLS["transactional"]
+        return web.Response(
+            text=f'reputation_target_info{{target="{ip}",kind="ip",provider="own",pool="transactional"}} 1\n'
+        )
+
+
+def test_rotate_button_of_the_console_moves_postfix_to_the_backup_pool(
+    postfix: tuple[Path, int, Sink], tmp_path: Path, prometheus_factory: Callable
+) -> None:
+    """The whole chain: the console's confirmed rotation POST -> the reference hook -> Postfix."""
+    conf, port, sink = postfix
+    with TargetInfo() as info:
+        prom = prometheus_factory(
+            {"scrape_configs": [{"job_name": "rep", "static_configs": [{"targets": [f"127.0.0.1:{info.port}"]}]}]}
+        )
+        prom.wait_for("reputation_target_info", 60)
+        cfg = tmp_path / "console.yml"
+        command = rotation_hook(conf).command
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "prometheus_url": prom.url,
+                    "alertmanager_url": f"http://127.0.0.1:{free_port()}",
+                    "audit_log": "audit.jsonl",
+                    "backup_pools": {"transactional": "backup"},
+                    "hooks": {"rotation": {"command": command, "timeout": "60s"}},
+                }
+            )
+        )
+        console = ConsoleProc(cfg, tmp_path).start()
+        try:
+            send(port, "first")
+            assert sink.wait("first") == POOLS["transactional"]
+            with urllib.request.urlopen(console.page_url, timeout=30) as r:
+                page = r.read().decode()
+                cookie = r.headers["Set-Cookie"].split(";")[0]
+            token = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+            data = urllib.parse.urlencode({"csrf": token, "ip": POOLS["transactional"], "confirm": "yes"}).encode()
+            req = urllib.request.Request(
+                console.page_url + "/actions/rotate", data=data, method="POST", headers={"Cookie": cookie}
+            )
+            with urllib.request.urlopen(req, timeout=90) as r:
+                assert "Sending moved from pool transactional to backup" in r.read().decode()
+        finally:
+            console.stop()
+    send(port, "second")
+    assert sink.wait("second") == POOLS["backup"]
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(e["action"], e["result"], e["from_pool"], e["to_pool"]) for e in audit] == [
+        ("rotate", "ok", "transactional", "backup")
+    ]
+    assert "pool_transactional -> pool_backup" in audit[0]["hook_result"]
 
 
 def test_refuses_when_the_pool_is_not_in_use_or_the_backup_is_missing(postfix: tuple[Path, int, Sink]) -> None:
