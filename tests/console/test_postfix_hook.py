@@ -4,7 +4,8 @@ A private Postfix instance (its own config and queue directories, smtpd on a fre
 relays to a local sink (aiosmtpd) with two sending pools bound to 127.0.0.2 (transactional) and
 127.0.0.3 (backup).  The first message leaves from 127.0.0.2; the console's rotation runner calls
 the hook (``infrawatch.console.hooks.postfix_rotate``, JSON on stdin); the next message leaves
-from 127.0.0.3.  The last case drives the same through a console process's rotate POST.  Postfix's master runs as root (it drops to the ``postfix`` user), so the test
+from 127.0.0.3.  The last case drives the same through a console process's rotate POST.
+Postfix's master runs as root (it drops to the ``postfix`` user), so the test
 needs root; it stops only the master it started (``postfix -c DIR stop``).
 """
 
