@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -165,3 +166,25 @@ def test_dashboard_variables_are_resolved() -> None:
         cards[0].name == "api"
         and cards[0].status_expr == 'min(infrawatch:service_status{cluster=~".*", service="api"})'
     )
+
+
+def test_bad_reload_keeps_the_old_configuration(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    cfg = tmp_path / "console.yml"
+    cfg.write_text(f"prometheus_url: {dead}\nalertmanager_url: {dead}\nupstream_timeout: 1s\nfeed_range: 24h\n")
+    c = ConsoleProc(cfg, tmp_path).start()
+    try:
+        cfg.write_text(f"prometheus_url: {dead}\nalertmanager_url: {dead}\nfeed_rang: 6h\n")
+        req = urllib.request.Request(c.url + "/-/reload", data=b"", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(req, timeout=30)
+        assert exc.value.code == 500 and "feed_rang" in exc.value.read().decode()
+        with urllib.request.urlopen(c.page_url, timeout=30) as r:
+            assert "(last 24 h)" in r.read().decode()  # the old configuration is still in force
+        cfg.write_text(f"prometheus_url: {dead}\nalertmanager_url: {dead}\nupstream_timeout: 1s\nfeed_range: 6h\n")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(c.page_url, timeout=30) as r:
+            assert "(last 6 h)" in r.read().decode()
+    finally:
+        c.stop()
