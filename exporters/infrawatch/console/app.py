@@ -99,17 +99,29 @@ class Console(Exporter):
     def cfg(self) -> ConsoleConfig:
         return self.config
 
+    def _upstream(self, name: str) -> tuple[dict[str, str], Any]:
+        """(auth headers, TLS context) for one upstream (the context is built once per configuration)."""
+        if getattr(self, "_ssl_for", None) is not self.cfg:
+            self._upstream_ssl, self._ssl_for = self.cfg.upstream_ssl(), self.cfg
+        return getattr(self.cfg, f"{name}_auth").headers(), self._upstream_ssl
+
     def prom(self) -> Prometheus:
         assert self.session is not None
-        return Prometheus(self.session, self.cfg.prometheus_url, self.cfg.upstream_timeout)
+        return Prometheus(
+            self.session, self.cfg.prometheus_url, self.cfg.upstream_timeout, *self._upstream("prometheus")
+        )
 
     def am(self) -> Alertmanager:
         assert self.session is not None
-        return Alertmanager(self.session, self.cfg.alertmanager_url, self.cfg.upstream_timeout)
+        return Alertmanager(
+            self.session, self.cfg.alertmanager_url, self.cfg.upstream_timeout, *self._upstream("alertmanager")
+        )
 
     def reputation(self) -> ReputationExporter:
         assert self.session is not None
-        return ReputationExporter(self.session, self.cfg.reputation_url, self.cfg.upstream_timeout)
+        return ReputationExporter(
+            self.session, self.cfg.reputation_url, self.cfg.upstream_timeout, *self._upstream("reputation")
+        )
 
     # ---- routes -------------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:

@@ -11,6 +11,7 @@ backup_pools: {transactional: transactional-backup}
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,37 @@ class Hook:
 
 
 @dataclass
+class UpstreamAuth:
+    """How the console authenticates to Prometheus / Alertmanager / the exporter (secrets from files)."""
+
+    username: str = ""
+    password_file: str = ""
+    bearer_token_file: str = ""
+    password: Secret | None = field(default=None, metadata={"internal": True})
+    token: Secret | None = field(default=None, metadata={"internal": True})
+
+    def validate(self, ctx: Context, path: tuple) -> None:
+        if bool(self.username) != bool(self.password_file):
+            ctx.error(path, "username and password_file go together")
+        if self.username and self.bearer_token_file:
+            ctx.error(path, "give either username/password_file or bearer_token_file, not both")
+        if self.password_file:
+            self.password = ctx.read_secret_file((*path, "password_file"), self.password_file)
+        if self.bearer_token_file:
+            self.token = ctx.read_secret_file((*path, "bearer_token_file"), self.bearer_token_file)
+
+    def headers(self) -> dict[str, str]:
+        import base64
+
+        if self.token:
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.username and self.password is not None:
+            raw = f"{self.username}:{self.password}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {}
+
+
+@dataclass
 class Hooks:
     ticket: Hook = field(default_factory=Hook)
     rotation: Hook = field(default_factory=Hook)
@@ -89,6 +121,11 @@ class ConsoleConfig:
     refresh: Duration = Duration(5)
     # Timeout of each Prometheus / Alertmanager / exporter request.
     upstream_timeout: Duration = Duration(5)
+    # Credentials for each upstream, and a CA file for https upstreams with a private CA.
+    prometheus_auth: UpstreamAuth = field(default_factory=UpstreamAuth)
+    alertmanager_auth: UpstreamAuth = field(default_factory=UpstreamAuth)
+    reputation_auth: UpstreamAuth = field(default_factory=UpstreamAuth)
+    upstream_ca_file: str = ""
     # Step of the reputation history CSV (90 days at 5m = 25,920 points: split under Prometheus' 11,000).
     history_step: Duration = Duration(300)
     history_range: Duration = Duration(90 * 86400)
@@ -112,6 +149,18 @@ class ConsoleConfig:
             ctx.error((*path, "dashboard_file"), f"file not found: {self.dashboard_file} (run make build)")
         if self.audit_log:
             self.audit_log = str(ctx.resolve_path(self.audit_log))
+        if self.upstream_ca_file:
+            self.upstream_ca_file = str(ctx.resolve_path(self.upstream_ca_file))
+            if not Path(self.upstream_ca_file).is_file():
+                ctx.error((*path, "upstream_ca_file"), f"file not found: {self.upstream_ca_file}")
+
+    def upstream_ssl(self) -> ssl.SSLContext | None:
+        """The client TLS context for https upstreams (system CAs plus ``upstream_ca_file``)."""
+        if not self.upstream_ca_file:
+            return None
+        ctx = ssl.create_default_context()
+        ctx.load_verify_locations(self.upstream_ca_file)
+        return ctx
 
 
 def load_console_config(path: str) -> ConsoleConfig:

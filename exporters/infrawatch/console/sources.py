@@ -5,6 +5,7 @@ reputation exporter's JSON API.  Every failure (refused, timeout, HTTP error, AP
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
 
 import aiohttp
@@ -19,16 +20,27 @@ class SourceError(Exception):
 class _Client:
     name = "upstream"
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        timeout: float,
+        headers: dict[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.session = session
         self.base = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.headers = headers or {}
+        self.ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
 
     async def request(self, method: str, path: str, **kw: Any) -> Any:
         if not self.base:
             raise SourceError(self.name, "not configured")
         try:
-            async with self.session.request(method, self.base + path, timeout=self.timeout, **kw) as r:
+            async with self.session.request(
+                method, self.base + path, timeout=self.timeout, headers=self.headers, ssl=self.ssl, **kw
+            ) as r:
                 body = await r.read()
                 if r.status >= 400:
                     raise SourceError(
