@@ -8,11 +8,12 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     usage = (
-        "usage: infrawatch {build,probe-exporter,reputation-exporter,reputation} ...\n"
+        "usage: infrawatch {build,probe-exporter,reputation-exporter,reputation,console} ...\n"
         "  build                 generate rules/, dashboards/, alertmanager/ from jsonnet/\n"
         "  probe-exporter        run the service-probe exporter\n"
         "  reputation-exporter   run the blacklist-reputation exporter\n"
         "  reputation check|export   blacklist lookups and history for a person at a terminal\n"
+        "  console               the operator console (Infrastructure Monitoring page)\n"
     )
     if not argv or argv[0] in ("-h", "--help"):
         print(usage)
@@ -34,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reputation.cli import main as rep_cli
 
         return rep_cli(rest)
+    if cmd == "console":
+        from .console.main import main as console_main
+
+        return console_main(rest)
     print(usage, file=sys.stderr)
     print(f"infrawatch: unknown command {cmd!r}", file=sys.stderr)
     return 2

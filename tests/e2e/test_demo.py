@@ -20,6 +20,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 URL_LABELS = (
+    "console (Infrastructure Monitoring)",
     "probe exporter (status page)",
     "reputation exporter (status page)",
     "Prometheus (alerts)",
@@ -27,7 +28,7 @@ URL_LABELS = (
     "fake PagerDuty (Events API v2)",
     "fake Slack (incoming webhook)",
 )
-CHILDREN = {"rbldnsd", "probe-exporter", "reputation-exporter", "alertmanager", "prometheus"}
+CHILDREN = {"rbldnsd", "probe-exporter", "reputation-exporter", "alertmanager", "prometheus", "console"}
 
 
 def alive(pid: int) -> bool:
@@ -99,6 +100,11 @@ def test_demo_runs_for_its_duration_pages_and_leaves_nothing_behind(demo_factory
     out = demo.output()
     for label in URL_LABELS:
         assert re.search(rf"^  {re.escape(label)} +http://127\.0\.0\.1:\d+/", out, re.M), f"no {label} URL:\n{out}"
+    # the console's page is the first URL printed
+    first = re.search(r"^  (\S.*?) +(http://\S+)$", out, re.M)
+    assert first and first.group(1) == URL_LABELS[0] and first.group(2).endswith("/dashboard/system/infrastructure"), (
+        out
+    )
     pids = printed_pids(out)
     assert set(pids) == CHILDREN
     # The timeline's listing (t+12 s) pages within the 45 s; the page line carries the delisting link.

@@ -19,7 +19,9 @@ What it starts, in this order, on free loopback ports (the probe exporter on ``p
 6. Alertmanager with the generated routing tree (``render_mixin_config``), every receiver pointed at
    the fakes and short group timings;
 7. Prometheus scraping both exporters (jobs ``infrawatch-probe`` / ``infrawatch-reputation``, as
-   ``_config.infrawatchSelector`` expects) with the mixin's rules rendered with short ``for:``.
+   ``_config.infrawatchSelector`` expects) with the mixin's rules rendered with short ``for:``;
+8. the operator console (``infrawatch console``) on Prometheus, Alertmanager and the reputation
+   exporter, its ticket and rotation hooks pointed at the fake webhook (``/ticket``, ``/rotation``).
 
 Child processes are stopped by PID, in reverse order, also when starting fails half way.
 """
@@ -39,6 +41,7 @@ import yaml
 from . import ROOT, require_repo
 from .alertmanager import Alertmanager, render_mixin_config
 from .appsim import AppSim
+from .console import ConsoleProc, console_config
 from .exporters import ExporterProc, ReputationExporterProc, all_checked
 from .mixin import write_rule_files
 from .procs import free_port
@@ -203,6 +206,7 @@ class DevStack:
         self.reputation_exporter: ReputationExporterProc
         self.alertmanager: Alertmanager
         self.prometheus: Prometheus
+        self.console: ConsoleProc
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> DevStack:
@@ -260,6 +264,19 @@ class DevStack:
         self._exit.callback(self.prometheus.stop)
         self.prometheus.start()
 
+        self.console = ConsoleProc(
+            console_config(
+                self.workdir / "console",
+                self.prometheus.url,
+                self.alertmanager.url,
+                self.reputation_exporter.url,
+                self.webhook.url,
+            ),
+            self.workdir / "console",
+        )
+        self._exit.callback(self.console.stop)
+        self.console.start()
+
     def _started(self, component: Any) -> Any:
         self._exit.callback(component.stop)
         return component
@@ -285,6 +302,7 @@ class DevStack:
     # ---- what is running -------------------------------------------------------------------------
     def urls(self) -> dict[str, str]:
         return {
+            "console (Infrastructure Monitoring)": self.console.page_url,
             "probe exporter (status page)": self.probe_exporter.url + "/",
             "reputation exporter (status page)": self.reputation_exporter.url + "/",
             "Prometheus (alerts)": self.prometheus.url + "/alerts",
@@ -305,6 +323,7 @@ class DevStack:
             "reputation-exporter": self.reputation_exporter.proc,
             "alertmanager": self.alertmanager.proc,
             "prometheus": self.prometheus.proc,
+            "console": self.console.proc,
         }
         return {name: p.pid for name, p in procs.items() if p is not None}
 

@@ -1,0 +1,1 @@
+"""Reference hooks for the console's actions (run as ``hooks.rotation.command``)."""
