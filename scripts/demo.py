@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """``make demo``: the whole infrawatch value chain on this machine -- probe, listing, alert, page.
 
-Starts ``infrawatch.devstack.stack.DevStack`` (rbldnsd with the demo blacklists, both exporters, a demo
+Starts ``infrawatch_dev.devstack.stack.DevStack`` (rbldnsd with the demo blacklists, both exporters, a demo
 app, Prometheus with the generated rules, Alertmanager with the generated routes and local fake
 PagerDuty/Slack/webhook/SMTP receivers), then plays a timeline on it: the demo IP gets listed on a
 major blacklist and delisted later, the app's health goes healthy -> degraded -> down -> healthy.  It
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infrawatch.devstack.receivers import HTTPRequest, SMTPMessage
-from infrawatch.devstack.stack import DEMO_LIST_ZONE, DevStack, Timings
+from infrawatch_dev.devstack.receivers import HTTPRequest, SMTPMessage
+from infrawatch_dev.devstack.stack import DEMO_LIST_ZONE, DevStack, Timings
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLE_SECONDS = 300  # the timeline repeats every 5 minutes (every minute with --fast)

@@ -20,8 +20,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "build":
-        from .build import main as build_main
-
+        # The build tools live in the development package (devtools/), not in the product.
+        try:
+            from infrawatch_dev.build import main as build_main
+        except ImportError:
+            print(
+                "infrawatch build: the build tools are in the development package, which is not installed: "
+                "run `make setup` in the repository checkout (or `pip install -e ./devtools`)",
+                file=sys.stderr,
+            )
+            return 2
         return build_main(rest)
     if cmd == "probe-exporter":
         from .probe.main import main as probe_main

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet
 from infrawatch.core.config import Duration
+from infrawatch_dev.build import evaluate_snippet
 from support.alertmanager import render_mixin_config
 from support.procs import require_binary
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from infrawatch.devstack.stack import Timings, loopback_alertmanager_override
+from infrawatch_dev.devstack.stack import Timings, loopback_alertmanager_override
 from support.alertmanager import Alertmanager, render_mixin_config
 from support.procs import require_binary
 from support.receivers import FakePagerDuty, FakeSlack, FakeSMTP, FakeWebhook, HTTPRequest

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from infrawatch import __version__
-from infrawatch.build import evaluate_snippet
 from infrawatch.probe.allowlist import AllowList, target_host
+from infrawatch_dev.build import evaluate_snippet
 from support.deploycheck import config_check, crd_errors, iter_files, load_manifests, selector_matches
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from infrawatch.build import evaluate_snippet, render
+from infrawatch_dev.build import evaluate_snippet, render
 
 from . import ROOT, require_repo
 

@@ -12,7 +12,7 @@ Each has ``start()``/``stop()``, a ``url`` (or ``host``/``port``), the list ``re
 ``wait_for(predicate, timeout)`` and ``subscribe(callback)`` (called with each item as it arrives; the
 demo prints them).  Items carry ``received_at`` (epoch seconds) for latency measurements.  The HTTP
 fakes are aiohttp servers running in their own thread and event loop, so synchronous tests and
-scripts can use them.  ``python -m infrawatch.devstack.receivers`` starts all four and prints their
+scripts can use them.  ``python -m infrawatch_dev.devstack.receivers`` starts all four and prints their
 addresses until interrupted.
 """
 
