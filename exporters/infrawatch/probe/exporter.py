@@ -118,7 +118,7 @@ class ProbeExporter(Exporter):
         else:
             log.warning(
                 "/probe refuses every target not scheduled in the file: no allowed_targets. Add "
-                "--probe.allowed-targets=HOST[,HOST...] (host, *.domain, IP, CIDR or \"*\") to the command "
+                '--probe.allowed-targets=HOST[,HOST...] (host, *.domain, IP, CIDR or "*") to the command '
                 "line, or allowed_targets: [...] to %s",
                 self._config_file(),
             )

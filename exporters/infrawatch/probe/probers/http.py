@@ -785,8 +785,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
             ok = ctx.fail(HTTPFailure.PROTOCOL, "final response used TLS and fail_if_ssl is set")
         if ok and cfg.fail_if_not_ssl and not resp.tls:
             ok = ctx.fail(HTTPFailure.PROTOCOL, "final response did not use TLS and fail_if_not_ssl is set")
-    if cfg.body_re or cfg.body_not_re or cfg.fail_if_header_matches or cfg.fail_if_header_not_matches:
-        m.set(FAILED_DUE_TO_REGEX, 1 if regex_failed else 0)
+    m.set(FAILED_DUE_TO_REGEX, 1 if regex_failed else 0)  # always, as blackbox
     if cfg.cel:
         m.set(FAILED_DUE_TO_CEL, 1 if cel_failed else 0)
     return ok
