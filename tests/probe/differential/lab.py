@@ -40,6 +40,16 @@ def diff_app() -> web.Application:
     async def deflate(request: web.Request) -> web.Response:  # zlib-wrapped, as RFC 9110 says
         return web.Response(body=zlib.compress(body), headers={"Content-Encoding": "deflate"})
 
+    async def raw_deflate(request: web.Request) -> web.Response:  # DEFLATE without the zlib wrapper
+        c = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        return web.Response(body=c.compress(body) + c.flush(), headers={"Content-Encoding": "deflate"})
+
+    async def gzip_unlabelled(request: web.Request) -> web.Response:  # gzip body, no Content-Encoding
+        return web.Response(body=gzip.compress(body))
+
+    async def auth(request: web.Request) -> web.Response:
+        return web.Response(text=f"authorization={request.headers.get('Authorization', '')}\n")
+
     async def br(request: web.Request) -> web.Response:
         return web.Response(body=brotli.compress(body), headers={"Content-Encoding": "br"})
 
@@ -87,6 +97,9 @@ def diff_app() -> web.Application:
 
     app.router.add_get("/deflate", deflate)
     app.router.add_get("/br", br)
+    app.router.add_get("/raw-deflate", raw_deflate)
+    app.router.add_get("/gzip-unlabelled", gzip_unlabelled)
+    app.router.add_get("/auth", auth)
     app.router.add_get("/gzip-big", gzip_big)
     app.router.add_get("/plain", plain_when_gzip)
     app.router.add_get("/multi", multi)

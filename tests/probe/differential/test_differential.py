@@ -59,7 +59,9 @@ def test_same_verdict_metrics_and_values(side: Side, scenario: Scenario) -> None
     iw = side.infrawatch.probe(scenario.name, target)
     result = compare(bb, iw, scenario.allowed)
     assert result.same, "\n".join(result.problems)
-    assert bb[("probe_success", ())] == float(scenario.success), "blackbox's verdict is not the expected one"
+    assert iw[("probe_success", ())] == float(scenario.success), "infrawatch's verdict is not the expected one"
+    if "probe_success" in scenario.allowed:  # a deliberate difference: it must really differ
+        assert bb[("probe_success", ())] != iw[("probe_success", ())]
 
 
 def test_comparator_tells_same_from_different(side: Side) -> None:

@@ -223,8 +223,18 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     try:
         if cfg.transport_protocol == "udp":
             t1 = time.monotonic()
+            # A connected UDP socket, as Go's: an ICMP port unreachable ends the query at once as
+            # "connection refused" instead of waiting for the deadline.
+            backend = dns.asyncbackend.get_default_backend()
+            sock = await backend.make_socket(
+                socket.AF_INET6 if ":" in ip else socket.AF_INET,
+                socket.SOCK_DGRAM,
+                0,
+                (source, 0) if source else None,
+                (ip, port),
+            )
             # A truncated (TC) answer is returned as is, as blackbox does; there is no TCP retry.
-            response = await dns.asyncquery.udp(query, ip, timeout=ctx.remaining, port=port, source=source)
+            response = await dns.asyncquery.udp(query, ip, timeout=ctx.remaining, port=port, sock=sock)
             request_time = time.monotonic() - t1
         else:
             af = socket.AF_INET6 if ":" in ip else socket.AF_INET
@@ -258,7 +268,11 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     except ssl.SSLError as exc:
         ctx.fail(DNSFailure.TLS, f"DNS over TLS handshake failed: {exc}")
     except (OSError, EOFError) as exc:
-        reason = classify_os_error(exc) if sock is None else DNSFailure.PROTOCOL
+        reason = (
+            classify_os_error(exc)
+            if sock is None or cfg.transport_protocol == "udp" or isinstance(exc, ConnectionRefusedError)
+            else DNSFailure.PROTOCOL
+        )
         ctx.fail(reason, f"DNS query to {ip}:{port} failed: {exc}")
     except dns.exception.DNSException as exc:
         ctx.fail(DNSFailure.PROTOCOL, f"invalid DNS response: {exc}")
@@ -269,6 +283,8 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     _duration(ctx, "request", request_time)
     m.set(DNS_QUERY_SUCCEEDED, 1 if response is not None else 0)
     if response is None:
+        for family in (DNS_ANSWER_RRS, DNS_AUTHORITY_RRS, DNS_ADDITIONAL_RRS):
+            m.set(family, 0)  # blackbox registers them before the query: present on every outcome
         return False
 
     answer, authority, additional = (

@@ -331,10 +331,15 @@ class _Response:
     version: str
     status: int
     headers: list[tuple[str, str]]
-    raw_length: int = 0
     body: bytes = b""  # kept only when a regexp or the health check needs it
     uncompressed_length: int = 0
     tls: bool = False
+    failure: _Failed | None = None  # the body could not be read (size limit, decoding, connection)
+
+    def values(self, name: str) -> list[str]:
+        """Every value of a (repeated) header, in order."""
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -342,6 +347,22 @@ class _Response:
             if k.lower() == name:
                 return v
         return None
+
+
+class _CookieJar:
+    """Cookies kept across the redirects of one probe (blackbox gives its client a cookie jar)."""
+
+    def __init__(self) -> None:
+        self.by_host: dict[str, dict[str, str]] = {}
+
+    def update(self, host: str, set_cookies: list[str]) -> None:
+        for line in set_cookies:
+            name, eq, value = line.split(";", 1)[0].strip().partition("=")
+            if eq and name:
+                self.by_host.setdefault(host.lower(), {})[name] = value
+
+    def header(self, host: str) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.by_host.get(host.lower(), {}).items())
 
 
 class _Phases:
@@ -405,7 +426,14 @@ async def _credentials(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe) -> _Creds:
 
 
 def _build_request(
-    cfg: HTTPProbe, method: str, url: str, parts, body: bytes, via_proxy: str, creds: _Creds | None = None
+    cfg: HTTPProbe,
+    method: str,
+    url: str,
+    parts,
+    body: bytes,
+    via_proxy: str,
+    creds: _Creds | None = None,
+    cookie: str = "",
 ) -> bytes:
     """The request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -419,6 +447,8 @@ def _build_request(
         headers["Accept-Encoding"] = cfg.compression
     if creds is not None and creds.authorization:
         headers["Authorization"] = creds.authorization
+    if cookie:
+        headers["Cookie"] = cookie
     if parts.username and "Authorization" not in headers:  # user:pass@ in the target URL
         cred = f"{parts.username}:{parts.password or ''}"
         headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
@@ -471,32 +501,41 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[str, int, list[tuple
 
 
 class _BodySink:
-    """Counts (and keeps, when needed) the body; enforces ``body_size_limit`` on the wire bytes."""
+    """Counts (and keeps, when needed) the body, as blackbox reads it.
 
-    def __init__(self, limit: int, keep: bool, encoding: str):
+    With ``compression`` set the body is decoded as that encoding whatever ``Content-Encoding``
+    says (blackbox "blindly" decodes it; ``deflate`` is raw DEFLATE, Go's ``flate``); without it the
+    bytes are counted as they come.  ``body_size_limit`` counts the decoded bytes (blackbox wraps the
+    decoder in a ``MaxBytesReader``): past it, exactly ``limit`` bytes are counted and the probe fails.
+    """
+
+    def __init__(self, limit: int, keep: bool, compression: str):
         self.limit, self.keep = limit, keep
-        self.raw = 0
         self.uncompressed = 0
         self.parts: list[bytes] = []
         self.decoder = None
-        if encoding in ("gzip", "x-gzip"):
+        if compression == "gzip":
             self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self.decoder = zlib.decompressobj()
-        elif encoding == "br":
+        elif compression == "deflate":
+            self.decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+        elif compression == "br":
             import brotli
 
             self.decoder = brotli.Decompressor()
 
     def feed(self, data: bytes) -> None:
-        self.raw += len(data)
-        if self.limit and self.raw > self.limit:
-            raise _Failed(HTTPFailure.BODY_SIZE, f"body larger than body_size_limit ({self.limit} bytes)")
         if self.decoder is not None:
             try:
                 data = self.decoder.process(data) if hasattr(self.decoder, "process") else self.decoder.decompress(data)
             except Exception as exc:  # zlib.error, brotli.error
                 raise _Failed(HTTPFailure.PROTOCOL, f"cannot decompress body: {exc}") from None
+        if self.limit and self.uncompressed + len(data) > self.limit:
+            data = data[: self.limit - self.uncompressed]
+            self._add(data)
+            raise _Failed(HTTPFailure.BODY_SIZE, f"body larger than body_size_limit ({self.limit} bytes)")
+        self._add(data)
+
+    def _add(self, data: bytes) -> None:
         self.uncompressed += len(data)
         if self.keep:
             self.parts.append(data)
@@ -606,6 +645,7 @@ async def _exchange(
     phases: _Phases,
     keep_body: bool,
     creds: _Creds,
+    jar: _CookieJar,
 ) -> _Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -616,7 +656,7 @@ async def _exchange(
     reader, writer = await _open(ctx, cfg, parts, phases, proxy_url, creds)
     try:
         via_proxy = proxy_url if parts.scheme == "http" else ""
-        writer.write(_build_request(cfg, method, url, parts, body, via_proxy, creds))
+        writer.write(_build_request(cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname)))
         await writer.drain()
         phases.enter("processing")
         version, status, headers = await _read_head(reader)
@@ -626,14 +666,13 @@ async def _exchange(
         phases.enter("transfer")
         resp = _Response(version, status, headers, tls=parts.scheme == "https")
         ctx.log("received response", status=status, version=f"HTTP/{version}")
-        encoding = (resp.header("Content-Encoding") or "").lower()
-        if cfg.compression and cfg.compression != "identity" and encoding != cfg.compression:
-            raise _Failed(
-                HTTPFailure.PROTOCOL, f"expected Content-Encoding {cfg.compression}, got {encoding or 'none'}"
-            )
-        sink = _BodySink(cfg.limit, keep_body, encoding)
-        await _read_body(reader, resp, method, sink, phases)
-        resp.raw_length, resp.uncompressed_length = sink.raw, sink.uncompressed
+        jar.update(parts.hostname, resp.values("Set-Cookie"))
+        sink = _BodySink(cfg.limit, keep_body, "" if cfg.compression == "identity" else cfg.compression)
+        try:
+            await _read_body(reader, resp, method, sink, phases)
+        except _Failed as exc:  # status, headers and what was read are kept, as in blackbox
+            resp.failure = exc
+        resp.uncompressed_length = sink.uncompressed
         resp.body = b"".join(sink.parts)
         return resp
     finally:
@@ -641,18 +680,21 @@ async def _exchange(
 
 
 def _check_headers(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, resp: _Response) -> bool:
-    for hm in cfg.fail_if_header_matches:
-        value = resp.header(hm.header)
-        if value is not None and hm.compiled and hm.compiled.search(value):
-            return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} matched {hm.regexp!r}")
-    for hm in cfg.fail_if_header_not_matches:
-        value = resp.header(hm.header)
-        if value is None:
-            if not hm.allow_missing:
-                return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} is missing")
-            continue
-        if hm.compiled and not hm.compiled.search(value):
-            return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} did not match {hm.regexp!r}")
+    """blackbox's rules: every value of a repeated header is tried; a missing header fails either
+    kind of matcher unless ``allow_missing``."""
+    for kind, matchers in (("matches", cfg.fail_if_header_matches), ("not_matches", cfg.fail_if_header_not_matches)):
+        for hm in matchers:
+            values = resp.values(hm.header)
+            if not values:
+                if hm.allow_missing:
+                    continue
+                return ctx.fail(HTTPFailure.BODY_REGEX, f"missing required header {hm.header}")
+            assert hm.compiled is not None
+            hits = [v for v in values if hm.compiled.search(v)]
+            if kind == "matches" and hits:
+                return ctx.fail(HTTPFailure.BODY_REGEX, f"header {hm.header} value {hits[0]!r} matched {hm.regexp!r}")
+            if kind == "not_matches" and not hits:
+                return ctx.fail(HTTPFailure.BODY_REGEX, f"no value of header {hm.header} matched {hm.regexp!r}")
     return True
 
 
@@ -700,6 +742,14 @@ def _record_health(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, resp: _Response
     return True
 
 
+def _content_length(resp: _Response, method: str, header: str | None) -> int:
+    """Go's ``Response.ContentLength``: 0 for a response that has no body by definition, the header's
+    value, else -1 (unknown)."""
+    if resp.status in (204, 304) or 100 <= resp.status < 200:
+        return 0
+    return int(header) if header and header.isdigit() else -1
+
+
 async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     cfg: HTTPProbe = ctx.config
     url = ctx.target if "://" in ctx.target else "http://" + ctx.target
@@ -717,18 +767,26 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
             creds = await _credentials(ctx, cfg)
             if cfg.body_file:
                 body = creds.body
+            jar = _CookieJar()
             while True:
-                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body, creds)
+                # Go asks CheckRedirect before reading a redirect's body: a redirect that is not
+                # followed (or one past the limit) comes back unread, and counts in probe_http_redirects.
+                stop = not cfg.follow_redirects or redirects >= MAX_REDIRECTS
+                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body, creds, jar)
                 location = resp.header("Location")
-                if not (cfg.follow_redirects and resp.status in (301, 302, 303, 307, 308) and location):
+                if not (resp.status in (301, 302, 303, 307, 308) and location):
                     break
                 redirects += 1
-                if redirects > MAX_REDIRECTS:
-                    raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
+                if stop:
+                    resp.uncompressed_length, resp.body = 0, b""
+                    ctx.log("not following redirect", status=resp.status, location=location)
+                    if cfg.follow_redirects:
+                        raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
+                    break
                 url = urljoin(url, location)
                 ctx.log("following redirect", status=resp.status, location=url)
-                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                    method, body = ("HEAD" if method == "HEAD" else "GET"), b""
+                if resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
+                    method, body = "GET", b""  # Go's redirectBehavior: 307/308 keep method and body
                 phases.enter("resolve")
     except _Failed as exc:
         ok = ctx.fail(exc.reason, exc.message)
@@ -748,7 +806,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     if resp is not None:
         cl = resp.header("Content-Length")
         m.set(HTTP_STATUS_CODE, resp.status)
-        m.set(HTTP_CONTENT_LENGTH, int(cl) if cl and cl.isdigit() else -1)
+        m.set(HTTP_CONTENT_LENGTH, _content_length(resp, method, cl))
         m.set(HTTP_UNCOMPRESSED_BODY_LENGTH, resp.uncompressed_length)
         m.set(HTTP_VERSION, float(resp.version))
         lm = resp.header("Last-Modified")
@@ -761,6 +819,8 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
         for family in (HTTP_STATUS_CODE, HTTP_CONTENT_LENGTH, HTTP_UNCOMPRESSED_BODY_LENGTH, HTTP_VERSION):
             m.set(family, 0)
     regex_failed = cel_failed = False
+    if ok and resp is not None and resp.failure is not None:
+        ok = ctx.fail(resp.failure.reason, resp.failure.message)
     if ok and resp is not None:
         valid = cfg.valid_status_codes or range(200, 300)
         if health_on:

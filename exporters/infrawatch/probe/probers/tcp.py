@@ -188,6 +188,7 @@ async def probe_tcp(ctx: ProbeContext[TCPProbe]) -> bool:
     if parsed is None:
         return False
     host, port = parsed
+    ctx.metrics.set(FAILED_DUE_TO_REGEX, 0)  # blackbox registers it before dialling: present on every outcome
     if not cfg.query_response and not cfg.tls and not cfg.source_ip_address:
         # blackbox's plain tcp_connect: nothing to read or write, so no streams to set up.
         if not await connect_only(
