@@ -42,9 +42,12 @@ def target_host(target: str) -> str:
         if port == 0:
             raise TargetError(f"malformed target URL {target!r}: port 0")
         host = parts.hostname
+    elif "/" in target or "?" in target:
+        # blackbox's http prober probes a target without a scheme as http://
+        return target_host("http://" + target)
     else:
-        if "/" in target or "@" in target or "?" in target:
-            raise TargetError(f"malformed target {target!r}: a path needs a scheme (http://...)")
+        if "@" in target:
+            raise TargetError(f"malformed target {target!r}: user info needs a scheme (http://...)")
         try:
             host, _ = split_host_port(target, default_port=0)  # host, [v6], host:port, [v6]:port, bare v6
         except HostPortError as exc:

@@ -6,6 +6,7 @@ import argparse
 import ctypes
 
 from ..core.server import common_flags, run
+from .allowlist import AllowList
 from .exporter import ProbeExporter
 from .targets import parse_shard
 
@@ -25,6 +26,15 @@ def _offset(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
     return value
+
+
+def _allowed(text: str) -> list[str]:
+    entries = [e.strip() for e in text.split(",") if e.strip()]
+    try:
+        AllowList(entries)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return entries
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_offset,
         default=0.5,
         help="seconds subtracted from X-Prometheus-Scrape-Timeout-Seconds for /probe (default 0.5)",
+    )
+    p.add_argument(
+        "--probe.allowed-targets",
+        dest="allowed_targets",
+        type=_allowed,
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="hosts /probe may reach, added to the file's allowed_targets (comma-separated, repeatable): "
+        'host names with * wildcards, IPs, CIDR ranges or "*"; keeps a blackbox.yml unchanged',
     )
     return p
 
