@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from ..core.metrics import MetricFamily
 from .families import COMMON, PROMETHEUS_LABELS, TARGET_LABELS
-from .probers import dns, elasticsearch, http, icmp, postgres, redis, smtp, tcp
+from .probers import dns, elasticsearch, grpc, http, icmp, postgres, redis, smtp, tcp
 from .spec import ProberSpec
 
 PROBERS: dict[str, ProberSpec] = {
@@ -26,12 +26,11 @@ PROBERS: dict[str, ProberSpec] = {
     "postgres": postgres.SPEC,
     "elasticsearch": elasticsearch.SPEC,
     "icmp": icmp.SPEC,  # probers lane
+    "grpc": grpc.SPEC,  # probers lane
 }
 
 # blackbox_exporter probers infrawatch does not implement; named so the error says so clearly.
-UNSUPPORTED = {
-    "grpc": "not implemented yet; use the http prober against a gRPC health gateway",
-}
+UNSUPPORTED: dict[str, str] = {}
 
 
 def all_families() -> list[MetricFamily]:
