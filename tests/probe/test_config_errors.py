@@ -26,13 +26,7 @@ CASES = [
         "unknown key 'valid_status_code'",
     ),
     ("unknown-prober", "modules:\n  a:\n    prober: htp\n", 3, "modules.a.prober", "unknown prober 'htp'"),
-    (
-        "icmp-bad-ttl",
-        "modules:\n  a:\n    prober: icmp\n    icmp:\n      ttl: 256\n",
-        5,
-        "modules.a.icmp.ttl",
-        "0 and 255",
-    ),
+    ("unknown-prober", "modules:\n  a:\n    prober: ldap\n", 3, "modules.a.prober", "unknown prober"),
     ("missing-prober", "modules:\n  a:\n    timeout: 5s\n", 2, "modules.a.prober", "missing required key"),
     (
         "bad-timeout",

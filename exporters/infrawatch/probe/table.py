@@ -31,7 +31,10 @@ PROBERS: dict[str, ProberSpec] = {
 }
 
 # blackbox_exporter probers infrawatch does not implement; named so the error says so clearly.
-UNSUPPORTED: dict[str, str] = {}
+UNSUPPORTED = {
+    "icmp": "needs raw sockets; use blackbox_exporter for ICMP",
+    "grpc": "not implemented yet; use the http prober against a gRPC health gateway",
+}
 
 
 def all_families() -> list[MetricFamily]:
