@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.grpcserver import HealthServer, health_server
+from support.loopback import NO_IPV6_REASON, has_ipv6_loopback
 from support.procs import free_port
 from support.protocols import config_errors, load_modules, metrics, probe
 from support.tls import Certs
@@ -203,18 +204,12 @@ async def test_client_certificate(cfg, tls_servers: dict[str, HealthServer]) -> 
     assert not r.success
 
 
+@pytest.mark.skipif(not has_ipv6_loopback(), reason=NO_IPV6_REASON)
 async def test_ipv6(cfg) -> None:
-    try:
-        server = health_server(host="::1")
-        s = server.__enter__()
-    except RuntimeError as exc:  # grpcio could not bind ::1
-        pytest.skip(f"no IPv6 loopback: {exc}")
-    try:
+    with health_server(host="::1") as s:
         r = await probe(cfg, "ok_service", f"[::1]:{s.port}")
-        assert r.success, r.failure_message
-        assert metrics(r)[("probe_ip_protocol", ())] == 6
-    finally:
-        server.__exit__(None, None, None)
+    assert r.success, r.failure_message
+    assert metrics(r)[("probe_ip_protocol", ())] == 6
 
 
 def test_config_errors(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from support.loopback import NO_IPV6_REASON, has_ipv6_loopback
 from support.protocols import config_errors, load_modules, metrics, probe
 
 MODULES = """
@@ -30,9 +31,6 @@ modules:
   icmp4:
     prober: icmp
     icmp: {preferred_ip_protocol: ip4, ip_protocol_fallback: false}
-  icmp6_only:
-    prober: icmp
-    icmp: {preferred_ip_protocol: ip6, ip_protocol_fallback: false}
   big_df_ttl:
     prober: icmp
     icmp: {payload_size: 1400, dont_fragment: true, ttl: 7}
@@ -44,16 +42,7 @@ modules:
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def _has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback (::1) on this machine")
+needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason=NO_IPV6_REASON)
 
 
 def _phases(m: dict) -> dict[str, float]:
@@ -124,11 +113,6 @@ async def test_unresolvable_name_fails_dns_with_all_phases(cfg) -> None:
     assert set(_phases(m)) == {"resolve", "setup", "rtt"}  # as blackbox: all phases, 0 when not reached
     assert _phases(m)["rtt"] == 0
     assert ("probe_icmp_reply_hop_limit", ()) not in m
-
-
-async def test_address_family_without_fallback(cfg) -> None:
-    r = await probe(cfg, "icmp6_only", "127.0.0.1", timeout=2)  # an IPv4 literal is probed as IPv4
-    assert r.success
 
 
 def test_config_errors_are_located(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ Helpers stay in this file (the folder's conftest belongs to the blackbox lane's 
 from __future__ import annotations
 
 import shutil
-import socket
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from support.grpcserver import HealthServer, health_server
+from support.loopback import NO_IPV6_REASON, has_ipv6_loopback
 from support.probeutil import ExporterProc
 from support.procs import Proc, free_port, wait_http
 from support.tls import Certs
@@ -143,16 +143,7 @@ def _pems(certs: Certs, kind: str) -> tuple[bytes, bytes]:
     return leaf.private_key_pem.bytes(), b"".join(p.bytes() for p in leaf.cert_chain_pems)
 
 
-def _has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-IPV6 = _has_ipv6_loopback()
+IPV6 = has_ipv6_loopback()
 
 
 def module_file(certs: Certs) -> dict:
@@ -255,7 +246,7 @@ def _target(ex: Exporters, template: str) -> str:
 @pytest.mark.parametrize(("scenario", "module", "target"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_same_answer_as_blackbox(exporters: Exporters, scenario: str, module: str, target: str) -> None:
     if ("::1" in target) and not IPV6:
-        pytest.skip("no IPv6 loopback (::1) on this machine")
+        pytest.skip(NO_IPV6_REASON)
     t = _target(exporters, target)
     bb = exporters.get(exporters.blackbox, module, t)
     iw = exporters.get(exporters.infrawatch, module, t)
