@@ -4,6 +4,8 @@
 case-insensitively, ``*`` spans dots), IP addresses, CIDR ranges, or ``"*"`` for anything.  The
 check is on the host as written in the target: a name that is allowed may still resolve to any
 address, so list names you trust (or only IPs/CIDRs) when the exporter is reachable by others.
+Targets of the ``unix`` prober are socket paths (``/run/app.sock``); they are allowed by entries
+that are absolute paths, with ``*`` wildcards (``/run/app/*.sock``), or by ``"*"``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from ..core.hostport import HostPortError, split_host_port
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
+UNIX_PATH_MAX = 107  # sun_path is 108 bytes with the terminating NUL
 _PATTERN_RE = re.compile(r"^[A-Za-z0-9_*]([A-Za-z0-9_.*-]*[A-Za-z0-9_.*])?$")
 
 
@@ -31,6 +34,10 @@ def target_host(target: str) -> str:
         raise TargetError(f"malformed target {target!r}: empty or contains whitespace/control characters")
     if len(target) > 2048:
         raise TargetError("malformed target: longer than 2048 characters")
+    if target.startswith("/"):  # a unix socket path (the unix prober); the path is the "host"
+        if len(target.encode()) > UNIX_PATH_MAX:
+            raise TargetError(f"malformed target {target!r}: a unix socket path has at most {UNIX_PATH_MAX} bytes")
+        return target
     if "://" in target:
         try:
             parts = urlsplit(target)
@@ -69,10 +76,14 @@ class AllowList:
         self.all = False
         self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         self.patterns: list[str] = []
+        self.paths: list[str] = []  # unix socket path patterns
         for i, raw in enumerate(entries):
             entry = raw.strip().lower()
             if entry == "*":
                 self.all = True
+                continue
+            if raw.strip().startswith("/"):
+                self.paths.append(raw.strip())
                 continue
             try:
                 self.networks.append(ipaddress.ip_network(entry, strict=False))
@@ -100,6 +111,8 @@ class AllowList:
         return hit
 
     def _allows(self, host: str) -> bool:
+        if host.startswith("/"):
+            return any(fnmatch.fnmatchcase(host, p) for p in self.paths)
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:
