@@ -66,6 +66,7 @@ HTTPFailure = extend_reasons(
     "body_regex",  # fail_if_body_(not_)matches_regexp / header regexps
     "body_size",  # body larger than body_size_limit
     "redirect",  # too many redirects
+    "redirect_not_allowed",  # a redirect to a host outside allowed_targets (/probe only)
     "health_check",  # the JSON health document says down (or degraded with fail_on: degraded)
 )
 
@@ -278,7 +279,15 @@ def _host_header(host: str, port: int, scheme: str) -> str:
     return h if port == (443 if scheme == "https" else 80) else f"{h}:{port}"
 
 
-def _build_request(cfg: HTTPProbe, method: str, url: str, parts, body: bytes, via_proxy: bool) -> bytes:
+# Request headers that carry credentials: sent only to the host the probe was configured for.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie"})
+
+
+def _build_request(
+    cfg: HTTPProbe, method: str, url: str, parts, body: bytes, via_proxy: bool, credentials: bool = True
+) -> bytes:
+    """The request bytes; ``credentials=False`` (a redirect to another host) leaves out the module's
+    basic auth, bearer token and ``Authorization``/``Cookie`` headers."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     headers: dict[str, str] = {
@@ -288,7 +297,9 @@ def _build_request(cfg: HTTPProbe, method: str, url: str, parts, body: bytes, vi
     }
     if cfg.compression and cfg.compression != "identity":
         headers["Accept-Encoding"] = cfg.compression
-    if cfg.basic_auth:
+    if not credentials:
+        pass
+    elif cfg.basic_auth:
         cred = f"{cfg.basic_auth.username}:{cfg.basic_auth.resolved_password or ''}"
         headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
     elif cfg.token:
@@ -300,6 +311,8 @@ def _build_request(cfg: HTTPProbe, method: str, url: str, parts, body: bytes, vi
         headers["Proxy-Authorization"] = _proxy_auth(cfg).split(": ", 1)[1].strip()
     # Module headers override the defaults, case-insensitively (Host too, as in blackbox).
     for k, v in cfg.headers.items():
+        if not credentials and k.lower() in CREDENTIAL_HEADERS:
+            continue
         for existing in [e for e in headers if e.lower() == k.lower()]:
             del headers[existing]
         headers[k] = v
@@ -453,7 +466,14 @@ async def _open(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, parts, phases: _Ph
 
 
 async def _exchange(
-    ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, method: str, url: str, body: bytes, phases: _Phases, keep_body: bool
+    ctx: ProbeContext[HTTPProbe],
+    cfg: HTTPProbe,
+    method: str,
+    url: str,
+    body: bytes,
+    phases: _Phases,
+    keep_body: bool,
+    credentials: bool = True,
 ) -> _Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -461,7 +481,7 @@ async def _exchange(
     reader, writer = await _open(ctx, cfg, parts, phases)
     try:
         via_proxy = bool(cfg.proxy_url) and parts.scheme == "http"
-        writer.write(_build_request(cfg, method, url, parts, body, via_proxy))
+        writer.write(_build_request(cfg, method, url, parts, body, via_proxy, credentials))
         await writer.drain()
         phases.enter("processing")
         version, status, headers = await _read_head(reader)
@@ -531,6 +551,11 @@ def _record_health(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, resp: _Response
     return True
 
 
+def _hop_host(url: str) -> str:
+    """The host a URL connects to, as compared between hops (lower case, no brackets)."""
+    return (urlsplit(url).hostname or "").rstrip(".")
+
+
 async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     cfg: HTTPProbe = ctx.config
     url = ctx.target if "://" in ctx.target else "http://" + ctx.target
@@ -538,13 +563,15 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     health_on = cfg.health is not None and cfg.health.enabled
     keep_body = bool(cfg.body_re or cfg.body_not_re or health_on)
     phases = _Phases()
+    first_host = _hop_host(url)
     redirects = 0
     resp: _Response | None = None
     ok = True
     try:
         async with asyncio.timeout(ctx.remaining):
             while True:
-                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body)
+                same_host = _hop_host(url) == first_host
+                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body, credentials=same_host)
                 location = resp.header("Location")
                 if not (cfg.follow_redirects and resp.status in (301, 302, 303, 307, 308) and location):
                     break
@@ -552,6 +579,12 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
                 if redirects > MAX_REDIRECTS:
                     raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
                 url = urljoin(url, location)
+                hop = _hop_host(url)
+                if hop != first_host and not ctx.may_reach(hop):
+                    raise _Failed(
+                        HTTPFailure.REDIRECT_NOT_ALLOWED,
+                        f"redirect to {hop!r} ({resp.status}) is outside allowed_targets; not followed",
+                    )
                 ctx.log("following redirect", status=resp.status, location=url)
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, body = ("HEAD" if method == "HEAD" else "GET"), b""
