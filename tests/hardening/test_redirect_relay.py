@@ -94,9 +94,7 @@ def _probe(e: ExporterProc, target: str) -> tuple[int, str]:
         "http://2130706434:{other}/x",  # 127.0.0.2 written as a number
     ],
 )
-def test_disallowed_hop_fails_the_probe_and_is_never_contacted(
-    servers: Servers, tmp_path: Path, location: str
-) -> None:
+def test_disallowed_hop_fails_the_probe_and_is_never_contacted(servers: Servers, tmp_path: Path, location: str) -> None:
     e = _exporter(tmp_path, ["127.0.0.1"])
     try:
         servers.seen.clear()
