@@ -12,12 +12,15 @@ it reports problems with ``ctx.error(path + ("key",), "message")``.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import dataclasses
 import difflib
+import math
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -137,40 +140,86 @@ def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
 
 
 class Duration(float):
-    """Seconds, parsed from Prometheus duration strings (``1h30m``, ``500ms``) or numbers."""
+    """Seconds, parsed from Prometheus duration strings (``1h30m``, ``500ms``) or numbers.
+
+    As a schema type a duration is finite and positive (``DurationOrZero`` also takes 0, where 0
+    means "not set"): ``.nan`` would make a scheduler spin and ``.inf`` would never run it.
+    ``parse`` itself accepts 0 (PromQL and Alertmanager durations may be ``0s``).
+    """
 
     _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
     _RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+    MAX = 10 * 31536000.0  # 10y: anything longer is a typo, and would mean "never"
+    allow_zero = False
 
     @classmethod
     def parse(cls, value: Any) -> Duration:
+        """A finite duration in ``[0, MAX]``; ``ValueError`` with a message saying why not."""
         if isinstance(value, bool):
             raise ValueError("expected a duration such as 5s, 1m or 1h30m")
         if isinstance(value, int | float):
-            if value < 0:
-                raise ValueError("duration must not be negative")
-            return cls(value)
-        if not isinstance(value, str):
+            total = float(value)
+        elif isinstance(value, str):
+            text = value.strip()
+            pos, total = 0, 0.0
+            if text != "0":
+                for m in cls._RE.finditer(text):
+                    if m.start() != pos:
+                        break
+                    total += float(m.group(1)) * cls._UNITS[m.group(2)]
+                    pos = m.end()
+                if pos != len(text) or not text:
+                    raise ValueError(f"invalid duration {value!r}; expected e.g. 5s, 1m, 1h30m, 500ms")
+        else:
             raise ValueError("expected a duration such as 5s, 1m or 1h30m")
-        text = value.strip()
-        if text == "0":
-            return cls(0)
-        pos, total = 0, 0.0
-        for m in cls._RE.finditer(text):
-            if m.start() != pos:
-                break
-            total += float(m.group(1)) * cls._UNITS[m.group(2)]
-            pos = m.end()
-        if pos != len(text) or not text:
-            raise ValueError(f"invalid duration {value!r}; expected e.g. 5s, 1m, 1h30m, 500ms")
+        if not math.isfinite(total):
+            raise ValueError(f"duration must be finite, got {value!r}")
+        if total < 0:
+            raise ValueError(f"duration must not be negative, got {value!r}")
+        if total > cls.MAX:
+            raise ValueError(f"duration {value!r} is longer than 10y")
         return cls(total)
+
+    @classmethod
+    def parse_config(cls, value: Any) -> Duration:
+        """``parse``, and positive unless the type allows 0 (``DurationOrZero``)."""
+        d = cls.parse(value)
+        if d == 0 and not cls.allow_zero:
+            raise ValueError(f"duration must be positive, got {value!r}")
+        return d
 
     def __str__(self) -> str:
         s = float(self)
+        if s == 0:
+            return "0s"
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
             if s >= size and s % size == 0:
                 return f"{int(s // size)}{unit}"
         return f"{round(s * 1000)}ms"
+
+
+class DurationOrZero(Duration):
+    """A duration where 0 means "not set" (a module's ``timeout``: the scrape's timeout)."""
+
+    allow_zero = True
+
+
+def parse_duration_flag(allow_zero: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=`` for a duration flag: ``1.5`` (seconds) or ``1m30s``, finite, positive
+    (or 0 with ``allow_zero``); a bad value is argparse's usage error, not a traceback."""
+
+    def parse(text: str) -> float:
+        value: Any = text
+        with contextlib.suppress(ValueError):
+            value = float(text)  # plain seconds, as the flag always took them
+        try:
+            d = (DurationOrZero if allow_zero else Duration).parse_config(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return float(d)
+
+    parse.__name__ = "duration"  # argparse names the type in its error message
+    return parse
 
 
 class Secret(str):
@@ -220,7 +269,7 @@ T = TypeVar("T")
 
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
-    if tp is Duration:
+    if isinstance(tp, type) and issubclass(tp, Duration):
         return "a duration (e.g. 5s, 1m)"
     if tp is Secret or tp is str:
         return "a string"
@@ -263,9 +312,9 @@ def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
             ctx.error(path, f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
             return _INVALID
         return value
-    if tp is Duration:
+    if isinstance(tp, type) and issubclass(tp, Duration):
         try:
-            return Duration.parse(value)
+            return tp.parse_config(value)
         except ValueError as exc:
             ctx.error(path, str(exc))
             return _INVALID

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-from ..core.config import Context, Duration, required
+from ..core.config import Context, Duration, DurationOrZero, required
 from .table import PROBERS, UNSUPPORTED
 
 
@@ -43,7 +43,7 @@ def _build_module_class() -> type:
     fields: list[tuple[str, Any, Any]] = [
         ("prober", str, required(default="")),
         # 0 means: take the scrape timeout (X-Prometheus-Scrape-Timeout-Seconds minus the offset).
-        ("timeout", Duration, field(default=Duration(0))),
+        ("timeout", DurationOrZero, field(default=DurationOrZero(0))),
     ]
     for name, spec in PROBERS.items():
         fields.append((name, spec.config | None, field(default=None)))

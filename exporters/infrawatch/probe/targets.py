@@ -118,7 +118,11 @@ class FileSD:
             module = labels.pop("module", sec.module)
             service = labels.pop("service", sec.service)
             interval_s = labels.pop("interval", None)
-            interval = Duration.parse(interval_s) if interval_s else (sec.interval or self.config.scheduler.interval)
+            interval = (
+                Duration.parse_config(interval_s) if interval_s else (sec.interval or self.config.scheduler.interval)
+            )
+            if interval < 1:
+                raise ValueError(f"group {gi}: interval must be at least 1s, got {interval_s!r}")
             labels = {k: v for k, v in labels.items() if not k.startswith("__")}
             for name in labels:
                 if problem := label_problem(name):
