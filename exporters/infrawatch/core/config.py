@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import dataclasses
 import difflib
+import functools
 import math
 import re
 import types
@@ -81,45 +82,121 @@ class Locator:
             path = path[:-1]
 
 
-def _construct(node: yaml.Node, path: KeyPath, loc: Locator, loader: yaml.SafeLoader) -> Any:
-    loc.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                raise ConfigError(
-                    [
-                        Problem(
-                            loc.file, key_node.start_mark.line + 1, path, f"mapping key must be a string, got {key!r}"
-                        )
-                    ]
+# Bounds of what one configuration file may make the loader do (issue 15): a file is read whole,
+# so its size bounds the parser; nesting and alias expansion bound what is built from it.
+MAX_BYTES = 32 << 20  # 32 MiB
+MAX_DEPTH = 100  # nested mappings/sequences (libyaml itself stops at 1000)
+ALIAS_FREE = 100_000  # nodes reached through aliases that are always fine ...
+ALIAS_RATIO = 4  # ... beyond that, at most this many per node written out in the file
+# C0 control characters YAML does not allow (tab, LF and CR are fine), DEL, and the UTF-16
+# surrogates and non-characters a str may hold.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+
+
+def _problem(loc: Locator, line: int | None, path: KeyPath, message: str) -> ConfigError:
+    return ConfigError([Problem(loc.file, line, path, message)])
+
+
+class _Builder:
+    """Turns a composed YAML node tree into plain values, recording each key path's line and
+    enforcing ``MAX_DEPTH`` and the alias budget (an alias bomb fails at its first alias line)."""
+
+    def __init__(self, loc: Locator, loader: Any):
+        self.loc, self.loader = loc, loader
+        self.seen: set[int] = set()
+        self.own = 0  # nodes written out in the file
+        self.via_alias = 0  # nodes reached again through an alias or a merge key
+        self.scalars: dict[str, Any] = loader.yaml_constructors  # tag -> constructor, for scalars
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        ctor = self.scalars.get(node.tag)
+        if ctor is None:  # an unknown tag: the constructor's located error
+            return self.loader.construct_object(node)
+        return ctor(self.loader, node)
+
+    def build(self, node: yaml.Node, path: KeyPath, depth: int = 0, aliased: bool = False) -> Any:
+        line = node.start_mark.line + 1
+        self.loc.lines.setdefault(path, line)
+        if not aliased and id(node) in self.seen:
+            aliased = True
+        if aliased:
+            self.via_alias += 1
+            if self.via_alias > ALIAS_FREE and self.via_alias > ALIAS_RATIO * self.own:
+                raise _problem(
+                    self.loc,
+                    line,
+                    path,
+                    f"YAML aliases expand to more than {self.via_alias} nodes from {self.own} written ones "
+                    "(an alias bomb?); write the values out",
                 )
+        else:
+            self.seen.add(id(node))
+            self.own += 1
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if depth >= MAX_DEPTH:
+            raise _problem(self.loc, line, path, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(v, (*path, i), depth + 1, aliased) for i, v in enumerate(node.value)]
+        if not isinstance(node, yaml.MappingNode):
+            raise _problem(self.loc, line, path, f"unsupported YAML node {type(node).__name__}")
+        # Merge keys (``<<: *defaults``): flatten_mapping puts the merged pairs first; those may
+        # repeat each other and be overridden by the mapping's own, but its own keys are unique.
+        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.loader.flatten_mapping(node)
+        merged = len(node.value) - own
+        out: dict[str, Any] = {}
+        own_keys: set[str] = set()
+        for n, (key_node, value_node) in enumerate(node.value):
+            key_line = key_node.start_mark.line + 1
+            key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str | int | float | bool) or key is None:
+                shown = key if key is not None else f"a {key_node.id}"
+                raise _problem(self.loc, key_line, path, f"mapping key must be a string, got {shown!r}")
             key = str(key) if not isinstance(key, str) else key
-            if key in out:
-                raise ConfigError([Problem(loc.file, key_node.start_mark.line + 1, (*path, key), "duplicate key")])
-            loc.lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, (*path, key), loc, loader)
+            if n >= merged:
+                if key in own_keys:
+                    raise _problem(self.loc, key_line, (*path, key), "duplicate key")
+                own_keys.add(key)
+            self.loc.lines[(*path, key)] = key_line
+            out[key] = self.build(value_node, (*path, key), depth + 1, aliased)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, (*path, i), loc, loader) for i, v in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
-    """Parse YAML text; syntax errors become a located ``ConfigError``."""
+    """Parse YAML text; every problem (syntax, control characters, size, nesting, alias
+    expansion, duplicate keys) becomes a located ``ConfigError``, never a traceback."""
     loc = Locator(file)
-    loader = yaml.SafeLoader(text)
+    if len(text) > MAX_BYTES:
+        raise _problem(loc, None, (), f"file is larger than {MAX_BYTES >> 20} MiB")
+    bad = _BAD_CHARS.search(text)
+    if bad:
+        line, col = _line_col(text, bad.start())
+        raise _problem(loc, line, (), f"control character U+{ord(bad.group()):04X} at column {col} is not allowed")
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, loc
-        return _construct(node, (), loc, loader), loc
+        return _Builder(loc, loader).build(node, ()), loc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError([Problem(file, line, (), f"YAML syntax error: {exc.problem or exc}")]) from None
+        problem = " ".join(str(exc.problem or exc).split())
+        raise _problem(loc, line, (), f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:  # ReaderError and the like: no mark, maybe a position
+        position = getattr(exc, "position", None)
+        line = _line_col(text, position)[0] if isinstance(position, int) else None
+        raise _problem(loc, line, (), f"YAML error: {getattr(exc, 'reason', None) or exc}") from None
+    except RecursionError:  # only without libyaml: the pure-Python composer recurses
+        raise _problem(loc, None, (), f"nested more than {MAX_DEPTH} levels deep") from None
     finally:
         loader.dispose()
 
@@ -127,11 +204,15 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
 def load_yaml_file(path: str | Path) -> tuple[Any, Locator]:
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise _problem(Locator(str(p)), None, (), f"file is larger than {MAX_BYTES >> 20} MiB ({size} bytes)")
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([Problem(str(p), None, (), f"cannot read file: {exc.strerror}")]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([Problem(str(p), None, (), "file is not valid UTF-8")]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError([Problem(str(p), line, (), "file is not valid UTF-8")]) from None
     return load_yaml_text(text, str(p))
 
 
@@ -239,6 +320,8 @@ class Context:
     base_dir: Path = field(default_factory=Path)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Results of expensive checks that many sections repeat (TLS files), for this one load.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def error(self, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(self.loc.file, self.loc.line(path), path, message))
@@ -369,6 +452,14 @@ def yaml_key(f: dataclasses.Field) -> str:
     return f.metadata.get("key", f.name)
 
 
+@functools.cache
+def _schema(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """A dataclass's type hints and its YAML keys (``get_type_hints`` is slow: once per class)."""
+    hints = typing.get_type_hints(cls)
+    fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
+    return hints, fields
+
+
 def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
     """Build dataclass ``cls`` from a YAML mapping, reporting unknown/missing/invalid keys."""
     if data is None:
@@ -378,8 +469,7 @@ def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
         obj = cls.__new__(cls)
         return obj
     before = len(ctx.problems)
-    hints = typing.get_type_hints(cls)
-    fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
+    hints, fields = _schema(cls)
     for key in data:
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
