@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import yaml
 from aiohttp import web
@@ -32,6 +32,20 @@ from .table import preload
 from .targets import FileSD, in_shard, static_targets
 
 log = logging.getLogger("infrawatch.probe")
+
+
+def _hop_check(cfg: ProbeConfig, target_host_: str) -> Callable[[str], bool]:
+    """The allow-list check for the hosts a ``/probe`` request goes on to (redirect hops): the
+    target's own host (allowed or configured) and what ``allowed_targets`` allows."""
+
+    def allowed(host: str) -> bool:
+        try:
+            host = target_host(host)
+        except TargetError:
+            return False
+        return host == target_host_ or cfg.allow.allows(host)
+
+    return allowed
 
 
 class SelfMetrics(Collector):
@@ -178,10 +192,11 @@ class ProbeExporter(Exporter):
         timeout: float,
         debug: bool = False,
         tls: ClientContexts | None = None,
+        hop_allowed: Callable[[str], bool] | None = None,
     ) -> ProbeResult:
         self.in_flight += 1
         try:
-            result = await run_probe(target, module_name, module, timeout, debug, tls)
+            result = await run_probe(target, module_name, module, timeout, debug, tls, hop_allowed)
         finally:
             self.in_flight -= 1
         key = (module_name, "success" if result.success else "failure")
@@ -275,7 +290,9 @@ class ProbeExporter(Exporter):
             try:
                 # time spent queueing for a slot comes out of this probe's budget
                 remaining = max(0.05, timeout - (time.monotonic() - t0))
-                result = await self._probe(target, module_name, module, remaining, debug, cfg.tls)
+                result = await self._probe(
+                    target, module_name, module, remaining, debug, cfg.tls, hop_allowed=_hop_check(cfg, host)
+                )
             finally:
                 sem.release()
         self.recent.add(result)

@@ -83,6 +83,7 @@ HTTPFailure = extend_reasons(
     "body_regex",  # fail_if_body_(not_)matches_regexp / header regexps
     "body_size",  # body larger than body_size_limit
     "redirect",  # too many redirects
+    "redirect_not_allowed",  # a redirect to a host outside allowed_targets (/probe only)
     "health_check",  # the JSON health document says down (or degraded with fail_on: degraded)
 )
 
@@ -385,6 +386,10 @@ def _host_header(host: str, port: int, scheme: str) -> str:
     return h if port == (443 if scheme == "https" else 80) else f"{h}:{port}"
 
 
+# Request headers that carry credentials: sent only to the host the probe was configured for.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie"})
+
+
 @dataclass
 class _Creds:
     """What a probe sends besides the module's ``headers``, with every file read once per probe."""
@@ -434,8 +439,11 @@ def _build_request(
     via_proxy: str,
     creds: _Creds | None = None,
     cookie: str = "",
+    credentials: bool = True,
 ) -> bytes:
-    """The request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
+    """The request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none).
+    ``credentials=False`` (a redirect to another host) leaves out the module's authorization (basic
+    auth, bearer token, OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     headers: dict[str, str] = {
@@ -445,7 +453,7 @@ def _build_request(
     }
     if cfg.compression and cfg.compression != "identity":
         headers["Accept-Encoding"] = cfg.compression
-    if creds is not None and creds.authorization:
+    if credentials and creds is not None and creds.authorization:
         headers["Authorization"] = creds.authorization
     if cookie:
         headers["Cookie"] = cookie
@@ -456,6 +464,8 @@ def _build_request(
         headers["Proxy-Authorization"] = _proxy_auth(via_proxy).split(": ", 1)[1].strip()
     # Module headers override the defaults, case-insensitively (Host too, as in blackbox).
     for k, v in cfg.headers.items():
+        if not credentials and k.lower() in CREDENTIAL_HEADERS:
+            continue
         for existing in [e for e in headers if e.lower() == k.lower()]:
             del headers[existing]
         headers[k] = v
@@ -464,7 +474,7 @@ def _build_request(
     headers["Connection"] = "close"
     lines = [*headers.items()]
     if creds is not None:  # http_headers: added to the module's headers, every value sent
-        lines += creds.extra
+        lines += [(k, v) for k, v in creds.extra if credentials or k.lower() not in CREDENTIAL_HEADERS]
     head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
     return head.encode("latin-1", "replace") + body
 
@@ -646,6 +656,7 @@ async def _exchange(
     keep_body: bool,
     creds: _Creds,
     jar: _CookieJar,
+    credentials: bool = True,
 ) -> _Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -656,7 +667,10 @@ async def _exchange(
     reader, writer = await _open(ctx, cfg, parts, phases, proxy_url, creds)
     try:
         via_proxy = proxy_url if parts.scheme == "http" else ""
-        writer.write(_build_request(cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname)))
+        request = _build_request(
+            cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname), credentials=credentials
+        )
+        writer.write(request)
         await writer.drain()
         phases.enter("processing")
         version, status, headers = await _read_head(reader)
@@ -750,6 +764,11 @@ def _content_length(resp: _Response, method: str, header: str | None) -> int:
     return int(header) if header and header.isdigit() else -1
 
 
+def _hop_host(url: str) -> str:
+    """The host a URL connects to, as compared between hops (lower case, no brackets)."""
+    return (urlsplit(url).hostname or "").rstrip(".")
+
+
 async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     cfg: HTTPProbe = ctx.config
     url = ctx.target if "://" in ctx.target else "http://" + ctx.target
@@ -759,6 +778,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     if cfg.unsupported:
         return ctx.fail(HTTPFailure.CONFIG, cfg.unsupported)
     phases = _Phases()
+    first_host = _hop_host(url)
     redirects = 0
     resp: _Response | None = None
     ok = True
@@ -772,7 +792,10 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
                 # Go asks CheckRedirect before reading a redirect's body: a redirect that is not
                 # followed (or one past the limit) comes back unread, and counts in probe_http_redirects.
                 stop = not cfg.follow_redirects or redirects >= MAX_REDIRECTS
-                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body, creds, jar)
+                same_host = _hop_host(url) == first_host
+                resp = await _exchange(
+                    ctx, cfg, method, url, body, phases, keep_body, creds, jar, credentials=same_host
+                )
                 location = resp.header("Location")
                 if not (resp.status in (301, 302, 303, 307, 308) and location):
                     break
@@ -784,6 +807,12 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
                         raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
                     break
                 url = urljoin(url, location)
+                hop = _hop_host(url)
+                if hop != first_host and not ctx.may_reach(hop):
+                    raise _Failed(
+                        HTTPFailure.REDIRECT_NOT_ALLOWED,
+                        f"redirect to {hop!r} ({resp.status}) is outside allowed_targets; not followed",
+                    )
                 ctx.log("following redirect", status=resp.status, location=url)
                 if resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
                     method, body = "GET", b""  # Go's redirectBehavior: 307/308 keep method and body
