@@ -100,10 +100,12 @@ class ProbeExporter(Exporter):
         preload(m.prober for m in config.modules.values())
         self.config = config
         if self.scheduler is None:
-            self.scheduler = Scheduler(config.scheduler.concurrency)
+            self.scheduler = Scheduler(config.scheduler.concurrency, float(config.scheduler.slow_after))
         elif self.scheduler.concurrency != config.scheduler.concurrency:
             self.scheduler.sem = asyncio.Semaphore(config.scheduler.concurrency)
             self.scheduler.concurrency = config.scheduler.concurrency
+            self.scheduler.slow_limit = 4 * config.scheduler.concurrency
+        self.scheduler.slow_after = float(config.scheduler.slow_after)
         if self.probe_concurrency != config.probe_endpoint.concurrency:
             # Probes holding the old semaphore release it; new requests queue on the new one.
             self.probe_concurrency = config.probe_endpoint.concurrency
