@@ -21,12 +21,15 @@ import math
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
+
+from .logs import mask_userinfo, userinfo_passwords
 
 KeyPath = tuple[str | int, ...]
 
@@ -425,6 +428,11 @@ def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
         if isinstance(value, bool | bytes) or value is None or isinstance(value, list | dict):
             ctx.error(path, f"expected a string, got {value!r}")
             return _INVALID
+        if tp is str and isinstance(value, str) and userinfo_passwords(value):
+            ctx.warn(
+                path,
+                "holds a password (URL user:password@ or password=); masked wherever shown, prefer a *_file setting",
+            )
         return tp(value)
     if origin is list:
         (item_tp,) = get_args(tp) or (Any,)
@@ -511,6 +519,10 @@ def walk_secrets(obj: Any) -> Iterator[str]:
     """Every ``Secret`` value inside a config object (to scrub logs and pages)."""
     if isinstance(obj, Secret):
         yield str(obj)
+    elif isinstance(obj, str):
+        for pw in userinfo_passwords(obj):  # proxy_url / DSN passwords written inline
+            yield pw
+            yield urllib.parse.unquote(pw)  # as it goes on the wire
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         for f in dataclasses.fields(obj):
             yield from walk_secrets(getattr(obj, f.name, None))
@@ -526,6 +538,8 @@ def to_public(obj: Any) -> Any:
     """A plain-data view of a config object with every secret masked (for /config, debug)."""
     if isinstance(obj, Secret):
         return Secret.MASK
+    if isinstance(obj, str):
+        return mask_userinfo(obj)
     if isinstance(obj, Duration):
         return str(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

@@ -105,10 +105,12 @@ class ProbeExporter(Exporter):
         self.config = config
         self._log_allow_list(config)
         if self.scheduler is None:
-            self.scheduler = Scheduler(config.scheduler.concurrency)
+            self.scheduler = Scheduler(config.scheduler.concurrency, float(config.scheduler.slow_after))
         elif self.scheduler.concurrency != config.scheduler.concurrency:
             self.scheduler.sem = asyncio.Semaphore(config.scheduler.concurrency)
             self.scheduler.concurrency = config.scheduler.concurrency
+            self.scheduler.slow_limit = 4 * config.scheduler.concurrency
+        self.scheduler.slow_after = float(config.scheduler.slow_after)
         if self.probe_concurrency != config.probe_endpoint.concurrency:
             # Probes holding the old semaphore release it; new requests queue on the new one.
             self.probe_concurrency = config.probe_endpoint.concurrency
