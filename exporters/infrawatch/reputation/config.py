@@ -48,12 +48,16 @@ RESERVED_LABELS = {
 
 
 def _parse_hostport(value: str) -> tuple[str, int] | None:
-    """A nameserver: ``host[:port]``, ``[v6]:port`` or a bare IPv6 address (port 53)."""
+    """A nameserver: ``ip[:port]``, ``[v6]:port`` or a bare IPv6 address (port 53).
+
+    An IP address, not a name: a resolver found through DNS cannot be the one DNS is asked through.
+    """
     try:
         host, port = split_host_port(value, 53)
-    except HostPortError:
+        ipaddress.ip_address(host)
+    except (HostPortError, ValueError):
         return None
-    return (host, port) if host else None
+    return (host, port) if host and 0 < port < 65536 else None
 
 
 @dataclass
@@ -71,7 +75,11 @@ class ResolverConfig:
         for i, ns in enumerate(self.nameservers):
             hp = _parse_hostport(ns)
             if hp is None:
-                ctx.error((*path, "nameservers", i), f"invalid nameserver {ns!r}; expected host:port")
+                ctx.error(
+                    (*path, "nameservers", i),
+                    f"invalid nameserver {ns!r}; expected an IP address and optional port "
+                    "(192.0.2.53:53, [2001:db8::53]:53)",
+                )
         if self.timeout <= 0:
             ctx.error((*path, "timeout"), "timeout must be greater than 0")
         if not 0 <= self.retries <= 10:
@@ -114,8 +122,14 @@ class ListConfig:
     daily_query_budget: int | None = None
     test_listed: str = ""
     test_clean: str = ""
+    ip_versions: list[int] = field(default_factory=list)  # IP lists: [4], [6] or [4, 6]; default: the profile's
 
     def validate(self, ctx: Context, path: KeyPath) -> None:
+        for i, v in enumerate(self.ip_versions):
+            if v not in (4, 6):
+                ctx.error((*path, "ip_versions", i), f"ip_versions holds 4 and/or 6, got {v!r}")
+        if len(set(self.ip_versions)) != len(self.ip_versions):
+            ctx.error((*path, "ip_versions"), "ip_versions lists a version twice")
         if not _LABEL_RE.match(self.name.replace("-", "_").replace(".", "_")):
             ctx.error((*path, "name"), f"invalid list name {self.name!r}; use letters, digits, '-', '_' and '.'")
         if self.profile and self.profile not in PROFILES:
@@ -241,10 +255,19 @@ class ListSpec:
     profile: ListProfile
     codes: tuple[tuple[str, str], ...]
     daily_query_budget: int
+    ip_versions: tuple[int, ...] = (4,)
 
     @property
     def code_table(self) -> dict[str, str]:
         return dict(self.codes)
+
+    def applies(self, target: Target) -> bool:
+        """Whether this list answers for the target (kind, and address family for IP lists)."""
+        if target.kind != self.kind:
+            return False
+        if self.kind == "ip":
+            return (6 if ":" in target.value else 4) in self.ip_versions
+        return True
 
 
 @dataclass(frozen=True)
@@ -270,7 +293,7 @@ class Loaded:
     base_dir: Path = field(default_factory=Path)
 
     def projected_daily_queries(self, spec: ListSpec) -> float:
-        n = sum(1 for t in self.targets if t.kind == spec.kind) + 2  # + the two test points
+        n = sum(1 for t in self.targets if spec.applies(t)) + len(spec.profile.points())
         return n * 86400.0 / spec.interval
 
 
@@ -285,6 +308,7 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
             kind=kind,
             tier=tier,  # type: ignore[arg-type]
             delist_url=lc.delist_url,
+            ip_versions=(4, 6),  # a custom list is asked for every address unless ip_versions says otherwise
         )
     if lc.kind and lc.kind != base.kind and (lc.profile or lc.name) in PROFILES:
         ctx.error((*path, "kind"), f"profile {base.name} is a {base.kind} list; kind {lc.kind} contradicts it")
@@ -309,8 +333,19 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
     budget = lc.daily_query_budget if lc.daily_query_budget is not None else base.daily_query_budget
     test_listed = lc.test_listed or base.test_listed
     test_clean = lc.test_clean or base.test_clean
-    if test_listed != base.test_listed or test_clean != base.test_clean:
-        base = ListProfile(**{**base.__dict__, "test_listed": test_listed, "test_clean": test_clean})
+    ip_versions = tuple(sorted(lc.ip_versions)) if lc.ip_versions else base.ip_versions
+    if test_listed != base.test_listed or test_clean != base.test_clean or ip_versions != base.ip_versions:
+        # Given test points replace the profile's declared ones (RFC 5782 shape, these names).
+        overridden = bool(lc.test_listed or lc.test_clean)
+        base = ListProfile(
+            **{
+                **base.__dict__,
+                "test_listed": test_listed,
+                "test_clean": test_clean,
+                "ip_versions": ip_versions,
+                "test_points": () if overridden else base.test_points,
+            }
+        )
     return ListSpec(
         name=lc.name,
         zone=zone,
@@ -323,6 +358,7 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
         profile=base,
         codes=tuple(sorted(codes.items())),
         daily_query_budget=budget,
+        ip_versions=ip_versions,
     )
 
 

@@ -25,10 +25,19 @@ from .score import Summary, summarize
 log = logging.getLogger("infrawatch.reputation")
 
 
-def _rcode_result(a: Answer) -> str:
-    if a.rcode is None:
-        return "timeout" if a.error == "timeout" else "error"
-    return dnswire.RCODE_NAMES.get(a.rcode, "other").lower()
+# ``reputation_queries_total{result}`` values: the outcome of each packet sent (resolver.Answer.packets).
+QUERY_RESULTS = (
+    "noerror",
+    "nxdomain",
+    "servfail",
+    "refused",
+    "formerr",
+    "notimp",
+    "truncated",
+    "malformed",
+    "timeout",
+    "error",
+)
 
 
 class Engine:
@@ -38,8 +47,12 @@ class Engine:
         self.results: dict[tuple[str, str], PairResult] = {}
         self.health: dict[str, ListHealth] = {}
         self._cache: dict[tuple[str, int], tuple[float, Answer]] = {}
-        self.queries_total: Counter[tuple[str, str]] = Counter()
+        self.queries_total: Counter[tuple[str, str]] = Counter()  # (list, result) -> packets sent
+        self.lookups_total: Counter[str] = Counter()  # list -> lookups that went to the resolver
         self.cache_hits_total = 0
+        self.state_write_failures_total = 0
+        self.state_last_write_ok: bool | None = None  # None: never written
+        self.state_last_error = ""
         self.last_cycle_duration = 0.0
         self.last_list_duration: dict[str, float] = {}
         self._state_lock = asyncio.Lock()
@@ -96,8 +109,14 @@ class Engine:
             results, health = dict(self.results), dict(self.health)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, state.save, path, results, health)
-            except OSError as exc:
-                log.error("cannot write state file", extra={"file": str(path), "err": str(exc)})
+            except (OSError, ValueError, TypeError) as exc:
+                self.state_write_failures_total += 1
+                self.state_last_write_ok = False
+                self.state_last_error = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+                log.error("cannot write state file", extra={"file": str(path), "err": self.state_last_error})
+            else:
+                self.state_last_write_ok = True
+                self.state_last_error = ""
 
     # -- lookups -----------------------------------------------------------------------------
     async def lookup_many(self, spec: ListSpec, qnames: list[str], qtype: int = dnswire.TYPE_A) -> list[Answer]:
@@ -125,7 +144,10 @@ class Engine:
         for qname, f, answer in zip(qnames, futs, answers, strict=True):
             if f.done() and (qname, qtype) in self._cache and self._cache[(qname, qtype)][1] is answer:
                 continue  # served from the cache
-            self.queries_total[(spec.name, _rcode_result(answer))] += 1
+            # Every packet counts (UDP, TCP after truncation, retries): that is what a usage policy counts.
+            self.lookups_total[spec.name] += 1
+            for outcome in answer.packets:
+                self.queries_total[(spec.name, outcome if outcome in QUERY_RESULTS else "error")] += 1
             if answer.ok and answer.ttl:
                 ttl = min(float(answer.ttl), cap)
                 if ttl > 0:
@@ -154,6 +176,7 @@ class Engine:
                 categories=c.categories,
                 reasons=reasons.get(i, []),
                 error=c.error,
+                reason=c.reason,
             )
             for i, c in enumerate(found)
         ]
@@ -162,47 +185,69 @@ class Engine:
         return (await self.check_targets(spec, [target]))[0]
 
     async def test_points(self, spec: ListSpec) -> ListHealth:
-        """RFC 5782 §5: the listed point must be listed and the clean point must not be."""
-        listed_q = f"{spec.profile.test_listed}.{spec.zone}"
-        clean_q = f"{spec.profile.test_clean}.{spec.zone}"
-        a_listed, a_clean = await self.lookup_many(spec, [listed_q, clean_q])
-        c_listed = classify(a_listed, spec.profile, spec.code_table)
-        c_clean = classify(a_clean, spec.profile, spec.code_table)
+        """The list's own test points (RFC 5782 §5 or documented ones) must give their answers."""
+        points = spec.profile.points()
+        answers = await self.lookup_many(spec, [f"{tp.name}.{spec.zone}" for tp in points])
         now = time.time()
-        if c_listed.status != "listed":
-            return ListHealth(
-                False,
-                now,
-                f"test point {spec.profile.test_listed} is not listed "
-                f"({_describe(c_listed)}): dead list or blocked resolver",
-            )
-        if c_clean.status != "clean":
-            return ListHealth(
-                False,
-                now,
-                f"test point {spec.profile.test_clean} is not clean "
-                f"({_describe(c_clean)}): the list answers 'listed' for everything",
-            )
+        for tp, answer in zip(points, answers, strict=True):
+            c = classify(answer, spec.profile, spec.code_table)
+            if tp.expect == "listed":
+                if c.status != "listed":
+                    return ListHealth(
+                        False,
+                        now,
+                        f"test point {tp.shown} is not listed ({_describe(c)}): dead list or blocked resolver",
+                        reason_code=c.reason or "list_down",
+                    )
+                missing = [x for x in tp.codes if x not in c.codes] + [
+                    x for x in tp.categories if x not in c.categories
+                ]
+                if missing:
+                    return ListHealth(
+                        False,
+                        now,
+                        f"test point {tp.shown} answers {','.join(c.codes)}, without {', '.join(missing)}",
+                        reason_code="list_down",
+                    )
+            elif c.status != "clean":
+                return ListHealth(
+                    False,
+                    now,
+                    f"test point {tp.shown} is not clean ({_describe(c)}): the list answers 'listed' for everything",
+                    reason_code=c.reason or "list_down",
+                )
         return ListHealth(True, now)
 
     async def check_list(self, spec: ListSpec, save: bool = True) -> None:
         started = time.monotonic()
         health = await self.test_points(spec)
         self.health[spec.name] = health
-        targets = [t for t in self.targets if t.kind == spec.kind]
+        targets = [t for t in self.targets if spec.applies(t)]
         if not health.up:
             log.warning("list is down; its answers do not count", extra={"list": spec.name, "reason": health.reason})
             for t in targets:
-                self.results[(t.value, spec.name)] = PairResult(
-                    "error", health.checked_at, error=f"list down: {health.reason}"
+                self._store(
+                    (t.value, spec.name),
+                    PairResult(
+                        "error", health.checked_at, error=f"list down: {health.reason}", reason=health.reason_code
+                    ),
                 )
         else:
             found = await self.check_targets(spec, targets)
             for t, r in zip(targets, found, strict=True):
-                self.results[(t.value, spec.name)] = r
+                self._store((t.value, spec.name), r)
         self.last_list_duration[spec.name] = time.monotonic() - started
         if save:
             await self.save_state()
+
+    def _store(self, key: tuple[str, str], new: PairResult) -> None:
+        """Keep the first-seen time of a listing across checks (and across lookup errors)."""
+        old = self.results.get(key)
+        if new.status == "listed":
+            new.listed_since = old.listed_since if old is not None and old.listed_since is not None else new.checked_at
+        elif new.status == "error" and old is not None:
+            new.listed_since = old.listed_since  # unknown says nothing about delisting
+        self.results[key] = new
 
     async def check_missing(self) -> None:
         """Check the lists that have a target without any result (after a reload)."""
@@ -210,7 +255,7 @@ class Engine:
             s
             for s in self.specs
             if s.name not in self.health
-            or any((t.value, s.name) not in self.results for t in self.targets if t.kind == s.kind)
+            or any((t.value, s.name) not in self.results for t in self.targets if s.applies(t))
         ]
         if todo:
             await asyncio.gather(*(self.check_list(s, save=False) for s in todo))
