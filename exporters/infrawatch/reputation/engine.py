@@ -274,6 +274,15 @@ class Engine:
         scoring = self.loaded.raw.scoring
         return [summarize(t, self.specs, self.results, self.health, scoring) for t in self.targets]
 
+    def packets_per_lookup(self, spec: ListSpec) -> float:
+        """Packets the resolver sent per lookup of this list so far (>= 1: retries and TCP add)."""
+        lookups = self.lookups_total.get(spec.name, 0)
+        packets = sum(n for (lst, _), n in self.queries_total.items() if lst == spec.name)
+        return max(1.0, packets / lookups) if lookups else 1.0
+
+    def projected_daily_packets(self, spec: ListSpec) -> float:
+        return self.loaded.projected_daily_queries(spec) * self.packets_per_lookup(spec)
+
     def spec(self, name: str) -> ListSpec | None:
         return next((s for s in self.specs if s.name == name), None)
 
