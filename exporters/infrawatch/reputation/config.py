@@ -27,9 +27,8 @@ from ..core.config import (
 from ..core.hostport import HostPortError, split_host_port
 from ..core.labels import LABEL_NAME as _LABEL_RE
 from .lists import PROFILES, ListProfile, closed_reason
-from .names import normalize_ip
+from .names import normalize_ip, to_ascii_domain
 
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}$")
 _ZONE_RE = re.compile(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 RESERVED_LABELS = {
     "target",
@@ -204,7 +203,7 @@ class TargetConfig:
                 ipaddress.ip_network(self.cidr, strict=False)
             except ValueError:
                 ctx.error((*path, "cidr"), f"invalid CIDR {self.cidr!r}")
-        if self.domain and not _DOMAIN_RE.match(self.domain.lower().rstrip(".")):
+        if self.domain and to_ascii_domain(self.domain) is None:
             ctx.error((*path, "domain"), f"invalid domain name {self.domain!r}")
         for k in self.labels:
             if not _LABEL_RE.match(k) or k.startswith("__"):
@@ -368,7 +367,7 @@ def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: 
     if tc.ip:
         return [Target(str(normalize_ip(tc.ip)), "ip", source=tc.ip, **common)]
     if tc.domain:
-        d = tc.domain.lower().rstrip(".")
+        d = to_ascii_domain(tc.domain) or tc.domain.lower().rstrip(".")  # IDN -> A-labels (IDNA 2008)
         return [Target(d, "domain", source=tc.domain, **common)]
     net = ipaddress.ip_network(tc.cidr, strict=False)
     if net.num_addresses > cfg.max_cidr_addresses:
