@@ -28,8 +28,16 @@ def resolver(tmp_path_factory: pytest.TempPathFactory, dnsbl: Rbldnsd):  # type:
     ns = Unbound(
         Path(tmp_path_factory.mktemp("unbound")),
         stubs={"zen.test": dnsbl.address, "bar.test": dnsbl.address, "dbl.test": dnsbl.address, "gone.test": dead},
-        local_zones=["big.test"],
+        local_zones=["big.test", "mailhosts.test"],
         local_data=[
+            # hostname targets: a mail host with A + AAAA, a domain whose MX hosts are checked
+            f"smtp.mailhosts.test. 60 IN A {z.SBL_IP}",
+            f"smtp.mailhosts.test. 60 IN AAAA {z.CSS_V6}",
+            "corp.mailhosts.test. 60 IN MX 10 mx1.mailhosts.test.",
+            "corp.mailhosts.test. 60 IN MX 20 mx2.mailhosts.test.",
+            f"mx1.mailhosts.test. 60 IN A {z.CLEAN_IP}",
+            f"mx2.mailhosts.test. 60 IN A {z.PBL_IP}",
+            "nomx.mailhosts.test. 60 IN A 192.0.2.55",
             "2.0.0.127.big.test. 60 IN A 127.0.0.2",
             f"{BIG_Q}. 60 IN A 127.0.0.2",
             f"{BIG_Q}. 60 IN A 127.0.0.4",
@@ -81,3 +89,34 @@ async def test_everything_through_unbound(resolver: Unbound) -> None:
     assert e.results[(z.CLEAN_IP, "gone")].status == "error"
     s = {x.target.value: x for x in e.summaries()}
     assert s[z.SBL_IP].status == "critical" and s[BIG_IP].status == "critical"
+
+
+async def test_hostname_and_mx_targets_are_resolved_and_each_address_checked(resolver: Unbound) -> None:
+    lists = "\n  - {name: zen, profile: spamhaus-zen, zone: zen.test}\n"
+    targets = f"""
+  - {{host: smtp.mailhosts.test, provider: own}}
+  - {{domain: corp.mailhosts.test, mx: true, pool: inbound}}
+  - {{domain: nomx.mailhosts.test, mx: true}}
+  - {{host: missing.mailhosts.test}}
+  - {{ip: {z.CLEAN_IP}}}
+"""
+    e = Engine(load_config_text(z.config_yaml(resolver.address, lists, targets).replace("500ms", "2s")))
+    try:
+        await e.run_cycle(save=False)
+    finally:
+        await e.close()
+    by = {t.value: t for t in e.targets}
+    assert by[z.SBL_IP].host == "smtp.mailhosts.test" and by[z.SBL_IP].provider == "own"
+    assert by[z.CSS_V6].host == "smtp.mailhosts.test"
+    assert by[z.PBL_IP].host == "mx2.mailhosts.test" and by[z.PBL_IP].pool == "inbound"
+    assert by[z.CLEAN_IP].host == ""  # configured as an ip too: checked once, as configured
+    assert by["192.0.2.55"].host == "nomx.mailhosts.test"  # no MX: the domain itself (RFC 5321 5.1)
+    assert e.results[(z.SBL_IP, "zen")].status == "listed"
+    assert e.results[(z.CSS_V6, "zen")].categories == ["css"]
+    assert e.results[(z.PBL_IP, "zen")].categories == ["pbl-isp"]
+    assert e.host_errors == {"missing.mailhosts.test": "no_address"}  # NXDOMAIN: shown, nothing to check
+    from infrawatch.reputation.api import targets_document
+
+    doc = targets_document(e)
+    row = next(t for t in doc["targets"] if t["target"] == z.SBL_IP)
+    assert row["host"] == "smtp.mailhosts.test" and row["status"] == "critical"

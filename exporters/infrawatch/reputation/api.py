@@ -62,6 +62,7 @@ def targets_document(engine: Engine) -> dict[str, Any]:
                 "provider": t.provider,
                 "pool": t.pool,
                 "source": t.source,
+                "host": t.host,
                 "labels": dict(t.labels),
                 "score": s.score,
                 "status": s.status,
@@ -106,7 +107,18 @@ def targets_document(engine: Engine) -> dict[str, Any]:
             "write_failures": engine.state_write_failures_total,
             "last_error": engine.state_last_error,
         }
-    return {"generated_at": _iso(now), "targets": out_targets, "lists": lists, "state_file": state_file}
+    hosts = [
+        {"name": h.name, "mx": h.mx, "addresses": [t.value for t in engine.targets if t.source == h.name and t.host]}
+        for h in engine.loaded.hosts
+    ]
+    return {
+        "generated_at": _iso(now),
+        "targets": out_targets,
+        "lists": lists,
+        "hosts": hosts,
+        "host_errors": dict(engine.host_errors),
+        "state_file": state_file,
+    }
 
 
 def duration_text(seconds: float | None) -> str:

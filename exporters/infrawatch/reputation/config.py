@@ -43,6 +43,7 @@ RESERVED_LABELS = {
     "tier",
     "instance",
     "job",
+    "host",
 }
 
 
@@ -181,18 +182,28 @@ class TargetConfig:
     ip: str = ""
     cidr: str = ""
     domain: str = ""
+    # A mail host name: its A/AAAA addresses are looked up every cycle and each is checked.
+    host: str = ""
+    # With ``domain``: also check the addresses of the domain's MX hosts (the domain itself stays a
+    # domain-list target).
+    mx: bool = False
     provider: str = ""
     pool: str = ""
     labels: dict[str, str] = field(default_factory=dict)
 
     def validate(self, ctx: Context, path: KeyPath) -> None:
-        given = [k for k in ("ip", "cidr", "domain") if getattr(self, k)]
+        given = [k for k in ("ip", "cidr", "domain", "host") if getattr(self, k)]
         if len(given) != 1:
             ctx.error(
                 path,
-                "each target needs exactly one of ip, cidr, domain" + (f" (got {', '.join(given)})" if given else ""),
+                "each target needs exactly one of ip, cidr, domain, host"
+                + (f" (got {', '.join(given)})" if given else ""),
             )
             return
+        if self.host and to_ascii_domain(self.host) is None:
+            ctx.error((*path, "host"), f"invalid host name {self.host!r}")
+        if self.mx and not self.domain:
+            ctx.error((*path, "mx"), "mx applies to a domain target (its MX hosts' addresses are checked)")
         if self.ip:
             try:
                 ipaddress.ip_address(self.ip)
@@ -279,6 +290,18 @@ class Target:
     pool: str = ""
     source: str = ""  # the configured ip/cidr/domain it came from
     labels: tuple[tuple[str, str], ...] = ()
+    host: str = ""  # for an address found through a host name (or an MX host): that name
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    """A name whose addresses are targets: a ``host`` (A/AAAA) or a ``domain`` with ``mx: true``."""
+
+    name: str  # A-label form
+    mx: bool  # resolve the MX hosts of ``name`` first
+    provider: str = ""
+    pool: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -290,6 +313,7 @@ class Loaded:
     targets: list[Target]
     warnings: list[Problem]
     base_dir: Path = field(default_factory=Path)
+    hosts: list[HostSpec] = field(default_factory=list)
 
     def projected_daily_queries(self, spec: ListSpec) -> float:
         n = sum(1 for t in self.targets if spec.applies(t)) + len(spec.profile.points())
@@ -366,6 +390,8 @@ def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: 
     common = {"provider": tc.provider, "pool": tc.pool, "labels": labels}
     if tc.ip:
         return [Target(str(normalize_ip(tc.ip)), "ip", source=tc.ip, **common)]
+    if tc.host:
+        return []  # resolved by the engine every cycle (Loaded.hosts)
     if tc.domain:
         d = to_ascii_domain(tc.domain) or tc.domain.lower().rstrip(".")  # IDN -> A-labels (IDNA 2008)
         return [Target(d, "domain", source=tc.domain, **common)]
@@ -395,7 +421,18 @@ def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
                 continue
             seen[t.value] = i
             targets.append(t)
-    loaded = Loaded(cfg, specs, targets, ctx.warnings, ctx.base_dir)
+    hosts = [
+        HostSpec(
+            to_ascii_domain(tc.host or tc.domain) or "",
+            mx=tc.mx,
+            provider=tc.provider,
+            pool=tc.pool,
+            labels=tuple(sorted(tc.labels.items())),
+        )
+        for tc in cfg.targets
+        if tc.host or (tc.domain and tc.mx)
+    ]
+    loaded = Loaded(cfg, specs, targets, ctx.warnings, ctx.base_dir, hosts)
     for i, spec in enumerate(specs):
         if spec.daily_query_budget:
             projected = loaded.projected_daily_queries(spec)
@@ -407,7 +444,7 @@ def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
                 )
     kinds = {s.kind for s in specs}
     for i, tc in enumerate(cfg.targets):
-        kind = "domain" if tc.domain else "ip"
+        kind = "domain" if tc.domain else "ip"  # a host's addresses are IP targets
         if specs and kind not in kinds:
             ctx.warn(("targets", i), f"no {kind} list is configured, so this target is never checked")
     return loaded

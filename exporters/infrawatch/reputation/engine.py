@@ -17,7 +17,7 @@ from pathlib import Path
 from . import dnswire, state
 from .classify import Classification, classify
 from .config import ListSpec, Loaded, Target
-from .names import query_name
+from .names import normalize_ip, query_name
 from .resolver import Answer, Resolver
 from .results import ListHealth, PairResult
 from .score import Summary, summarize
@@ -56,6 +56,10 @@ class Engine:
         self.last_cycle_duration = 0.0
         self.last_list_duration: dict[str, float] = {}
         self._state_lock = asyncio.Lock()
+        self._host_targets: list[Target] = []  # addresses of hostname / MX targets, found each cycle
+        self._hosts_at = float("-inf")
+        self._hosts_lock = asyncio.Lock()
+        self.host_errors: dict[str, str] = {}  # host name -> reason its addresses could not be found
 
     @staticmethod
     def _make_resolver(loaded: Loaded) -> Resolver:
@@ -69,7 +73,76 @@ class Engine:
 
     @property
     def targets(self) -> list[Target]:
-        return self.loaded.targets
+        return self.loaded.targets + self._host_targets if self._host_targets else self.loaded.targets
+
+    async def resolve_hosts(self, force: bool = False) -> None:
+        """Find the addresses of ``host`` targets (A + AAAA) and of MX hosts (``domain`` + ``mx``).
+
+        Done at most every half of the shortest list interval.  A name that cannot be resolved keeps
+        the addresses it had (a resolver hiccup must not make its listings vanish) and is reported
+        in ``host_errors``.  An address that is also configured as an ``ip`` target is checked once.
+        """
+        hosts = self.loaded.hosts
+        if not hosts:
+            self._host_targets, self.host_errors = [], {}
+            return
+        async with self._hosts_lock:
+            fresh = min(s.interval for s in self.specs) / 2 if self.specs else 0.0
+            if not force and time.monotonic() - self._hosts_at < fresh:
+                return
+            await self.resolver.ensure_open()
+            configured = {t.value for t in self.loaded.targets}
+            seen = set(configured)
+            out: list[Target] = []
+            errors: dict[str, str] = {}
+            for hs in hosts:
+                names = [hs.name]
+                failed = False
+                if hs.mx:
+                    mx = await self.resolver.submit(hs.name, dnswire.TYPE_MX)
+                    if not mx.ok:
+                        errors[hs.name] = mx.reason or "error"
+                        failed = True
+                        names = []
+                    else:
+                        # RFC 5321 §5.1: no MX record means the domain itself is the mail host;
+                        # RFC 7505: a null MX (".") means it receives no mail.
+                        names = [h for _, h in sorted(mx.exchanges) if h] if mx.exchanges else [hs.name]
+                answers = await asyncio.gather(
+                    *(self.resolver.submit(n, t) for n in names for t in (dnswire.TYPE_A, dnswire.TYPE_AAAA))
+                )
+                for i, n in enumerate(names):
+                    a4, a6 = answers[2 * i], answers[2 * i + 1]
+                    if not (a4.ok and a6.ok):
+                        errors[n] = (a4 if not a4.ok else a6).reason or "error"
+                        failed = True
+                    elif not a4.addresses and not a6.addresses6:
+                        errors[n] = "no_address"  # the name exists nowhere or has no A/AAAA: nothing to check
+                    for ip in [*a4.addresses, *a6.addresses6]:
+                        v = str(normalize_ip(ip))
+                        if v not in seen:
+                            seen.add(v)
+                            out.append(
+                                Target(
+                                    v,
+                                    "ip",
+                                    provider=hs.provider,
+                                    pool=hs.pool,
+                                    source=hs.name,
+                                    labels=hs.labels,
+                                    host=n,
+                                )
+                            )
+                if failed:  # keep what this name resolved to before
+                    for t in self._host_targets:
+                        if t.source == hs.name and t.value not in seen:
+                            seen.add(t.value)
+                            out.append(t)
+            for name, why in errors.items():
+                log.warning("cannot resolve a host target", extra={"host": name, "reason": why})
+            self._host_targets, self.host_errors, self._hosts_at = out, errors, time.monotonic()
+            current = {t.value for t in self.targets}
+            self.results = {k: v for k, v in self.results.items() if k[0] in current}
 
     @property
     def state_path(self) -> Path | None:
@@ -80,6 +153,7 @@ class Engine:
         """Switch to a new configuration, keeping results of pairs that still exist."""
         old_resolver = self.loaded.raw.resolver
         self.loaded = loaded
+        self._hosts_at = float("-inf")  # hosts may have changed: resolve them at the next check
         if loaded.raw.resolver != old_resolver:
             await self.resolver.close()
             self.resolver = self._make_resolver(loaded)
@@ -94,7 +168,10 @@ class Engine:
         path = self.state_path
         if path is None:
             return 0
-        results, health = state.load(path, {t.value for t in self.targets}, {s.name for s in self.specs})
+        # Addresses of host targets are not known before the first resolution: keep every result
+        # then (the first resolve_hosts() drops those no longer current), so first-seen times survive.
+        known = None if self.loaded.hosts else {t.value for t in self.targets}
+        results, health = state.load(path, known, {s.name for s in self.specs})
         for k, v in results.items():
             self.results.setdefault(k, v)
         for k, v in health.items():
@@ -220,6 +297,7 @@ class Engine:
 
     async def check_list(self, spec: ListSpec, save: bool = True) -> None:
         started = time.monotonic()
+        await self.resolve_hosts()
         health = await self.test_points(spec)
         self.health[spec.name] = health
         targets = [t for t in self.targets if spec.applies(t)]
@@ -264,6 +342,7 @@ class Engine:
     async def run_cycle(self, save: bool = True) -> float:
         """Check every list now; returns the duration in seconds."""
         started = time.monotonic()
+        await self.resolve_hosts(force=True)
         await asyncio.gather(*(self.check_list(s, save=False) for s in self.specs))
         self.last_cycle_duration = time.monotonic() - started
         if save:

@@ -54,8 +54,8 @@ RESULT_AGE = MetricFamily(
 # Configured target labels are appended after these (their names come from the configuration).
 TARGET_INFO = MetricFamily(
     "reputation_target_info",
-    "Target metadata and configured labels, always 1.",
-    labels=("target", "kind", "provider", "pool"),
+    "Target metadata and configured labels, always 1 (host: the host name an address was found through).",
+    labels=("target", "kind", "provider", "pool", "host"),
 )
 LIST_INFO = MetricFamily(
     "reputation_list_info", "List metadata, always 1.", labels=("list", "zone", "tier", "delist_url")

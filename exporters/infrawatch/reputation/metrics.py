@@ -76,7 +76,9 @@ class ReputationCollector(Collector):
                 status.add_metric([t.value, st], 1 if st == s.status else 0)
             coverage.add_metric([t.value], s.coverage)
             labels = dict(t.labels)
-            tinfo.add_metric([t.value, t.kind, t.provider, t.pool, *(labels.get(k, "") for k in extra_label_names)], 1)
+            tinfo.add_metric(
+                [t.value, t.kind, t.provider, t.pool, t.host, *(labels.get(k, "") for k in extra_label_names)], 1
+            )
             if s.newest_check is not None:
                 last.add_metric([t.value], s.newest_check)
             if s.oldest_check is not None:

@@ -59,11 +59,12 @@ def render(doc: dict[str, Any], title: str) -> str:
                 + "</div>"
             )
         score = "-" if t["score"] is None else f"{t['score']:.0f}"
+        via = f'<div class="muted host">via {_e(t["host"])}</div>' if t.get("host") else ""
         age = ""
         if t["restored"] and t["result_age_seconds"] is not None:
             age = f' <span class="muted">(restored, {t["result_age_seconds"]:.0f}s old)</span>'
         rows.append(
-            f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}</td><td>{_e(t["provider"])}</td>'
+            f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}{via}</td><td>{_e(t["provider"])}</td>'
             f'<td>{_e(t["pool"])}</td><td class="score">{score}</td><td class="blacklists">{blacklists}</td>'
             f'<td><span class="status {_e(t["status"])}">{_e(t["status"].capitalize())}</span></td>'
             f"<td>{_e(t['last_checked'] or 'never')}{age}"

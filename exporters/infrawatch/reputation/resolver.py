@@ -60,6 +60,8 @@ class Answer:
     rcode: int | None  # None: no usable answer (timeout, network error)
     addresses: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    addresses6: list[str] = field(default_factory=list)  # AAAA (hostname targets)
+    exchanges: list[tuple[int, str]] = field(default_factory=list)  # MX (hostname targets)
     ttl: int | None = None
     error: str = ""  # human-readable: "timeout", "SERVFAIL", "REFUSED", "network: ..." (never the name)
     attempts: int = 1
@@ -440,13 +442,15 @@ class Resolver:
                 ),
             )
             return
-        ttl = resp.answer_ttl if resp.addresses or resp.texts else resp.negative_ttl
+        ttl = resp.answer_ttl if resp.answer_ttl is not None else resp.negative_ttl
         self._complete(
             key,
             Answer(
                 resp.rcode,
                 addresses=resp.addresses,
                 texts=resp.texts,
+                addresses6=resp.addresses6,
+                exchanges=resp.exchanges,
                 ttl=ttl,
                 attempts=p.attempt,
                 tcp=tcp_server is not None,

@@ -78,8 +78,8 @@ def _parse(
             r = PairResult.from_json(d)
         except (KeyError, TypeError, ValueError) as exc:
             raise type(exc)(f"results[{i}]: {exc}") from None
-        if d.get("target") in targets and d.get("list") in lists:
-            results[(d["target"], d["list"])] = r
+        if (targets is None or d.get("target") in targets) and d.get("list") in lists:
+            results[(_target(d), d["list"])] = r
     health: dict[str, ListHealth] = {}
     for name, h in raw_lists.items():
         if not isinstance(h, dict):
@@ -93,8 +93,15 @@ def _parse(
     return results, health
 
 
+def _target(d: dict[str, Any]) -> str:
+    t = d.get("target")
+    if not isinstance(t, str):
+        raise TypeError("'target' must be a string")
+    return t
+
+
 def load(
-    path: Path, targets: set[str], lists: set[str]
+    path: Path, targets: set[str] | None, lists: set[str]
 ) -> tuple[dict[tuple[str, str], PairResult], dict[str, ListHealth]]:
     remove_stale_temporaries(path)
     try:
