@@ -224,8 +224,29 @@ class TargetConfig:
 
 
 @dataclass
+class ProbeEndpointConfig:
+    """``GET /probe?target=``: ad-hoc checks (dnsbl_exporter's prober mode), never an open relay."""
+
+    # Who may be checked besides the configured targets: IPs, CIDRs, domains with * wildcards, "*".
+    allowed_targets: list[str] = field(default_factory=list)
+    max_per_minute: int = 60  # ad-hoc checks a minute (each costs one lookup per list); 0 turns /probe off
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        from ..probe.allowlist import AllowList
+
+        try:
+            AllowList(self.allowed_targets)
+        except ValueError as exc:
+            idx = getattr(exc, "index", None)
+            ctx.error((*path, "allowed_targets", idx) if idx is not None else (*path, "allowed_targets"), str(exc))
+        if not 0 <= self.max_per_minute <= 100_000:
+            ctx.error((*path, "max_per_minute"), "max_per_minute must be between 0 and 100000")
+
+
+@dataclass
 class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
+    probe: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
     interval: Duration = Duration(300)
     max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval / 2
     max_cidr_addresses: int = 256

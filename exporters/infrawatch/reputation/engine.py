@@ -353,6 +353,25 @@ class Engine:
         scoring = self.loaded.raw.scoring
         return [summarize(t, self.specs, self.results, self.health, scoring) for t in self.targets]
 
+    async def probe(self, target: Target) -> dict[str, PairResult]:
+        """An ad-hoc check of one target on every list that applies (cache first), for ``/probe``.
+
+        A list that is down (or was never tested: its test points are asked now) gives "error".
+        The results are not stored: scheduled results stay what the cycles found.
+        """
+        specs = [s for s in self.specs if s.applies(target)]
+        for s in specs:
+            if s.name not in self.health:
+                self.health[s.name] = await self.test_points(s)
+        found = await asyncio.gather(*(self.check_targets(s, [target]) for s in specs))
+        out: dict[str, PairResult] = {}
+        for s, (r,) in zip(specs, found, strict=True):
+            h = self.health[s.name]
+            if not h.up:
+                r = PairResult("error", r.checked_at, error=f"list down: {h.reason}", reason=h.reason_code)
+            out[s.name] = r
+        return out
+
     def packets_per_lookup(self, spec: ListSpec) -> float:
         """Packets the resolver sent per lookup of this list so far (>= 1: retries and TCP add)."""
         lookups = self.lookups_total.get(spec.name, 0)
