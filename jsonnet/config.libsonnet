@@ -9,6 +9,10 @@
     runbookURLPattern: 'https://github.com/infrawatch/infrawatch/blob/main/runbooks/%(alert)s.md',
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
+    // Multi-cluster Prometheus (kubernetes-mixin's knobs): the label naming the cluster, and whether
+    // alerts about the same thing must also share it to mute each other (inhibition `equal`).
+    clusterLabel: 'cluster',
+    showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
@@ -157,7 +161,8 @@
       SMTPQueueBacklog: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
-      ElasticsearchClusterRed: '5m',
+      // Not longer than probeFailingFor: it mutes ServiceProbeFailing of the red cluster.
+      ElasticsearchClusterRed: '2m',
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
       DatabaseConnectionPoolHigh: '5m',
@@ -371,8 +376,23 @@
         ],
       },
       warningMuteIntervals: ['outside-business-hours'],
-      // ServiceProbeFailing mutes these alerts of the same service (they are symptoms of the outage).
-      probeFailingMutes: ['ServiceDegraded', 'APIHighLatency'],
+      // Inhibition (docs/alerting.md): alert name -> the labels that must be equal for the rule to apply.
+      // These service-specific down alerts mute ServiceProbeFailing about the same thing, so an outage
+      // pages once (their `for` must not exceed ServiceProbeFailing's; the build checks it).
+      // DatabaseDown: the exporter's `cluster` label names the PostgreSQL cluster, not the probe's.
+      probeFailingSupersededBy: {
+        SMTPServiceDown: ['service'],
+        ElasticsearchClusterRed: ['service', 'target'],
+        RedisDown: ['service'],
+        DatabaseDown: ['service'],
+        APIDown: ['service'],
+      },
+      // ServiceProbeFailing mutes these alerts (symptoms of the outage): ServiceDegraded of the same
+      // probed target only, the application's latency of the same service.
+      probeFailingMutes: {
+        ServiceDegraded: ['service', 'target', 'module'],
+        APIHighLatency: ['service'],
+      },
       // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
       dashboardPath: '/dashboards?tag=infrawatch',
     },
