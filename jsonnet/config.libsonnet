@@ -98,6 +98,9 @@
     // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
+    // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
+    // is no outage; set 0 to page on any traffic).
+    highErrorRateMinRequestsPerSecond: 1,
     // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
     httpErrorSelector: 'code=~"5.."',
     // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
@@ -106,8 +109,11 @@
     apiLatencyFor: '5m',
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
-    // DatabaseErrorRateHigh: rolled back / all transactions (postgres_exporter) above this ratio.
+    // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
+    // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
+    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
     // SMTPQueueBacklog: messages in the Postfix queue (postfix_exporter showq) above this.
