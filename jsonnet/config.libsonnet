@@ -120,6 +120,10 @@
     smtpQueueThreshold: 10000,
     // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
     smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // RedisErrorRateHigh: error replies / processed commands above this ratio, only with at least
+    // redisMinCommandsPerSecond commands (the exporter's own scrape commands count too).
+    redisErrorRatioThreshold: 0.05,
+    redisMinCommandsPerSecond: 1,
     // RedisHighMemory: used / maxmemory above this ratio.
     redisMemoryThreshold: 0.9,
     // RedisLowHitRate: keyspace hit ratio below this, only when at least redisMinOpsPerSecond lookups happen.
@@ -165,6 +169,7 @@
       TLSCertificateExpiringSoon: '10m',
       TLSCertificateInvalid: '5m',
       SMTPQueueBacklog: '5m',
+      RedisErrorRateHigh: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
       // Not longer than probeFailingFor: it mutes ServiceProbeFailing of the red cluster.
