@@ -1,6 +1,6 @@
 """Turn one DNS answer into clean / listed / error for a (target, list) pair.
 
-The rules (issue 3, DESIGN.md), in the order they apply:
+The rules (issue 3, docs/architecture.md "The exporter contract"), in the order they apply:
 - no usable answer (timeout after retries, SERVFAIL, REFUSED, network error) -> error;
 - NXDOMAIN -> clean;  NOERROR without A records -> clean (the name exists but lists nothing);
 - any A record that is an error code (127.255.255.252/.254/.255, 127.0.1.255, 127.0.0.1, the
