@@ -3,7 +3,8 @@
 Prometheus Operator objects are validated against the CRDs' ``openAPIV3Schema`` vendored in
 tests/schemas/prometheus-operator; core objects (ConfigMap, Deployment, Service) against the
 Kubernetes OpenAPI schemas the PyPI package ``kubernetes-validate`` ships (offline, strict variant:
-unknown fields rejected), for the oldest and the newest Kubernetes version it knows.  The schemas leave ``additionalProperties`` open because the API
+unknown fields rejected), for the oldest and the newest Kubernetes version it knows.
+The CRD schemas leave ``additionalProperties`` open because the API
 server prunes unknown fields; ``kubectl apply --validate=strict`` rejects them instead, so the
 validator here closes every object schema that lists ``properties`` (a misspelt field fails).
 """
