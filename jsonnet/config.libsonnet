@@ -476,7 +476,7 @@
       monitorLabels: { prometheus: 'k8s' },
       // Scrape interval of the ServiceMonitors and default interval of the Probe objects.
       scrapeInterval: $._config.scrapeInterval,
-      // Ports the exporters listen on (the DESIGN.md defaults).
+      // Ports the exporters listen on (the defaults of docs/architecture.md).
       probePort: 9516,
       reputationPort: 9517,
       // Probe exporter shards: N > 1 makes N Deployments, each running `--shard i/N`, so every

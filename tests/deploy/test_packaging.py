@@ -30,3 +30,10 @@ def test_product_wheel_has_only_the_exporters_and_console(tmp_path: Path) -> Non
     assert runtime and not [r for r in runtime if "jsonnet" in r.lower()]
     build_extra = [r for r in meta.get_all("Requires-Dist") or [] if 'extra == "build"' in r]
     assert [r.split(">")[0].split(";")[0].strip() for r in build_extra] == ["gojsonnet"]
+
+
+def test_license_file_is_the_apache_2_text_pyproject_names() -> None:
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in text.splitlines()[1] and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text and "APPENDIX: How to apply the Apache License" in text
+    assert 'license = "Apache-2.0"' in (ROOT / "pyproject.toml").read_text()

@@ -319,6 +319,7 @@ class ProbeExporter(Exporter):
             file_sd_errors=self.file_sd.errors(),
             shard=self.shard,
             modules=sorted(self.config.modules) if self.config else [],
+            base_path=self.weburl.path,
         )
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:

@@ -1,6 +1,6 @@
 """Turn one DNS answer into clean / listed / error for a (target, list) pair.
 
-The rules (issue 3, issue 14, DESIGN.md), in the order they apply:
+The rules (issue 3, issue 14, docs/architecture.md "The exporter contract"), in the order they apply:
 - no usable answer (timeout after retries, SERVFAIL, REFUSED, a truncated reply whose TCP retry
   failed, a garbled reply, network error) -> error;
 - NXDOMAIN -> clean;  NOERROR without A records -> clean (the name exists but lists nothing);

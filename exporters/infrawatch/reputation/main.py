@@ -126,7 +126,7 @@ class ReputationExporter(Exporter):
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:
         doc = api.targets_document(self.engine) if self.engine else {"targets": [], "lists": [], "generated_at": ""}
-        return web.Response(text=page.render(doc, self.title), content_type="text/html")
+        return web.Response(text=page.render(doc, self.title, self.weburl.path), content_type="text/html")
 
     async def _config_handler(self, request: web.Request) -> web.Response:
         body = to_public(self.config.raw) if self.config else {}

@@ -46,7 +46,9 @@ def _listing(li: dict[str, Any]) -> str:
     )
 
 
-def render(doc: dict[str, Any], title: str) -> str:
+def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
+    """``base_path``: the --web.external-url path the links start with ("" or "/prefix")."""
+    base = _e(base_path)
     rows = []
     targets = sorted(doc["targets"], key=lambda t: (not t["listings"], _ORDER.get(t["status"], 9)))
     for t in targets:
@@ -91,8 +93,8 @@ def render(doc: dict[str, Any], title: str) -> str:
             f"failure(s)): {_e(state['last_error'])}</p>"
         )
     body = f"""<h1>IP Reputation Monitor</h1>{state_note}
-<p class="muted">Generated {_e(doc["generated_at"])} · <a href="/api/v1/targets">JSON</a> ·
-<a href="/metrics">metrics</a> · <a href="/config">configuration</a></p>
+<p class="muted">Generated {_e(doc["generated_at"])} · <a href="{base}/api/v1/targets">JSON</a> ·
+<a href="{base}/metrics">metrics</a> · <a href="{base}/config">configuration</a></p>
 <table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th><th>Score</th>
 <th>Blacklists</th><th>Status</th><th>Last checked</th></tr></thead>
 <tbody>{"".join(rows) or '<tr><td colspan="7">no targets configured</td></tr>'}</tbody></table>

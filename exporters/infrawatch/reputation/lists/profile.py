@@ -18,7 +18,7 @@ from typing import Literal
 Kind = Literal["ip", "domain"]
 Tier = Literal["major", "minor"]
 
-# Answers that mean "the query failed", whatever list returned them (DESIGN.md).
+# Answers that mean "the query failed", whatever list returned them (docs/architecture.md).
 GLOBAL_ERROR_CODES: dict[str, str] = {
     "127.0.0.1": "127.0.0.1 is never a listing code (RFC 5782 'not listed' test point)",
     "127.255.255.252": "typing error in the DNSBL name or an invalid DQS key (Spamhaus)",
