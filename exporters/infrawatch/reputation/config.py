@@ -17,6 +17,7 @@ from ..core.config import (
     ConfigError,
     Context,
     Duration,
+    DurationOrZero,
     KeyPath,
     Problem,
     Secret,
@@ -248,7 +249,7 @@ class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     probe: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
     interval: Duration = Duration(300)
-    max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval / 2
+    max_cache_ttl: DurationOrZero | None = None  # cap on how long an answer is reused (0: never); default: interval / 2
     max_cidr_addresses: int = 256
     state_file: str = ""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
