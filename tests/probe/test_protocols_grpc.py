@@ -251,3 +251,15 @@ def test_metadata_values_are_masked_in_the_public_config(cfg) -> None:
 
     public = json.dumps(to_public(cfg.modules["ok_service"]))
     assert "s3cret-ish" not in public and "x-api-token" in public.lower()
+
+
+async def test_missing_ca_file_fails_the_probe_with_reason_config(cfg, tls_servers: dict[str, HealthServer]) -> None:
+    section = cfg.modules["grpc_tls"].section()
+    ca = section.tls_config.ca_file
+    object.__setattr__(section.tls_config, "ca_file", ca + ".gone")  # removed after the load
+    try:
+        r = await probe(cfg, "grpc_tls", f"localhost:{tls_servers['valid'].port}")
+    finally:
+        object.__setattr__(section.tls_config, "ca_file", ca)
+    assert not r.success and r.failure_reason == "config"
+    assert ".gone" in r.failure_message
