@@ -6,6 +6,9 @@ check is on the host as written in the target: a name that is allowed may still 
 address, so list names you trust (or only IPs/CIDRs) when the exporter is reachable by others.
 Targets of the ``unix`` prober are socket paths (``/run/app.sock``); they are allowed by entries
 that are absolute paths, with ``*`` wildcards (``/run/app/*.sock``), or by ``"*"``.
+Numeric hosts the resolver reads as IPv4 addresses (``2130706433``, ``0x7f.1``, ``127.1``) are
+judged as the address they resolve to.  The same check applies to every redirect hop of a
+``/probe`` request (probe.exporter).
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ import fnmatch
 import functools
 import ipaddress
 import re
+import socket
 from urllib.parse import urlsplit
 
 from ..core.hostport import HostPortError, split_host_port
 
 _HOST_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
 UNIX_PATH_MAX = 107  # sun_path is 108 bytes with the terminating NUL
+# inet_aton's forms (1 to 4 parts, decimal, octal or 0x hex), which getaddrinfo resolves locally.
+_NUMERIC_RE = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
 _PATTERN_RE = re.compile(r"^[A-Za-z0-9_*]([A-Za-z0-9_.*-]*[A-Za-z0-9_.*])?$")
 
 
@@ -49,9 +55,12 @@ def target_host(target: str) -> str:
         if port == 0:
             raise TargetError(f"malformed target URL {target!r}: port 0")
         host = parts.hostname
+    elif "/" in target or "?" in target:
+        # blackbox's http prober probes a target without a scheme as http://
+        return target_host("http://" + target)
     else:
-        if "/" in target or "@" in target or "?" in target:
-            raise TargetError(f"malformed target {target!r}: a path needs a scheme (http://...)")
+        if "@" in target:
+            raise TargetError(f"malformed target {target!r}: user info needs a scheme (http://...)")
         try:
             host, _ = split_host_port(target, default_port=0)  # host, [v6], host:port, [v6]:port, bare v6
         except HostPortError as exc:
@@ -60,6 +69,11 @@ def target_host(target: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
+    if _NUMERIC_RE.match(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            raise TargetError(f"malformed target {target!r}: invalid IPv4 address {host!r}") from None
     if not _HOST_RE.match(host) or ".." in host or len(host) > 253:
         raise TargetError(f"malformed target {target!r}: invalid host name {host!r}")
     return host.lower().rstrip(".")

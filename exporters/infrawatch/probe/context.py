@@ -11,6 +11,7 @@ declares.  This module sits beneath both ``probers/`` and the network helpers in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -59,6 +60,9 @@ class ProbeContext(Generic[C]):
     failure_reason: str | None = None
     failure_message: str = ""
     started: float = field(default_factory=time.monotonic)
+    # Which hosts a probe may go on to (redirect hops): ``None`` allows any (scheduled targets,
+    # chosen by the operator); a ``/probe`` request gets its allow-list check.
+    hop_allowed: Callable[[str], bool] | None = None
 
     @property
     def remaining(self) -> float:
@@ -73,6 +77,10 @@ class ProbeContext(Generic[C]):
             self.failure_message = message
         self.log(f"FAIL [{reason}] {message}")
         return False
+
+    def may_reach(self, host: str) -> bool:
+        """Whether the probe may connect to ``host`` besides its target (a redirect hop)."""
+        return self.hop_allowed is None or self.hop_allowed(host)
 
     def side(self, metrics: MetricSink | None = None) -> ProbeContext[C]:
         """A context for a second connection of the same probe (same deadline, log and TLS

@@ -34,6 +34,8 @@ PROBERS: dict[str, ProberSpec] = {
 UNSUPPORTED = {
     "icmp": "needs raw sockets; use blackbox_exporter for ICMP",
     "grpc": "not implemented yet; use the http prober against a gRPC health gateway",
+    "unix": "not implemented yet (blackbox 0.26's unix prober)",
+    "websocket": "blackbox's websocket prober (main branch, unreleased after 0.28) is not supported",
 }
 
 
