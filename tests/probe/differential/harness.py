@@ -15,9 +15,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from infrawatch_dev.devstack.exporters import ExporterProc
 from infrawatch_dev.devstack.procs import Proc, free_port, require_binary, wait_http
-from prometheus_client.parser import text_string_to_metric_families
 
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 
