@@ -263,3 +263,15 @@ async def test_missing_ca_file_fails_the_probe_with_reason_config(cfg, tls_serve
         object.__setattr__(section.tls_config, "ca_file", ca)
     assert not r.success and r.failure_reason == "config"
     assert ".gone" in r.failure_message
+
+
+async def test_silent_peer_times_out(cfg) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts (the kernel's backlog) and never speaks HTTP/2
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        r = await probe(cfg, "grpc", f"127.0.0.1:{silent.getsockname()[1]}", timeout=0.5)
+    assert not r.success and r.failure_reason == "timeout"
+    assert metrics(r)[("probe_grpc_status_code", ())] == 4  # DEADLINE_EXCEEDED
+    assert r.duration < 2
