@@ -73,19 +73,34 @@ def test_missing_header_and_body_files_fail_the_probe_as_config(tmp_path: Path, 
     ("name", "module", "words"),
     [
         ("blackbox-main.yml", "http_3xx", "enable_http3 (blackbox 0.27+) is not supported"),
-        ("example-main.yml", "unix_socket_ping", "prober 'unix'"),
-        ("blackbox-0.23.yml", "grpc", "prober 'grpc'"),
-        ("blackbox-0.23.yml", "icmp", "prober 'icmp'"),
     ],
 )
 def test_unsupported_module_loads_and_its_probes_fail_saying_why(name: str, module: str, words: str) -> None:
     cfg = load_probe_config(DATA / name)
-    if module in ("grpc", "icmp", "unix_socket_ping") and not cfg.modules[module].unsupported:
-        pytest.skip(f"the {cfg.modules[module].prober} prober is implemented now")
     r = _run(cfg, module, "127.0.0.1:1")
     assert not r.success and r.failure_reason == "config"
     assert words in r.failure_message, r.failure_message
     assert any(words in w.message for w in cfg.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("blackbox-0.23.yml", "icmp"),
+        ("blackbox-0.23.yml", "icmp_ttl5"),
+        ("blackbox-0.23.yml", "grpc"),
+        ("blackbox-main.yml", "grpc_plain"),
+        ("example-0.23.yml", "icmp_example"),
+        ("example-main.yml", "unix_socket_ping"),
+    ],
+)
+def test_icmp_grpc_unix_modules_load_as_implemented_probers(name: str, module: str) -> None:
+    cfg = load_probe_config(DATA / name)
+    assert not cfg.modules[module].unsupported
+    assert not [w for w in cfg.warnings if f"modules.{module}." in str(w)]
+    if cfg.modules[module].prober == "icmp":  # the ones that need no server: ping loopback
+        r = _run(cfg, module, "127.0.0.1")
+        assert r.success, r.log_lines
 
 
 def test_upstream_modules_run_against_loopback(targets: Targets) -> None:
