@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 import zlib
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import brotli
 from aiohttp import web
 
 from support.dnsserver import DNSServer
-from support.httptarget import make_app
+from support.httptarget import ForwardProxy, make_app
 from support.tls import CERT_KINDS, Certs, ServerThread, https_servers
 
 ZONE = """\
@@ -145,6 +146,34 @@ def _tcp_servers() -> dict[str, object]:
     }
 
 
+def _smtp_starttls(server_ctx):
+    """An SMTP peer offering STARTTLS, upgrading, then answering EHLO with AUTH (blackbox's example)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def line() -> bytes:
+            return await asyncio.wait_for(reader.readline(), 3)
+
+        try:
+            writer.write(b"220 mx.example.test ESMTP ready\r\n")
+            await line()  # EHLO
+            writer.write(b"250-mx.example.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n")
+            await line()  # STARTTLS
+            writer.write(b"220 go ahead\r\n")
+            await writer.drain()
+            await writer.start_tls(server_ctx)
+            await line()  # EHLO again
+            writer.write(b"250-mx.example.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n")
+            await line()  # QUIT
+            writer.write(b"221 bye\r\n")
+            await writer.drain()
+        except (OSError, TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return handle
+
+
 class Lab:
     def __init__(self, workdir: Path):
         self.servers = ServerThread()
@@ -155,6 +184,19 @@ class Lab:
             self.ports[f"https_{kind}"] = port
         for name, handler in _tcp_servers().items():
             self.ports[name] = self.servers.serve_stream(handler)
+        for kind in ("valid", "expired"):
+            self.ports[f"smtp_{kind}"] = self.servers.serve_stream(_smtp_starttls(self.certs.server_context(kind)))
+        # HTTPS that requires a client certificate issued by the test CA
+        mtls = self.certs.server_context("valid")
+        mtls.verify_mode = ssl.CERT_REQUIRED
+        mtls.load_verify_locations(cafile=str(self.certs.ca_file))
+        self.ports["https_mtls"] = self.servers.serve(diff_app(), ssl_context=mtls)
+        client = self.certs.ca.issue_cert("probe-client")
+        self.client_cert, self.client_key = workdir / "client.pem", workdir / "client.key"
+        client.cert_chain_pems[0].write_to_path(str(self.client_cert))
+        client.private_key_pem.write_to_path(str(self.client_key))
+        self.proxy = ForwardProxy()
+        self.ports["proxy"] = self.servers.serve_stream(self.proxy.handle)
         self.dns = self.servers.call(lambda: DNSServer("example.test.", ZONE).start())
         self.ports["dns"] = self.dns.port
         assert set(CERT_KINDS) <= {k[6:] for k in self.ports if k.startswith("https_")}

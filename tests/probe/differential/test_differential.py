@@ -22,9 +22,14 @@ class Side:
         self.lab, self.blackbox, self.infrawatch, self.blackbox2 = lab, blackbox, infrawatch, blackbox2
 
 
-def module_file(path: Path, ca: Path) -> Path:
+def module_file(path: Path, lab: Lab) -> Path:
+    """All scenarios' modules in one blackbox.yml; ``{ca}``, ``{client_cert}``, ``{client_key}`` and
+    lab port names (``{proxy}``) are filled in."""
     text = yaml.safe_dump({"modules": {s.name: s.module for s in SCENARIOS}}, sort_keys=False)
-    path.write_text(text.replace("{ca}", str(ca)))
+    values = {"ca": lab.certs.ca_file, "client_cert": lab.client_cert, "client_key": lab.client_key, **lab.ports}
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    path.write_text(text)
     return path
 
 
@@ -34,7 +39,7 @@ def side(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Side]:
     lab = Lab(work)
     started: list = []
     try:
-        conf = module_file(work / "blackbox.yml", lab.certs.ca_file)
+        conf = module_file(work / "blackbox.yml", lab)
         for cls in (Blackbox, Infrawatch, Blackbox):
             started.append(cls(conf, work))
         yield Side(lab, started[0], started[1], started[2])
@@ -55,8 +60,8 @@ def test_scenario_names_are_unique_and_intended_differences_have_reasons() -> No
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_same_verdict_metrics_and_values(side: Side, scenario: Scenario) -> None:
     target = side.lab.target(scenario.target)
-    bb = side.blackbox.probe(scenario.name, target)
-    iw = side.infrawatch.probe(scenario.name, target)
+    bb = side.blackbox.probe(scenario.name, target, scenario.scrape_timeout, scenario.params)
+    iw = side.infrawatch.probe(scenario.name, target, scenario.scrape_timeout, scenario.params)
     result = compare(bb, iw, scenario.allowed)
     assert result.same, "\n".join(result.problems)
     assert iw[("probe_success", ())] == float(scenario.success), "infrawatch's verdict is not the expected one"

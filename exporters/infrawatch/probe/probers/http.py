@@ -370,14 +370,23 @@ class _Phases:
         self.total = dict.fromkeys(PHASES, 0.0)
         self.current = "resolve"
         self.t = time.monotonic()
+        self.resolved = False  # blackbox writes only the resolve phase when resolving failed
 
     def enter(self, phase: str) -> None:
+        if phase == "connect":
+            self.resolved = True
         now = time.monotonic()
         self.total[self.current] += now - self.t
         self.current, self.t = phase, now
 
     def stop(self) -> None:
         self.enter(self.current)
+
+
+def _strip_port(authority: str) -> str:
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
 def _host_header(host: str, port: int, scheme: str) -> str:
@@ -619,7 +628,10 @@ async def _open(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, parts, phases: _Ph
                 raise _Failed(HTTPFailure.CONNECT_ERROR, f"proxy refused CONNECT with status {status}")
         if scheme == "https":
             phases.enter("tls")
-            sni = server_hostname(cfg.tls_config, host)
+            # blackbox: without tls_config.server_name, a Host header (module headers or the
+            # hostname= URL parameter) names the server for SNI and verification, else the target.
+            host_header = next((v for k, v in cfg.headers.items() if k.lower() == "host"), "")
+            sni = server_hostname(cfg.tls_config, _strip_port(host_header) if host_header else host)
             try:
                 await writer.start_tls(ctx.tls.get(cfg.tls_config, alpn=("http/1.1",)), server_hostname=sni)
             except ssl.SSLCertVerificationError as exc:
@@ -799,7 +811,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
         ok = ctx.fail(HTTPFailure.PROTOCOL, f"malformed response: {exc}")
     phases.stop()
     m = ctx.metrics
-    for phase in PHASES:
+    for phase in PHASES if phases.resolved else ("resolve",):
         m.set(HTTP_DURATION, phases.total[phase], {"phase": phase})
     m.set(HTTP_REDIRECTS, redirects)
     m.set(HTTP_SSL, 1 if resp is not None and resp.tls else 0)
