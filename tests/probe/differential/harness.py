@@ -117,6 +117,11 @@ def _get(base: str, module: str, target: str, timeout: float, params: dict[str, 
         raise AssertionError(f"{base} answered {exc.code}: {exc.read().decode()[:300]}") from None
 
 
+def debug_text(base: str, module: str, target: str) -> str:
+    """The ``debug=true`` answer of ``/probe``."""
+    return _get(base, module, target, 5.0, {"debug": "true"})
+
+
 class Blackbox:
     """Debian's /usr/bin/prometheus-blackbox-exporter on a free loopback port."""
 

@@ -4,13 +4,14 @@ values agree (harness.compare), apart from the intended differences listed with 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from probe.differential.harness import INTENDED, Blackbox, Infrawatch, compare
+from probe.differential.harness import INTENDED, Blackbox, Infrawatch, compare, debug_text
 from probe.differential.lab import Lab
 from probe.differential.scenarios import SCENARIOS, Scenario
 
@@ -89,3 +90,27 @@ def test_comparator_tells_same_from_different(side: Side) -> None:
     relabelled = {k: v for k, v in b.items() if k[0] != "probe_http_duration_seconds"}
     relabelled[("probe_http_duration_seconds", (("phase", "other"),))] = 0.1
     assert any("probe_http_duration_seconds labels" in p for p in compare(a, relabelled).problems)
+
+
+LOGFMT_LINE = re.compile(
+    r"^ts=\S+ caller=\S+ module=(?P<module>\S+) target=(?P<target>\S+) "
+    r'level=(debug|info|warn|error) msg="[A-Z][^"]*"( |$)'
+)
+
+
+@pytest.mark.parametrize("module", ["http_ok", "http_refused", "tcp_ssh_banner"])
+def test_debug_output_in_blackboxs_shape(side: Side, module: str) -> None:
+    """``debug=true``: the same three sections, the log in logfmt lines of the same shape."""
+    scenario = next(s for s in SCENARIOS if s.name == module)
+    target = side.lab.target(scenario.target)
+    for exporter in (side.blackbox, side.infrawatch):
+        text = debug_text(exporter.url, module, target)
+        logs, _, rest = text.partition("\n\n\n\nMetrics that would have been returned:\n")
+        if not rest:  # infrawatch writes three newlines before the metrics
+            logs, _, rest = text.partition("\n\n\nMetrics that would have been returned:\n")
+        assert logs.startswith("Logs for the probe:\n") and "Module configuration:" in rest, text[:400]
+        lines = logs.splitlines()[1:]
+        assert lines and [x for x in lines if not LOGFMT_LINE.match(x)] == [], exporter.url
+        assert 'msg="Beginning probe"' in lines[0]
+        verdict = 'level=info msg="Probe succeeded"' if scenario.success else 'level=error msg="Probe failed"'
+        assert verdict in lines[-1], lines[-1]
