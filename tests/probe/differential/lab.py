@@ -133,6 +133,22 @@ def _line_server(script: list[tuple[str, str]]):
     return handle
 
 
+async def _early_hints(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """HTTP/1.1 with interim responses (100, 103) before the final one."""
+    try:
+        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 3)
+        writer.write(
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nfinal\n"
+        )
+        await writer.drain()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
 def _tcp_servers() -> dict[str, object]:
     return {
         "tcp_banner": _line_server([("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "")]),
@@ -143,6 +159,7 @@ def _tcp_servers() -> dict[str, object]:
         ),
         "tcp_digits": _line_server([("code 42 here\r\n", "")]),
         "tcp_bytes": _line_server([("S", "")]),
+        "http_early_hints": _early_hints,
     }
 
 
@@ -199,6 +216,10 @@ class Lab:
         self.ports["proxy"] = self.servers.serve_stream(self.proxy.handle)
         self.dns = self.servers.call(lambda: DNSServer("example.test.", ZONE).start())
         self.ports["dns"] = self.dns.port
+        self.dot = self.servers.call(
+            lambda: DNSServer("example.test.", ZONE, tls_context=self.certs.server_context("valid")).start()
+        )
+        self.ports["dot"] = self.dot.port
         assert set(CERT_KINDS) <= {k[6:] for k in self.ports if k.startswith("https_")}
 
     def target(self, template: str) -> str:
@@ -207,5 +228,6 @@ class Lab:
     def stop(self) -> None:
         try:
             self.servers.call(self.dns.stop)
+            self.servers.call(self.dot.stop)
         finally:
             self.servers.stop()

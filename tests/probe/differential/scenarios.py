@@ -48,6 +48,11 @@ def tcp(name: str, target: str, success: bool, allowed: dict[str, str] | None = 
 
 
 BAD_CERT = TLS_KEPT_ON_FAILURE
+DOT_TLS_METRICS = {
+    name: "blackbox 0.23 records no TLS metric for DNS over TLS; infrawatch records the server's "
+    "certificate as for every other TLS connection"
+    for name in TLS_KEPT_ON_FAILURE
+}
 REFUSED_AFTER_HANDSHAKE = {
     name: "infrawatch records the server's certificate once its side of the handshake is done; blackbox "
     "only from a response, and a TLS 1.3 server refuses a missing client certificate after that"
@@ -294,6 +299,13 @@ HTTP_SCENARIOS = [
     http("http_proxy_refused", H + "/ok", False, proxy_url="http://127.0.0.1:1"),
     http("http_ip6_no_fallback_v4_literal", H + "/ok", False, preferred_ip_protocol="ip6", ip_protocol_fallback=False),
     http("http_ip4_no_fallback_v6_literal", "http://[::1]:{http6}/ok", False, ip_protocol_fallback=False),
+    http(
+        "http_interim_responses_skipped",
+        "http://127.0.0.1:{http_early_hints}/",
+        True,
+        fail_if_body_not_matches_regexp=["final"],
+    ),
+    http("http_last_modified", H + "/ok", True, valid_status_codes=[200]),
     http("https_tls12_only", "https://localhost:{https_valid}/ok", True, tls_config={**CA, "max_version": "TLS12"}),
 ]
 
@@ -414,6 +426,27 @@ DNS_SCENARIOS = [
         query_name="www.example.test",
         query_type="A",
         validate_additional_rrs={"fail_if_matches_regexp": ["127\\.0\\.0\\.1"]},
+    ),
+    dns(
+        "dns_over_tls",
+        True,
+        target="localhost:{dot}",
+        allowed=DOT_TLS_METRICS,
+        query_name="www.example.test",
+        query_type="A",
+        transport_protocol="tcp",
+        dns_over_tls=True,
+        tls_config=CA,
+    ),
+    dns(
+        "dns_over_tls_no_ca",
+        False,
+        target="localhost:{dot}",
+        allowed=BAD_CERT,
+        query_name="www.example.test",
+        query_type="A",
+        transport_protocol="tcp",
+        dns_over_tls=True,
     ),
     dns("dns_closed_port", False, target="127.0.0.1:1", query_name="www.example.test", query_type="A"),
 ]
