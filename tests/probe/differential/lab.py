@@ -149,6 +149,44 @@ async def _early_hints(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         writer.close()
 
 
+async def _h2_or_h1(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """TLS server offering h2 by ALPN (the ``h2`` package, server side); HTTP/1.1 when not chosen.
+    /ok answers 200 with a body, /redirect answers 302 to /ok."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    body = b"hello over the wire\n"
+    try:
+        obj = writer.get_extra_info("ssl_object")
+        if obj is None or obj.selected_alpn_protocol() != "h2":
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 3)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            return
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        conn.initiate_connection()
+        writer.write(conn.data_to_send())
+        while data := await asyncio.wait_for(reader.read(65536), 5):
+            for ev in conn.receive_data(data):
+                if isinstance(ev, h2.events.RequestReceived):
+                    path = dict(ev.headers).get(":path", "/")
+                    if path.startswith("/redirect"):
+                        conn.send_headers(ev.stream_id, [(":status", "302"), ("location", "/ok")], end_stream=True)
+                    else:
+                        head = [(":status", "200"), ("content-length", str(len(body))), ("x-proto", "h2")]
+                        conn.send_headers(ev.stream_id, head)
+                        conn.send_data(ev.stream_id, body, end_stream=True)
+            writer.write(conn.data_to_send())
+            await writer.drain()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        pass
+    except Exception:  # an h2 protocol error from a client: close, as a server would
+        pass
+    finally:
+        writer.close()
+
+
 def _tcp_servers() -> dict[str, object]:
     return {
         "tcp_banner": _line_server([("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "")]),
@@ -212,6 +250,15 @@ class Lab:
         self.client_cert, self.client_key = workdir / "client.pem", workdir / "client.key"
         client.cert_chain_pems[0].write_to_path(str(self.client_cert))
         client.private_key_pem.write_to_path(str(self.client_key))
+        h2ctx = self.certs.server_context("valid")
+        h2ctx.set_alpn_protocols(["h2", "http/1.1"])
+
+        async def start_h2() -> int:
+            server = await asyncio.start_server(_h2_or_h1, "127.0.0.1", 0, ssl=h2ctx)
+            self.servers.streams.append(server)
+            return server.sockets[0].getsockname()[1]
+
+        self.ports["https_h2"] = self.servers.call(start_h2)
         self.proxy = ForwardProxy()
         self.ports["proxy"] = self.servers.serve_stream(self.proxy.handle)
         self.dns = self.servers.call(lambda: DNSServer("example.test.", ZONE).start())

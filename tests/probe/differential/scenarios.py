@@ -309,6 +309,23 @@ HTTP_SCENARIOS = [
     http("https_tls12_only", "https://localhost:{https_valid}/ok", True, tls_config={**CA, "max_version": "TLS12"}),
 ]
 
+H2 = "https://localhost:{https_h2}"
+HTTP2_SCENARIOS = [  # a TLS server offering h2 by ALPN (lab.py); both exporters offer it by default
+    http("https_h2", H2 + "/ok", True, tls_config=CA),
+    http("https_h2_version_valid", H2 + "/ok", True, tls_config=CA, valid_http_versions=["HTTP/2.0"]),
+    http("https_h2_disabled", H2 + "/ok", True, tls_config=CA, enable_http2=False, valid_http_versions=["HTTP/1.1"]),
+    http("https_h2_redirect", H2 + "/redirect", True, tls_config=CA),
+    http(
+        "https_h2_header_rule",
+        H2 + "/ok",
+        True,
+        tls_config=CA,
+        fail_if_header_not_matches=[{"header": "X-Proto", "regexp": "^h2$"}],
+    ),
+    http("https_h2_body_regexp", H2 + "/ok", True, tls_config=CA, fail_if_body_not_matches_regexp=["over the wire"]),
+    http("https_h2_body_size_limit", H2 + "/ok", False, tls_config=CA, body_size_limit="10B"),
+]
+
 SMTP_STARTTLS = [
     {"expect": "^220 ([^ ]+) ESMTP (.+)$"},
     {"send": "EHLO prober\r"},
@@ -451,4 +468,4 @@ DNS_SCENARIOS = [
     dns("dns_closed_port", False, target="127.0.0.1:1", query_name="www.example.test", query_type="A"),
 ]
 
-SCENARIOS: list[Scenario] = [*HTTP_SCENARIOS, *TCP_SCENARIOS, *DNS_SCENARIOS]
+SCENARIOS: list[Scenario] = [*HTTP_SCENARIOS, *HTTP2_SCENARIOS, *TCP_SCENARIOS, *DNS_SCENARIOS]
