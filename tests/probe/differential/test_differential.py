@@ -114,3 +114,21 @@ def test_debug_output_in_blackboxs_shape(side: Side, module: str) -> None:
         assert 'msg="Beginning probe"' in lines[0]
         verdict = 'level=info msg="Probe succeeded"' if scenario.success else 'level=error msg="Probe failed"'
         assert verdict in lines[-1], lines[-1]
+
+
+def test_hostname_parameter_conflicting_with_the_module_host_header_is_refused_by_both(side: Side) -> None:
+    """blackbox's setHTTPHost rule: 400 when the module sets another Host header."""
+    target = side.lab.target("http://127.0.0.1:{http}/host")
+    for exporter in (side.blackbox, side.infrawatch):
+        with pytest.raises(AssertionError, match=r"answered 400.*host header defined both"):
+            exporter.probe("http_custom_headers_host", target, params={"hostname": "other.example"})
+        same = exporter.probe("http_custom_headers_host", target, params={"hostname": "vhost.example"})
+        assert same[("probe_success", ())] == 1
+
+
+def test_dns_to_a_closed_udp_port_is_refused_at_once(side: Side) -> None:
+    """Both answer well before the 5s scrape timeout: the ICMP port unreachable ends the query."""
+    for exporter in (side.blackbox, side.infrawatch):
+        m = exporter.probe("dns_closed_port", "127.0.0.1:1")
+        assert m[("probe_success", ())] == 0
+        assert m[("probe_duration_seconds", ())] < 1.0
