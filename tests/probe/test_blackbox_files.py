@@ -113,3 +113,21 @@ def test_upstream_modules_run_against_loopback(targets: Targets) -> None:
     cfg = load_probe_config(DATA / "example-0.23.yml")
     r = _run(cfg, "http_gzip", targets.http("/gzip"))
     assert r.success, r.log_lines
+
+
+def test_binary_send_and_expect_bytes_of_the_postgresql_example(targets: Targets) -> None:
+    """example-main.yml's ``postgresql`` module: ``send: !!binary`` goes out as those bytes (plus the
+    newline blackbox appends) and ``expect_bytes: S`` fails on a server answering ``N``."""
+    got: list[bytes] = []
+
+    async def no_ssl(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        got.append(await reader.readexactly(9))
+        writer.write(b"N")
+        await writer.drain()
+        writer.close()
+
+    port = targets.servers.serve_stream(no_ssl)
+    cfg = load_probe_config(DATA / "example-main.yml")
+    r = _run(cfg, "postgresql", f"127.0.0.1:{port}")
+    assert got == [b"\x00\x00\x00\x08\x04\xd2\x16\x2f\n"]
+    assert not r.success and r.value("probe_failed_due_to_bytes") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +47,19 @@ def _hop_check(cfg: ProbeConfig, target_host_: str) -> Callable[[str], bool]:
         return host == target_host_ or cfg.allow.allows(host)
 
     return allowed
+def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
+    """blackbox's ``hostname=`` URL parameter: a copy of the http module sending ``Host: hostname``
+    (and so using it for SNI); an error when the module sets another Host header."""
+    section = module.section()
+    for name, value in section.headers.items():
+        if name.lower() == "host" and value != hostname:
+            return module, (
+                f"host header defined both in module configuration ({value}) and with URL-parameter "
+                f"'hostname' ({hostname})"
+            )
+    headers = {k: v for k, v in section.headers.items() if k.lower() != "host"}
+    headers["Host"] = hostname
+    return dataclasses.replace(module, http=dataclasses.replace(section, headers=headers)), ""  # type: ignore[call-arg]
 
 
 class SelfMetrics(Collector):
@@ -238,9 +252,12 @@ class ProbeExporter(Exporter):
             timeout = float(header) - self.timeout_offset if header else float(ep.default_timeout)
         except ValueError:
             timeout = float(ep.default_timeout)
-        if timeout <= 0:
-            timeout = float(header or 0) if header else float(ep.default_timeout)
         mod_timeout = float(module.timeout)
+        if timeout < 0 and mod_timeout:
+            # blackbox: a scrape timeout below the offset leaves the module's timeout in force
+            timeout = mod_timeout
+        elif timeout <= 0:
+            timeout = float(header or 0) if header else float(ep.default_timeout)
         if mod_timeout and mod_timeout < timeout:
             timeout = mod_timeout
         return max(0.05, min(timeout, float(ep.max_timeout)))
@@ -268,6 +285,11 @@ class ProbeExporter(Exporter):
                 f'"*" for any) or add it to allowed_targets: in {self._config_file()}',
             )
         module = cfg.modules[module_name]
+        hostname = request.query.get("hostname", "")
+        if hostname and module.prober == "http":
+            module, problem = with_host(module, hostname)
+            if problem:
+                return self._refuse(400, "bad_target", problem)
         timeout = self.probe_timeout(request, module)
         sem = self.probe_sem  # release the one acquired, even if a reload swaps it meanwhile
         t0 = time.monotonic()

@@ -125,11 +125,11 @@ async def run_probe(
         timeout=timeout,
         tls=tls if tls is not None else ClientContexts(),
         metrics=MetricSink(spec.all_families),
-        log=ProbeLog() if debug else QuietLog(),
+        log=ProbeLog(module_name, target, module.prober) if debug else QuietLog(),
         reasons=spec.reason_values,
         hop_allowed=hop_allowed,
     )
-    ctx.log("beginning probe", prober=module.prober, timeout_seconds=round(timeout, 3))
+    ctx.log("beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
     try:
         async with asyncio.timeout(timeout + GRACE):
             ok = await spec.probe(ctx)
@@ -144,7 +144,11 @@ async def run_probe(
     reason = (ctx.failure_reason or FailureReason.INTERNAL) if not ok else ""
     samples = outcome_samples(ok, duration, reason)
     samples[2:2] = _dedupe(ctx.metrics.samples)  # success, duration, the prober's, failure_info
-    ctx.log("probe " + ("succeeded" if ok else "failed"), duration_seconds=round(duration, 4))
+    ctx.log(
+        "probe " + ("succeeded" if ok else "failed"),
+        level="info" if ok else "error",
+        duration_seconds=round(duration, 6),
+    )
     return ProbeResult(
         target,
         module_name,

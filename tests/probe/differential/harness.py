@@ -107,14 +107,19 @@ def compare(bb: Samples, iw: Samples, allowed: dict[str, str] | None = None) -> 
     return c
 
 
-def _get(base: str, module: str, target: str, timeout: float) -> str:
-    q = urllib.parse.urlencode({"module": module, "target": target})
+def _get(base: str, module: str, target: str, timeout: float, params: dict[str, str] | None = None) -> str:
+    q = urllib.parse.urlencode({"module": module, "target": target, **(params or {})})
     req = urllib.request.Request(f"{base}/probe?{q}", headers={"X-Prometheus-Scrape-Timeout-Seconds": str(timeout)})
     try:
-        with urllib.request.urlopen(req, timeout=timeout + 10) as r:
+        with urllib.request.urlopen(req, timeout=timeout + 15) as r:
             return r.read().decode()
     except urllib.error.HTTPError as exc:
         raise AssertionError(f"{base} answered {exc.code}: {exc.read().decode()[:300]}") from None
+
+
+def debug_text(base: str, module: str, target: str) -> str:
+    """The ``debug=true`` answer of ``/probe``."""
+    return _get(base, module, target, 5.0, {"debug": "true"})
 
 
 class Blackbox:
@@ -134,8 +139,8 @@ class Blackbox:
             self.proc.stop()
             raise
 
-    def probe(self, module: str, target: str, timeout: float = 5.0) -> Samples:
-        return parse(_get(self.url, module, target, timeout))
+    def probe(self, module: str, target: str, timeout: float = 5.0, params: dict[str, str] | None = None) -> Samples:
+        return parse(_get(self.url, module, target, timeout, params))
 
     def stop(self) -> None:
         self.proc.stop()
@@ -148,8 +153,8 @@ class Infrawatch:
         self.exp = ExporterProc(config, workdir, ["--probe.allowed-targets=*"])
         self.url = self.exp.url
 
-    def probe(self, module: str, target: str, timeout: float = 5.0) -> Samples:
-        return parse(_get(self.url, module, target, timeout))
+    def probe(self, module: str, target: str, timeout: float = 5.0, params: dict[str, str] | None = None) -> Samples:
+        return parse(_get(self.url, module, target, timeout, params))
 
     def stop(self) -> None:
         self.exp.stop()

@@ -1,10 +1,12 @@
 """The differential scenarios: one table, one module per scenario, in one module file.
 
 A scenario is (name, module, target template, expected probe_success).  ``module`` is a blackbox
-module (``prober`` + its section) written as it would be in a blackbox.yml; ``"{ca}"`` in it
-stands for the test CA file.  The target template names lab ports (``{http}``, ``{https_valid}``,
-``{tcp_banner}``, ``{dns}``, see lab.py).  ``allowed`` lists metric names that may differ in this
-scenario only, each with its reason (the suite-wide ones are harness.INTENDED).
+module (``prober`` + its section) written as it would be in a blackbox.yml; in it ``"{ca}"`` stands
+for the test CA file, ``"{client_cert}"``/``"{client_key}"`` for a client certificate the CA
+issued and ``{proxy}`` (any lab port name) for that port.  The target template names lab ports
+(``{http}``, ``{https_valid}``, ``{tcp_banner}``, ``{dns}``, see lab.py).  ``allowed`` lists metric
+names that may differ in this scenario only, each with its reason (the suite-wide ones are
+harness.INTENDED); ``params`` are more /probe URL parameters (``hostname``).
 
 To add a prober's scenarios (icmp, grpc): append ``Scenario`` rows (a new list concatenated into
 ``SCENARIOS``) and, if they need a server, a port in ``Lab``.
@@ -25,6 +27,8 @@ class Scenario:
     target: str
     success: bool
     allowed: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # more /probe URL parameters (hostname=)
+    scrape_timeout: float = 5.0  # X-Prometheus-Scrape-Timeout-Seconds sent to both exporters
 
 
 IP4 = {"preferred_ip_protocol": "ip4"}
@@ -35,11 +39,25 @@ def http(name: str, target: str, success: bool, allowed: dict[str, str] | None =
     return Scenario(name, {"prober": "http", "http": {**IP4, **section}}, target, success, allowed or {})
 
 
+def with_params(s: Scenario, scrape_timeout: float = 5.0, **params: str) -> Scenario:
+    return Scenario(s.name, s.module, s.target, s.success, s.allowed, params, scrape_timeout)
+
+
 def tcp(name: str, target: str, success: bool, allowed: dict[str, str] | None = None, **section: Any) -> Scenario:
     return Scenario(name, {"prober": "tcp", "tcp": {**IP4, **section}}, target, success, allowed or {})
 
 
 BAD_CERT = TLS_KEPT_ON_FAILURE
+DOT_TLS_METRICS = {
+    name: "blackbox 0.23 records no TLS metric for DNS over TLS; infrawatch records the server's "
+    "certificate as for every other TLS connection"
+    for name in TLS_KEPT_ON_FAILURE
+}
+REFUSED_AFTER_HANDSHAKE = {
+    name: "infrawatch records the server's certificate once its side of the handshake is done; blackbox "
+    "only from a response, and a TLS 1.3 server refuses a missing client certificate after that"
+    for name in TLS_KEPT_ON_FAILURE
+}
 UNVERIFIED_CHAIN = {
     "probe_ssl_last_chain_expiry_timestamp_seconds": "blackbox writes Go's zero time (-62135596800) when "
     "nothing was verified (insecure_skip_verify); infrawatch writes the presented chain's expiry",
@@ -234,10 +252,102 @@ HTTP_SCENARIOS = [
     http("https_self_signed", "https://localhost:{https_self_signed}/ok", False, BAD_CERT, tls_config=CA),
     http("https_no_ca", "https://localhost:{https_valid}/ok", False, BAD_CERT),
     http("https_redirect_to_ok", "https://localhost:{https_valid}/redirect/2", True, tls_config=CA),
+    http(
+        "https_host_header_names_the_server",
+        "https://127.0.0.1:{https_wrong_host}/ok",
+        True,
+        tls_config=CA,
+        headers={"Host": "wrong.example.net"},
+    ),
+    with_params(
+        http("https_hostname_param", "https://127.0.0.1:{https_wrong_host}/ok", True, tls_config=CA),
+        hostname="wrong.example.net",
+    ),
+    with_params(
+        http(
+            "http_hostname_param_host_header", H + "/host", True, fail_if_body_not_matches_regexp=["host=api.example"]
+        ),
+        hostname="api.example",
+    ),
+    # a scrape timeout below the 0.5s offset: blackbox keeps the module's timeout (here 3s) in force
+    with_params(
+        Scenario(
+            "http_scrape_timeout_below_offset",
+            {"prober": "http", "timeout": "3s", "http": {**IP4}},
+            H + "/slow?secs=1",
+            True,
+        ),
+        scrape_timeout=0.3,
+    ),
+    http(
+        "https_client_cert",
+        "https://localhost:{https_mtls}/ok",
+        True,
+        tls_config={**CA, "cert_file": "{client_cert}", "key_file": "{client_key}"},
+    ),
+    http(
+        "https_client_cert_missing", "https://localhost:{https_mtls}/ok", False, REFUSED_AFTER_HANDSHAKE, tls_config=CA
+    ),
+    http("http_via_proxy", H + "/ok", True, proxy_url="http://127.0.0.1:{proxy}"),
+    http(
+        "https_via_proxy_connect",
+        "https://localhost:{https_valid}/ok",
+        True,
+        tls_config=CA,
+        proxy_url="http://127.0.0.1:{proxy}",
+    ),
+    http("http_proxy_refused", H + "/ok", False, proxy_url="http://127.0.0.1:1"),
+    http("http_ip6_no_fallback_v4_literal", H + "/ok", False, preferred_ip_protocol="ip6", ip_protocol_fallback=False),
+    http("http_ip4_no_fallback_v6_literal", "http://[::1]:{http6}/ok", False, ip_protocol_fallback=False),
+    http(
+        "http_interim_responses_skipped",
+        "http://127.0.0.1:{http_early_hints}/",
+        True,
+        fail_if_body_not_matches_regexp=["final"],
+    ),
+    http("http_last_modified", H + "/ok", True, valid_status_codes=[200]),
     http("https_tls12_only", "https://localhost:{https_valid}/ok", True, tls_config={**CA, "max_version": "TLS12"}),
 ]
 
+H2 = "https://localhost:{https_h2}"
+HTTP2_SCENARIOS = [  # a TLS server offering h2 by ALPN (lab.py); both exporters offer it by default
+    http("https_h2", H2 + "/ok", True, tls_config=CA),
+    http("https_h2_version_valid", H2 + "/ok", True, tls_config=CA, valid_http_versions=["HTTP/2.0"]),
+    http("https_h2_disabled", H2 + "/ok", True, tls_config=CA, enable_http2=False, valid_http_versions=["HTTP/1.1"]),
+    http("https_h2_redirect", H2 + "/redirect", True, tls_config=CA),
+    http(
+        "https_h2_header_rule",
+        H2 + "/ok",
+        True,
+        tls_config=CA,
+        fail_if_header_not_matches=[{"header": "X-Proto", "regexp": "^h2$"}],
+    ),
+    http("https_h2_body_regexp", H2 + "/ok", True, tls_config=CA, fail_if_body_not_matches_regexp=["over the wire"]),
+    http("https_h2_body_size_limit", H2 + "/ok", False, tls_config=CA, body_size_limit="10B"),
+]
+
+SMTP_STARTTLS = [
+    {"expect": "^220 ([^ ]+) ESMTP (.+)$"},
+    {"send": "EHLO prober\r"},
+    {"expect": "^250-STARTTLS"},
+    {"send": "STARTTLS\r"},
+    {"expect": "^220"},
+    {"starttls": True},
+    {"send": "EHLO prober\r"},
+    {"expect": "^250-AUTH"},
+    {"send": "QUIT\r"},
+]
+
 TCP_SCENARIOS = [
+    tcp("tcp_smtp_starttls", "localhost:{smtp_valid}", True, query_response=SMTP_STARTTLS, tls_config=CA),
+    tcp(
+        "tcp_smtp_starttls_expired",
+        "localhost:{smtp_expired}",
+        False,
+        BAD_CERT,
+        query_response=SMTP_STARTTLS,
+        tls_config=CA,
+    ),
     tcp("tcp_connect", "127.0.0.1:{http}", True),
     tcp("tcp_refused", "127.0.0.1:1", False),
     tcp(
@@ -334,7 +444,28 @@ DNS_SCENARIOS = [
         query_type="A",
         validate_additional_rrs={"fail_if_matches_regexp": ["127\\.0\\.0\\.1"]},
     ),
+    dns(
+        "dns_over_tls",
+        True,
+        target="localhost:{dot}",
+        allowed=DOT_TLS_METRICS,
+        query_name="www.example.test",
+        query_type="A",
+        transport_protocol="tcp",
+        dns_over_tls=True,
+        tls_config=CA,
+    ),
+    dns(
+        "dns_over_tls_no_ca",
+        False,
+        target="localhost:{dot}",
+        allowed=BAD_CERT,
+        query_name="www.example.test",
+        query_type="A",
+        transport_protocol="tcp",
+        dns_over_tls=True,
+    ),
     dns("dns_closed_port", False, target="127.0.0.1:1", query_name="www.example.test", query_type="A"),
 ]
 
-SCENARIOS: list[Scenario] = [*HTTP_SCENARIOS, *TCP_SCENARIOS, *DNS_SCENARIOS]
+SCENARIOS: list[Scenario] = [*HTTP_SCENARIOS, *HTTP2_SCENARIOS, *TCP_SCENARIOS, *DNS_SCENARIOS]

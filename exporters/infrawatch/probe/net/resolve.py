@@ -50,7 +50,10 @@ def _literal(host: str) -> tuple[str, int] | None:
 
 def _record(ctx: ProbeContext[Any], lookup_seconds: float, addr: str | None, version: int | None = None) -> None:
     ctx.metrics.set(DNS_LOOKUP_TIME, lookup_seconds)
-    if addr is not None:
+    if addr is None:  # blackbox registers both before resolving: 0 when no address was found
+        ctx.metrics.set(IP_PROTOCOL, 0)
+        ctx.metrics.set(IP_ADDR_HASH, 0)
+    else:
         if version is None:
             version = ipaddress.ip_address(addr).version
         ctx.metrics.set(IP_PROTOCOL, version)

@@ -3,7 +3,8 @@
 A hand-rolled client rather than aiohttp's because blackbox's phases need to be told apart
 (resolve, connect, tls, processing = request sent -> first response byte, transfer) and because a
 probe is one short-lived connection: no pools or sessions to set up and tear down per probe.
-HTTP/2 is not negotiated (``enable_http2`` is accepted and only ``false`` changes nothing).
+Over TLS, HTTP/2 is offered by ALPN as blackbox does (``enable_http2``, default true) and spoken
+through ``net/http2.py`` when the server picks it; plain http and servers without h2 get HTTP/1.1.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ...core.tlsclient import TLSConfig
 from ..context import ProbeContext
 from ..failures import classify_os_error, extend_reasons
 from ..families import FAILED_DUE_TO_REGEX, HTTP_STATUS_CODE
-from ..net import health, resolve, tls
+from ..net import health, http2, resolve, tls
 from ..net.health import HealthParseError, parse_health_body, record_health
 from ..net.httpclient import (
     Authorization,
@@ -177,7 +178,7 @@ class HTTPProbe:
     preferred_ip_protocol: IPProtocol = "ip6"
     ip_protocol_fallback: bool = True
     body_size_limit: int | str = 0
-    enable_http2: bool = False
+    enable_http2: bool = True  # as blackbox (prometheus/common): offer h2 over TLS (ALPN)
     health: HealthCheck | None = None
     # Resolved at load time (never shown by /config: internal fields are skipped).
     limit: int = field(default=0, metadata={"internal": True})
@@ -226,8 +227,6 @@ class HTTPProbe:
             self.limit = parse_size(self.body_size_limit)
         except ValueError as exc:
             ctx.error((*path, "body_size_limit"), str(exc))
-        if self.enable_http2:
-            ctx.warn((*path, "enable_http2"), "HTTP/2 is not negotiated; infrawatch probes speak HTTP/1.1")
         if self.enable_http3:
             self.unsupported = "enable_http3 (blackbox 0.27+) is not supported: infrawatch has no HTTP/3 client"
             ctx.warn((*path, "enable_http3"), self.unsupported + "; probes of this module fail")
@@ -371,14 +370,23 @@ class _Phases:
         self.total = dict.fromkeys(PHASES, 0.0)
         self.current = "resolve"
         self.t = time.monotonic()
+        self.resolved = False  # blackbox writes only the resolve phase when resolving failed
 
     def enter(self, phase: str) -> None:
+        if phase == "connect":
+            self.resolved = True
         now = time.monotonic()
         self.total[self.current] += now - self.t
         self.current, self.t = phase, now
 
     def stop(self) -> None:
         self.enter(self.current)
+
+
+def _strip_port(authority: str) -> str:
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
 def _host_header(host: str, port: int, scheme: str) -> str:
@@ -441,9 +449,26 @@ def _build_request(
     cookie: str = "",
     credentials: bool = True,
 ) -> bytes:
-    """The request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none).
-    ``credentials=False`` (a redirect to another host) leaves out the module's authorization (basic
-    auth, bearer token, OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
+    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
+    target, lines = _request_headers(cfg, method, url, parts, body, via_proxy, creds, cookie, credentials)
+    head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
+    return head.encode("latin-1", "replace") + body
+
+
+def _request_headers(
+    cfg: HTTPProbe,
+    method: str,
+    url: str,
+    parts,
+    body: bytes,
+    via_proxy: str,
+    creds: _Creds | None = None,
+    cookie: str = "",
+    credentials: bool = True,
+) -> tuple[str, list[tuple[str, str]]]:
+    """The request target and header lines (HTTP/1.1 and HTTP/2 alike). ``credentials=False`` (a
+    redirect to another host) leaves out the module's authorization (basic auth, bearer token,
+    OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     headers: dict[str, str] = {
@@ -475,8 +500,7 @@ def _build_request(
     lines = [*headers.items()]
     if creds is not None:  # http_headers: added to the module's headers, every value sent
         lines += [(k, v) for k, v in creds.extra if credentials or k.lower() not in CREDENTIAL_HEADERS]
-    head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
-    return head.encode("latin-1", "replace") + body
+    return target, lines
 
 
 def _proxy_auth(proxy_url: str) -> str:
@@ -629,9 +653,13 @@ async def _open(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, parts, phases: _Ph
                 raise _Failed(HTTPFailure.CONNECT_ERROR, f"proxy refused CONNECT with status {status}")
         if scheme == "https":
             phases.enter("tls")
-            sni = server_hostname(cfg.tls_config, host)
+            # blackbox: without tls_config.server_name, a Host header (module headers or the
+            # hostname= URL parameter) names the server for SNI and verification, else the target.
+            host_header = next((v for k, v in cfg.headers.items() if k.lower() == "host"), "")
+            sni = server_hostname(cfg.tls_config, _strip_port(host_header) if host_header else host)
             try:
-                await writer.start_tls(ctx.tls.get(cfg.tls_config, alpn=("http/1.1",)), server_hostname=sni)
+                alpn = ("h2", "http/1.1") if cfg.enable_http2 and not proxy else ("http/1.1",)
+                await writer.start_tls(ctx.tls.get(cfg.tls_config, alpn=alpn), server_hostname=sni)
             except ssl.SSLCertVerificationError as exc:
                 writer.transport.abort()
                 if not proxy:
@@ -644,6 +672,61 @@ async def _open(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe, parts, phases: _Ph
         writer.transport.abort()
         raise
     return reader, writer
+
+
+def _alpn(writer: asyncio.StreamWriter) -> str:
+    obj = writer.get_extra_info("ssl_object")
+    return (obj.selected_alpn_protocol() or "") if obj is not None else ""
+
+
+async def _exchange_h2(
+    ctx: ProbeContext[HTTPProbe],
+    cfg: HTTPProbe,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    method: str,
+    url: str,
+    parts,
+    body: bytes,
+    phases: _Phases,
+    sink: _BodySink,
+    creds: _Creds,
+    cookie: str,
+    credentials: bool = True,
+) -> _Response:
+    target, lines = _request_headers(cfg, method, url, parts, body, "", creds, cookie, credentials)
+    authority = next((v for k, v in lines if k.lower() == "host"), parts.netloc)
+    got: list[_Response] = []
+
+    def on_head(status: int, headers: list[tuple[str, str]]) -> None:
+        phases.enter("transfer")
+        got.append(_Response("2.0", status, headers, tls=True))
+        ctx.log("received response", status=status, version="HTTP/2.0")
+
+    try:
+        await http2.exchange(
+            reader,
+            writer,
+            method,
+            authority,
+            target,
+            lines,
+            body,
+            lambda: phases.enter("processing"),
+            on_head,
+            sink.feed,
+        )
+    except http2.H2Error as exc:
+        if not got:
+            raise _Failed(HTTPFailure.PROTOCOL, str(exc)) from None
+        got[0].failure = _Failed(HTTPFailure.PROTOCOL, str(exc))
+    except _Failed as exc:  # the body size limit or a decoding error: the response is kept
+        if not got:
+            raise
+        got[0].failure = exc
+    if not got:
+        raise _Failed(HTTPFailure.PROTOCOL, "HTTP/2 stream ended without a response")
+    return got[0]
 
 
 async def _exchange(
@@ -666,6 +749,26 @@ async def _exchange(
     )
     reader, writer = await _open(ctx, cfg, parts, phases, proxy_url, creds)
     try:
+        if parts.scheme == "https" and _alpn(writer) == "h2":
+            sink = _BodySink(cfg.limit, keep_body, "" if cfg.compression == "identity" else cfg.compression)
+            resp = await _exchange_h2(
+                ctx,
+                cfg,
+                reader,
+                writer,
+                method,
+                url,
+                parts,
+                body,
+                phases,
+                sink,
+                creds,
+                jar.header(parts.hostname),
+                credentials=credentials,
+            )
+            jar.update(parts.hostname, resp.values("Set-Cookie"))
+            resp.uncompressed_length, resp.body = sink.uncompressed, b"".join(sink.parts)
+            return resp
         via_proxy = proxy_url if parts.scheme == "http" else ""
         request = _build_request(
             cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname), credentials=credentials
@@ -828,7 +931,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
         ok = ctx.fail(HTTPFailure.PROTOCOL, f"malformed response: {exc}")
     phases.stop()
     m = ctx.metrics
-    for phase in PHASES:
+    for phase in PHASES if phases.resolved else ("resolve",):
         m.set(HTTP_DURATION, phases.total[phase], {"phase": phase})
     m.set(HTTP_REDIRECTS, redirects)
     m.set(HTTP_SSL, 1 if resp is not None and resp.tls else 0)
