@@ -42,7 +42,7 @@ EXAMPLES = {
     "slo": sorted((ROOT / "tests" / "slo" / "specs").glob("*.yaml")),
 }
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=5000,  # ms per example: a hang or a blow-up shows as a deadline failure
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     database=None,
@@ -225,7 +225,7 @@ TARGETS = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
 @given(
     target=TARGETS,
     module=st.one_of(st.sampled_from(["http_2xx", "tcp", "dns"]), st.text(max_size=12)),
@@ -238,7 +238,7 @@ def test_probe_query_strings(exporter: ExporterProc, target: str, module: str, d
     assert secs < 3, secs
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
 @given(raw=st.binary(max_size=200))
 def test_raw_probe_query_strings(exporter: ExporterProc, raw: bytes) -> None:
     status, secs = _get(f"{exporter.url}/probe?" + urllib.parse.quote(raw, safe="=&%+"))
