@@ -422,8 +422,13 @@ def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
             ctx.error(path, f"expected a number, got {value!r}")
             return _INVALID
         return float(value)
+    if tp is bytes:  # YAML !!binary
+        if not isinstance(value, bytes):
+            ctx.error(path, f"expected !!binary bytes, got {value!r}")
+            return _INVALID
+        return value
     if tp in (str, Secret):
-        if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        if isinstance(value, bool | bytes) or value is None or isinstance(value, list | dict):
             ctx.error(path, f"expected a string, got {value!r}")
             return _INVALID
         if tp is str and isinstance(value, str) and userinfo_passwords(value):

@@ -21,7 +21,7 @@ from ..core.logs import scrub
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter
 from ..core.tlsclient import ClientContexts
-from .allowlist import TargetError, target_host
+from .allowlist import AllowList, TargetError, target_host
 from .config import ProbeConfig, load_probe_config
 from .failures import FailureReason
 from .module import ModuleBase
@@ -91,6 +91,9 @@ class ProbeExporter(Exporter):
         self.configured_targets: set[str] = set()
         self.shard: tuple[int, int] | None = getattr(args, "shard", None)
         self.timeout_offset: float = getattr(args, "timeout_offset", 0.5)
+        # --probe.allowed-targets (flags), added to each loaded file's allowed_targets
+        self.flag_allowed: list[str] = [e for group in getattr(args, "allowed_targets", None) or [] for e in group]
+        self.allow = AllowList(self.flag_allowed)
 
     # -- config -----------------------------------------------------------------------------
     def load_config(self, path: str) -> ProbeConfig:
@@ -98,7 +101,9 @@ class ProbeExporter(Exporter):
 
     async def apply_config(self, config: ProbeConfig) -> None:
         preload(m.prober for m in config.modules.values())
+        self.allow = AllowList([*config.allowed_targets, *self.flag_allowed])
         self.config = config
+        self._log_allow_list(config)
         if self.scheduler is None:
             self.scheduler = Scheduler(config.scheduler.concurrency, float(config.scheduler.slow_after))
         elif self.scheduler.concurrency != config.scheduler.concurrency:
@@ -116,6 +121,23 @@ class ProbeExporter(Exporter):
         self._reschedule()
         if self._file_sd_task is None and config.file_sd:
             self._file_sd_task = asyncio.create_task(self._watch_file_sd(), name="file_sd")
+
+    def _config_file(self) -> str:
+        return getattr(self.args, "config_file", "") or "the configuration file"
+
+    def _log_allow_list(self, config: ProbeConfig) -> None:
+        if self.allow.entries:
+            log.info(
+                "/probe allowed targets",
+                extra={"file": list(config.allowed_targets), "flag": self.flag_allowed},
+            )
+        else:
+            log.warning(
+                "/probe refuses every target not scheduled in the file: no allowed_targets. Add "
+                '--probe.allowed-targets=HOST[,HOST...] (host, *.domain, IP, CIDR or "*") to the command '
+                "line, or allowed_targets: [...] to %s",
+                self._config_file(),
+            )
 
     def _reschedule(self) -> None:
         assert self.config is not None and self.scheduler is not None
@@ -237,9 +259,13 @@ class ProbeExporter(Exporter):
             host = target_host(target)
         except TargetError as exc:
             return self._refuse(400, "bad_target", str(exc))
-        if target not in self.configured_targets and not cfg.allow.allows(host):
+        if target not in self.configured_targets and not self.allow.allows(host):
             return self._refuse(
-                403, "not_allowed", f"Target host {host!r} is not in allowed_targets; refusing to probe it"
+                403,
+                "not_allowed",
+                f"Target host {host!r} is not in allowed_targets; refusing to probe it. To allow it, start "
+                f"the exporter with --probe.allowed-targets={host} (or a pattern: *.domain, a CIDR range, "
+                f'"*" for any) or add it to allowed_targets: in {self._config_file()}',
             )
         module = cfg.modules[module_name]
         timeout = self.probe_timeout(request, module)
@@ -293,6 +319,7 @@ class ProbeExporter(Exporter):
             file_sd_errors=self.file_sd.errors(),
             shard=self.shard,
             modules=sorted(self.config.modules) if self.config else [],
+            base_path=self.weburl.path,
         )
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:

@@ -7,6 +7,7 @@ import ctypes
 
 from ..core.config import parse_duration_flag
 from ..core.server import common_flags, run
+from .allowlist import AllowList
 from .exporter import ProbeExporter
 from .targets import parse_shard
 
@@ -16,6 +17,15 @@ def _shard(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _allowed(text: str) -> list[str]:
+    entries = [e.strip() for e in text.split(",") if e.strip()]
+    try:
+        AllowList(entries)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return entries
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_duration_flag(allow_zero=True),
         default=0.5,
         help="seconds subtracted from X-Prometheus-Scrape-Timeout-Seconds for /probe (default 0.5)",
+    )
+    p.add_argument(
+        "--probe.allowed-targets",
+        dest="allowed_targets",
+        type=_allowed,
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="hosts /probe may reach, added to the file's allowed_targets (comma-separated, repeatable): "
+        'host names with * wildcards, IPs, CIDR ranges or "*"; keeps a blackbox.yml unchanged',
     )
     return p
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,23 @@ def _dedupe(samples: list[Sample]) -> list[Sample]:
     return out
 
 
+def _module_problem(module: ModuleBase) -> str:
+    """Why this module cannot probe now (unsupported prober, a TLS file not there yet), or ''."""
+    if module.unsupported or module.prober not in PROBERS:
+        return module.unsupported or f"prober {module.prober!r} is not supported"
+    for key, path in module.tls_files:
+        if not os.path.isfile(path):
+            return f"{key}: file {path} does not exist (it was missing at load too)"
+    return ""
+
+
+def _refused(target: str, module_name: str, message: str) -> ProbeResult:
+    reason = FailureReason.CONFIG
+    return ProbeResult(
+        target, module_name, False, 0.0, outcome_samples(False, 0.0, reason), str(reason), message, [message]
+    )
+
+
 async def run_probe(
     target: str,
     module_name: str,
@@ -97,6 +115,9 @@ async def run_probe(
     ``tls``: the client contexts of the configuration generation ``module`` belongs to; a probe
     run outside the exporter (tests, the CLI) gets contexts of its own.
     """
+    blocked = _module_problem(module)
+    if blocked:
+        return _refused(target, module_name, blocked)
     spec = PROBERS[module.prober]
     ctx: ProbeContext = ProbeContext(
         target=target,
