@@ -111,6 +111,7 @@ class _Builder:
         self.seen: set[int] = set()
         self.own = 0  # nodes written out in the file
         self.via_alias = 0  # nodes reached again through an alias or a merge key
+        self.merged: dict[int, int] = {}  # mapping node -> how many leading pairs came from merge keys
         self.scalars: dict[str, Any] = loader.yaml_constructors  # tag -> constructor, for scalars
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
@@ -147,9 +148,11 @@ class _Builder:
             raise _problem(self.loc, line, path, f"unsupported YAML node {type(node).__name__}")
         # Merge keys (``<<: *defaults``): flatten_mapping puts the merged pairs first; those may
         # repeat each other and be overridden by the mapping's own, but its own keys are unique.
-        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-        self.loader.flatten_mapping(node)
-        merged = len(node.value) - own
+        merged = self.merged.get(id(node))
+        if merged is None:  # first visit; later ones (through aliases) see the flattened node
+            own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+            self.loader.flatten_mapping(node)
+            merged = self.merged[id(node)] = len(node.value) - own
         out: dict[str, Any] = {}
         own_keys: set[str] = set()
         for n, (key_node, value_node) in enumerate(node.value):
