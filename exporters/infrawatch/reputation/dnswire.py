@@ -37,6 +37,10 @@ class WireError(ValueError):
     """A malformed name or message."""
 
 
+class QuestionMismatch(WireError):
+    """A well-formed reply, but to another question than the one asked (a stray or spoofed packet)."""
+
+
 def encode_name(name: str) -> bytes:
     """``2.0.0.127.zen.example`` -> length-prefixed labels; validates RFC 1035 limits.
 
@@ -136,7 +140,7 @@ def decode_name(buf: bytes, pos: int) -> tuple[str, int]:
     return b".".join(parts).decode("latin-1"), (end if end >= 0 else pos)
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     qid: int
     rcode: int
@@ -151,7 +155,11 @@ class Response:
     negative_ttl: int | None = None  # min(SOA TTL, SOA minimum) from the authority section
 
 
-def decode_response(buf: bytes) -> Response:
+def decode_response(buf: bytes, question: bytes | None = None) -> Response:
+    """Parse a reply.  With ``question`` (the question section we sent, ``encode_question``), the
+    reply's question must be that one (case-insensitively, RFC 4343) — checked on the raw bytes
+    instead of decoding the name (the resolver's hot path) — else ``QuestionMismatch``; ``qname``
+    and ``qtype`` are then left empty."""
     if len(buf) < 12:
         raise WireError("message shorter than its header")
     qid, flags, qd, an, ns, _ar = _HEADER.unpack_from(buf, 0)
@@ -159,6 +167,18 @@ def decode_response(buf: bytes) -> Response:
         raise WireError("not a response")
     resp = Response(qid=qid, rcode=flags & 0x000F, truncated=bool(flags & 0x0200))
     pos = 12
+    if question is not None:
+        end_q = 12 + len(question)
+        got = buf[12:end_q]
+        # Label lengths are < 0x40, so lower() only folds letters (qtype/qclass bytes are < 0x41 too).
+        if qd != 1 or (got != question and got.lower() != question.lower()):
+            if qd >= 1:  # slow path: a well-formed other question is a stray, a garbled one malformed
+                _, qpos = decode_name(buf, 12)
+                if qpos + 4 > len(buf):
+                    raise WireError("truncated question")
+            raise QuestionMismatch("reply to another question")
+        pos = end_q
+        qd = 0
     for i in range(qd):
         name, pos = decode_name(buf, pos)
         if pos + 4 > len(buf):
