@@ -22,7 +22,10 @@ def test_shipped_unbound_conf_passes_unbound_checkconf(tmp_path: Path) -> None:
     assert '"/usr/share/dns/root.key"' in conf
     (tmp_path / "unbound.conf").write_text(conf.replace("/usr/share/dns/root.key", str(anchor)))
     r = subprocess.run(
-        [require_binary("unbound-checkconf"), str(tmp_path / "unbound.conf")], capture_output=True, text=True, timeout=30
+        [require_binary("unbound-checkconf"), str(tmp_path / "unbound.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert r.returncode == 0, r.stdout + r.stderr
 
