@@ -50,6 +50,7 @@ REASONS: dict[str, str] = {
     "closed": "the resolver was closed while the query was outstanding",
 }
 _RCODE_REASON = {dnswire.RCODE_SERVFAIL: "servfail", dnswire.RCODE_REFUSED: "refused"}
+_RESULTS = {code: name.lower() for code, name in dnswire.RCODE_NAMES.items()}  # per-packet outcome
 _TCP_LEN = struct.Struct("!H")
 
 
@@ -429,8 +430,7 @@ class Resolver:
             p.packets.append("truncated")
             self._complete(key, Answer(None, error="truncated even over TCP", attempts=p.attempt, reason="truncated"))
             return
-        result = dnswire.RCODE_NAMES.get(resp.rcode, "error").lower()
-        p.packets.append(result)
+        p.packets.append(_RESULTS.get(resp.rcode, "error"))
         if resp.rcode in RETRYABLE_RCODES:
             self._retry_or_complete(
                 key, Answer(resp.rcode, error=dnswire.RCODE_NAMES[resp.rcode], reason=_RCODE_REASON[resp.rcode])
