@@ -3,6 +3,10 @@
 {
   _config+:: {
     // ---- Common -------------------------------------------------------------------------
+    // Unknown fields in _config fail the build ('error', with "did you mean"); 'ignore' accepts
+    // unknown top-level fields, for a _config shared with other mixins.  Types, kinds and the
+    // fields of nested objects are always checked (jsonnet/lib/config_schema.libsonnet).
+    unknownConfigFields: 'error',
     // Labels added to every generated alert (e.g. { tenant: 'acme', cluster: 'eu-1' }).
     extraAlertLabels: {},
     // Where runbooks live; `%(alert)s` is replaced by the alert name.
@@ -22,7 +26,8 @@
     // @section alerts
     // One entry per service card (dashboards and SLOs read this list too).  Fields:
     //   name, title        the `service` label value and the card's title.
-    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch.
+    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch | custom
+    //                      (custom: no alerts of its own, a card fed by `details`; see jsonnet/lib/config_schema.libsonnet).
     //   probeSelector      selects this service's probe exporter series (probe_success, probe_health_status...).
     //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds.
     //   upSelector         (http) selects the application's `up` series (APIDown, DeploymentDetected).

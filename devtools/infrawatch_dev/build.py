@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -210,6 +211,45 @@ def build(root: Path, check: bool = False) -> list[str]:
     return changed
 
 
+# A problem line of jsonnet/lib/config_schema.libsonnet: "  _config.services[1] (smtp).kidn: unknown field...".
+_PROBLEM_RE = re.compile(r"^(\s+)(_config[^:]*?)(?:\.([A-Za-z_][\w-]*))?: (.*)$")
+
+
+def locate_config_problems(root: Path, message: str) -> str:
+    """Add ``(file:line)`` to each ``_config`` problem of a schema error whose key (and, for a bad
+    value, the value) is written on exactly one line of the Jsonnet sources."""
+    sources = [(p, p.read_text().splitlines()) for p in sorted((root / "jsonnet").rglob("*.*sonnet"))]
+    out = []
+    for line in message.splitlines():
+        m = _PROBLEM_RE.match(line)
+        if not m or not m.group(3):
+            out.append(line)
+            continue
+        key, problem = m.group(3), m.group(4)
+        value = re.match(r"^\S*?:? ?(?:unknown kind )?('[^']*')", problem)
+        key_re = re.compile(rf"(?<![\w.]){re.escape(key)}\s*\+?:")
+        hits = [
+            (p, i + 1)
+            for p, lines in sources
+            for i, text in enumerate(lines)
+            if key_re.search(text) and not text.lstrip().startswith("//")
+        ]
+        if value and len(hits) > 1:
+            hits = [(p, n) for p, n in hits if value.group(1) in sources_line(sources, p, n)]
+        if len(hits) == 1:
+            p, n = hits[0]
+            line = f"{line}  ({p.relative_to(root)}:{n})"
+        out.append(line)
+    text = "\n".join(out)
+    if "invalid _config (" in text:  # the problems say it all; jsonnet's stack trace is noise here
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("\t"))
+    return text
+
+
+def sources_line(sources: list[tuple[Path, list[str]]], path: Path, number: int) -> str:
+    return next(lines[number - 1] for p, lines in sources if p == path)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -222,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         changed = build(root, check=args.check)
     except RuntimeError as exc:  # jsonnet evaluation error: message names file:line
-        print(f"jsonnet evaluation failed:\n{exc}", file=sys.stderr)
+        print(f"jsonnet evaluation failed:\n{locate_config_problems(root, str(exc))}", file=sys.stderr)
         return 2
     took = time.perf_counter() - t0
     for c in changed:

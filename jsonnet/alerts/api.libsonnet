@@ -6,7 +6,7 @@ local r = import '../lib/rules.libsonnet';
     r.group($._config, 'infrawatch-api', std.flattenArrays([
       local app = r.sel([s.appSelector]);
       local appErrors = r.sel([s.appSelector, $._config.httpErrorSelector]);
-      local up = r.sel([s.upSelector]);
+      local up = r.sel([std.get(s, 'upSelector', '')]);
       [
         {
           alert: 'HighErrorRate',
@@ -36,24 +36,26 @@ local r = import '../lib/rules.libsonnet';
           summary: 'API responses are slow.',
           description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, $._config.apiLatencyThresholdSeconds],
         },
-        {
-          alert: 'APIDown',
-          expr: 'up%s == 0' % up,
-          'for': $._config.downFor,
-          severity: 'critical',
-          service: s.name,
-          summary: 'An API server is down.',
-          description: '%s (%s): Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).' % [s.title, s.name],
-        },
-        {
-          alert: 'DeploymentDetected',
-          expr: 'changes(process_start_time_seconds%s[5m]) > 0' % up,
-          severity: 'info',
-          service: s.name,
-          summary: 'A new deployment was detected.',
-          description: '%s (%s): {{ $labels.instance }} restarted in the last 5 minutes (new deployment or crash loop).' % [s.title, s.name],
-        },
-      ]
+      ] + (if !std.objectHas(s, 'upSelector') then [] else [
+             // upSelector is optional: without it there is no `up` series to watch.
+             {
+               alert: 'APIDown',
+               expr: 'up%s == 0' % up,
+               'for': $._config.downFor,
+               severity: 'critical',
+               service: s.name,
+               summary: 'An API server is down.',
+               description: '%s (%s): Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).' % [s.title, s.name],
+             },
+             {
+               alert: 'DeploymentDetected',
+               expr: 'changes(process_start_time_seconds%s[5m]) > 0' % up,
+               severity: 'info',
+               service: s.name,
+               summary: 'A new deployment was detected.',
+               description: '%s (%s): {{ $labels.instance }} restarted in the last 5 minutes (new deployment or crash loop).' % [s.title, s.name],
+             },
+           ])
       for s in r.servicesOfKind($._config, 'http')
       if std.objectHas(s, 'appSelector')
     ])),
