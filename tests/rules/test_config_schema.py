@@ -81,7 +81,8 @@ CASES = {
         "_config.smtpQueueThreshold: must be a number, not string '10000'",
     ),
     "enum": (
-        "{ alertmanager+: { teams: [{ name: 'x', slackChannel: '#x', pagerdutyRoutingKeyFile: 'k', warningsTo: 'mail' }] } }",
+        "{ alertmanager+: { teams: [{ name: 'x', slackChannel: '#x', pagerdutyRoutingKeyFile: 'k',"
+        " warningsTo: 'mail' }] } }",
         "_config.alertmanager.teams[0].warningsTo: 'mail' is not one of slack, email; did you mean 'email'?",
     ),
     "slo field typo": (
