@@ -169,6 +169,11 @@
     // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
     exporterDownSeverity: 'critical',
     exporterDownFor: '5m',
+    // TargetsAbsent: a required series (a service's `up` or probe results, node_exporter, the
+    // infrawatch exporters) matched nothing for this long: the job vanished from discovery.
+    // Switch the alerts off with disabledAlertGroups: ['infrawatch-absent'].
+    absentFor: '15m',
+    absentSeverity: 'warning',
     // How long the condition of the other alerts must hold before they fire (pending duration).
     alertFor: {
       TLSCertificateExpiringSoon: '10m',

@@ -9,6 +9,7 @@
 (import 'node.libsonnet') +
 (import 'reputation.libsonnet') +
 (import 'pipeline.libsonnet') +
+(import 'absent.libsonnet') +
 {
   ruleFiles+:: {},
   promtoolTests+:: {},

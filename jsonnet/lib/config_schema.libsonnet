@@ -106,6 +106,7 @@ local explicit = {
   disabledAlertGroups: T.list(T.string),
   majorListTiers: T.list(T.string),
   exporterDownSeverity: T.enum(['critical', 'warning', 'info']),
+  absentSeverity: T.enum(['critical', 'warning', 'info']),
   slos: T.list(sloTypes.slo),
   sloImported: T.any,  // validated by slo/spec.libsonnet (the files' own format)
   unknownConfigFields: T.enum(['error', 'ignore']),
