@@ -9,7 +9,7 @@
     unknownConfigFields: 'error',
     // Labels added to every generated alert (e.g. { tenant: 'acme', cluster: 'eu-1' }).
     extraAlertLabels: {},
-    // Where runbooks live; `%(alert)s` is replaced by the alert name.
+    // Where runbooks live; `%(alert)s` (or kubernetes-mixin's plain `%s`) is replaced by the alert name.
     runbookURLPattern: 'https://github.com/infrawatch/infrawatch/blob/main/runbooks/%(alert)s.md',
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
@@ -90,6 +90,8 @@
     serviceDefaults: { latencyThresholdSeconds: 1, errorRatioDegraded: 0.01, errorRatioDown: 0.05 },
     // Alert groups switched off by name (e.g. ['infrawatch-node'] when node-mixin already covers hosts).
     disabledAlertGroups: [],
+    // Single alerts switched off by name (e.g. ['Watchdog'] when kube-prometheus already has one).
+    disabledAlerts: [],
     // Extra matchers on every probe exporter series the alerts read ('' = all; e.g. 'env="prod"').
     probeSelector: '',
     // ServiceProbeFailing: how long a probe must fail before it pages.
@@ -496,8 +498,8 @@
       probeShards: 1,
       // Contents of the exporters' configuration files (ConfigMaps).  Secrets are never inline:
       // they are `*_file` paths under `secretsMountPath`, where the Secrets below are mounted.
-      probeConfig: importstr '../examples/kubernetes/probe.yml',
-      reputationConfig: importstr '../examples/kubernetes/reputation.yml',
+      probeConfig: importstr 'deploy/config/probe.yml',
+      reputationConfig: importstr 'deploy/config/reputation.yml',
       // Where the configuration files and the Secrets are mounted in the containers.
       configMountPath: '/etc/infrawatch/config',
       secretsMountPath: '/etc/infrawatch/secrets',

@@ -101,7 +101,8 @@ local checkName(kind, n) =
         { receiver: 'webhook-' + checkName('webhook name', w.name), matchers: w.matchers, continue: true }
         for w in am.webhooks
       ]
-      + [{ receiver: 'null', matchers: [severity('info')] }]
+      // info (and severity="none", kube-prometheus' InfoInhibitor convention) is never sent.
+      + [{ receiver: 'null', matchers: ['severity=~"info|none"'] }]
       + std.flattenArrays([$.teamRoutes(am, t) for t in teams])
       + $.severityRoutes(am, $.defaultTeam(am)),
   },

@@ -152,7 +152,7 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
       std.objectFields(summaries),
       feedBase,
     ),
-    local runbookURL = cfg.runbookURLPattern % { alert: '${__data.fields.alertname}' },
+    local runbookURL = (import '../lib/rules.libsonnet').runbookURL(cfg, '${__data.fields.alertname}'),
     local alertsFeed =
       lib.table(
         'Infrastructure alerts (last %s)' % dcfg.alertsFeedRange,

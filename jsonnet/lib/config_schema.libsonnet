@@ -104,6 +104,7 @@ local explicit = {
   services: T.list({ t: 'service' }),
   serviceDefaults: T.object(serviceCommon),
   disabledAlertGroups: T.list(T.string),
+  disabledAlerts: T.list(T.string),
   majorListTiers: T.list(T.string),
   exporterDownSeverity: T.enum(['critical', 'warning', 'info']),
   absentSeverity: T.enum(['critical', 'warning', 'info']),

@@ -170,7 +170,7 @@ def test_pager_is_never_muted_and_warnings_are(config: dict[str, Any]) -> None:
 
 
 def test_info_is_never_sent(config: dict[str, Any]) -> None:
-    info = [r for _, r, _ in walk(config["route"]) if r.get("matchers") == ['severity="info"']]
+    info = [r for _, r, _ in walk(config["route"]) if r.get("matchers") == ['severity=~"info|none"']]
     assert [r["receiver"] for r in info] == ["null"]
     null = next(r for r in config["receivers"] if r["name"] == "null")
     assert set(null) == {"name"}
