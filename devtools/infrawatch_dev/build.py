@@ -23,6 +23,7 @@ from typing import Any
 import _gojsonnet as _jsonnet
 import yaml
 
+from .promcheck import PromtoolCheck, rule_files
 from .slo_import import load_folder as load_slo_specs
 
 GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated", "deploy/kubernetes")
@@ -188,13 +189,30 @@ def evaluate_snippet(root: Path, snippet: str) -> Any:
 
 
 def build(root: Path, check: bool = False) -> list[str]:
-    """Write every generated file; returns the paths that changed (or would, with ``check``)."""
+    """Write every generated file; returns the paths that changed (or would, with ``check``).
+
+    The rule files are checked by promtool (in the background, while the generated tests are still
+    being evaluated) before anything is written: a refused rule fails the build, naming it and the
+    ``_config`` keys its expression uses.
+    """
     changed: list[str] = []
     produced = set()
-    for rel, content in ((rel, c) for part in evaluate_parts(root) for rel, c in sorted(part.items())):
-        if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
-            raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
-        text = render(rel, content)
+    rendered: dict[str, str] = {}
+    promcheck: PromtoolCheck | None = None
+    for part in evaluate_parts(root):
+        for rel, content in sorted(part.items()):
+            if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
+                raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
+            rendered[rel] = render(rel, content)
+        if promcheck is None and rule_files(rendered):
+            promcheck = PromtoolCheck(rule_files(rendered))
+    if promcheck is not None:
+        if promcheck.binary is None:
+            print("build: promtool not found, generated rules not checked (make setup installs it)", file=sys.stderr)
+        problems = promcheck.problems(lambda: evaluate_snippet(root, "(import 'mixin.libsonnet')._config"))
+        if problems:
+            raise RuntimeError("promtool refuses generated rules:\n  " + "\n  ".join(problems))
+    for rel, text in rendered.items():
         target = root / rel
         produced.add(target)
         if not target.exists() or target.read_text() != text:

@@ -166,3 +166,23 @@ def test_make_build_fails_naming_the_file_and_line(tmp_path: Path) -> None:
         assert line.endswith(f"(jsonnet/config.libsonnet:{lines[edited]})"), line
     assert "\tjsonnet" not in r.stderr and "thunk" not in r.stderr, "the stack trace is left out"
     assert not (root / "rules").exists(), "nothing is written"
+
+
+def test_make_build_runs_promtool_and_blames_the_config_key(tmp_path: Path) -> None:
+    """A selector the schema cannot judge (broken PromQL) is refused by promtool inside the build."""
+    root = _copy_repo(tmp_path)
+    config = root / "jsonnet" / "config.libsonnet"
+    original = "        appSelector: 'job=\"api-server\"',"
+    assert original in config.read_text()
+    config.write_text(config.read_text().replace(original, "        appSelector: 'job=\"api-server',", 1))
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "promtool refuses generated rules:" in r.stderr
+    assert "likely cause: _config.services[0].appSelector = 'job=\"api-server'" in r.stderr
+    assert 'rules/api.yaml: group "infrawatch-api", HighErrorRate: could not parse expression' in r.stderr
+    assert not (root / "rules").exists(), "nothing is written"
