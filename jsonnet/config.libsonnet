@@ -145,6 +145,16 @@
     memoryUsageFor: '10m',
     diskFreeThreshold: 0.2,
     diskFreeFor: '10m',
+    // DiskFillingUp: free space extrapolated over diskFillWindow reaches 0 within diskFillHours, on
+    // a file system with less than diskFillFreeThreshold free, for diskFillFor.
+    diskFillWindow: '6h',
+    diskFillHours: 24,
+    diskFillFreeThreshold: 0.4,
+    diskFillFor: '1h',
+    // DatabaseConnectionPoolFillingUp: connections extrapolated over connectionPoolFillWindow reach
+    // max_connections within connectionPoolFillHours.
+    connectionPoolFillWindow: '1h',
+    connectionPoolFillHours: 1,
     // File systems LowDiskSpace ignores.
     diskFstypeSelector: 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"',
     // Reputation alerts (reputation exporter) ---------------------------------------------------
@@ -189,6 +199,7 @@
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
       DatabaseConnectionPoolHigh: '5m',
+      DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',
       ReputationCheckStale: '5m',
       InfrawatchConfigReloadFailed: '5m',
