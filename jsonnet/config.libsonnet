@@ -26,11 +26,12 @@
     // @section alerts
     // One entry per service card (dashboards and SLOs read this list too).  Fields:
     //   name, title        the `service` label value and the card's title.
-    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch | custom
+    //   kind               which alert set applies: http | websocket | smtp | postgres | redis | elasticsearch | custom
     //                      (custom: no alerts of its own, a card fed by `details`; see jsonnet/lib/config_schema.libsonnet).
     //   probeSelector      selects this service's probe exporter series (probe_success, probe_health_status...).
-    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds.
-    //   upSelector         (http) selects the application's `up` series (APIDown, DeploymentDetected).
+    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds;
+    //                      (websocket) its ws_connections_total.
+    //   upSelector         (http, websocket) selects the application's `up` series (APIDown, DeploymentDetected).
     //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
     //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
     //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
@@ -114,6 +115,8 @@
     apiLatencyQuantile: 0.95,
     apiLatencyThresholdSeconds: 1,
     apiLatencyFor: '5m',
+    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
     // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
@@ -198,6 +201,7 @@
       ElasticsearchClusterRed: '2m',
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
+      WebSocketConnectionSpike: '5m',
       DatabaseConnectionPoolHigh: '5m',
       DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',

@@ -5,6 +5,7 @@
 (import 'redis.libsonnet') +
 (import 'elasticsearch.libsonnet') +
 (import 'api.libsonnet') +
+(import 'websocket.libsonnet') +
 (import 'database.libsonnet') +
 (import 'node.libsonnet') +
 (import 'reputation.libsonnet') +

@@ -44,6 +44,7 @@ local serviceKinds = {
   // No alerts of its own: a dashboard card fed by `details` (and ServiceDegraded with a probeSelector).
   custom: {},
   http: { appSelector: T.string, upSelector: T.string },
+  websocket: { appSelector: T.string, upSelector: T.string },
   smtp: { exporterSelector: T.string },
   postgres: { exporterSelector: T.string },
   redis: { exporterSelector: T.string },
