@@ -115,6 +115,9 @@
     apiLatencyQuantile: 0.95,
     apiLatencyThresholdSeconds: 1,
     apiLatencyFor: '5m',
+    // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
+    apiLatencyCriticalSeconds: 5,
+    apiLatencyCriticalFor: '5m',
     // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
     websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.

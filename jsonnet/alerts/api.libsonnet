@@ -24,18 +24,28 @@ local r = import '../lib/rules.libsonnet';
           summary: 'Many requests fail with server errors.',
           description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last 5 minutes (threshold %g%%).' % [s.title, s.name, $._config.highErrorRateThreshold * 100],
         },
+      ] + [
+        // Latency tiers (seeds 001/004): a warning (chat) above apiLatencyThresholdSeconds and a
+        // critical page above apiLatencyCriticalSeconds (0 = no critical tier); the critical one
+        // mutes the warning of the same service (inhibition).
         {
           alert: 'APIHighLatency',
           expr: |||
             histogram_quantile(%(q)g, sum by (le) (rate(http_request_duration_seconds_bucket%(all)s[5m])))
             > %(threshold)g
-          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: $._config.apiLatencyThresholdSeconds },
-          'for': $._config.apiLatencyFor,
-          severity: 'warning',
+          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: tier.threshold },
+          'for': tier['for'],
+          severity: tier.severity,
           service: s.name,
           summary: 'API responses are slow.',
-          description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, $._config.apiLatencyThresholdSeconds],
-        },
+          description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, tier.threshold],
+        }
+        for tier in [
+          { threshold: $._config.apiLatencyThresholdSeconds, 'for': $._config.apiLatencyFor, severity: 'warning' },
+        ] + (if $._config.apiLatencyCriticalSeconds > 0 then [
+               { threshold: $._config.apiLatencyCriticalSeconds, 'for': $._config.apiLatencyCriticalFor, severity: 'critical' },
+             ] else [])
+      ] + [
       ] + (if !std.objectHas(s, 'upSelector') then [] else [
              // upSelector is optional: without it there is no `up` series to watch.
              {
