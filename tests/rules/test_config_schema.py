@@ -62,7 +62,8 @@ CASES = {
     ),
     "missing kind": (
         "{ services: [{ name: 'mail', title: 'Mail' }] }",
-        "_config.services[0] (mail): missing field kind (one of custom, elasticsearch, http, postgres, redis, smtp, websocket)",
+        "_config.services[0] (mail): missing field kind"
+        " (one of custom, elasticsearch, http, postgres, redis, smtp, websocket)",
     ),
     "bad duration": (
         "{ downFor: '5mins' }",
