@@ -56,7 +56,10 @@ def test_feed_lists_fired_alerts_with_their_state_and_not_pending_ones(tmp_path:
                         "expr": _feed_expr(),
                         "eval_time": "30m",
                         "exp_samples": [
-                            {"labels": "{" + base % ("APIDown", "firing", "An API server is down.") + "}", "value": 1e6},
+                            {
+                                "labels": "{" + base % ("APIDown", "firing", "An API server is down.") + "}",
+                                "value": 1e6,
+                            },
                             {
                                 "labels": "{"
                                 + base % ("HighErrorRate", "resolved", "Many requests fail with server errors.")
