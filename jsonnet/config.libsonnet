@@ -416,7 +416,9 @@
           { weekdays: ['monday:friday'], times: [{ start_time: '18:00', end_time: '24:00' }], location: 'UTC' },
         ],
       },
-      warningMuteIntervals: ['outside-business-hours'],
+      // Default []: the seeds want warnings answered within 15 minutes / 1 hour at any hour.  Set
+      // ['outside-business-hours'] to hold them until the next working day.
+      warningMuteIntervals: [],
       // Inhibition (docs/alerting.md): alert name -> the labels that must be equal for the rule to apply.
       // These service-specific down alerts mute ServiceProbeFailing about the same thing, so an outage
       // pages once (their `for` must not exceed ServiceProbeFailing's; the build checks it).
