@@ -259,6 +259,12 @@
       ticketSeverity: 'warning',
       // SLOErrorBudgetNearlyExhausted fires when this percentage of the period's budget is spent.
       budgetExhaustedPercent: 90,
+      // SLOMetricAbsent fires when an SLO's SLI series have been absent this long.
+      absentFor: '10m',
+      // true: burn-rate alerts of imported specs are named as the spec names them (Sloth's and
+      // Pyrra's `alerting.name`), for routes and silences written against those names; false: every
+      // SLO's alert is SLOErrorBudgetBurn (one runbook, one inhibit rule).
+      specAlertNames: false,
       // Buckets assumed for latency SLIs that do not list theirs (client library defaults).
       latencyBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     },
