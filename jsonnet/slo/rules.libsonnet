@@ -54,7 +54,8 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
                  + slo.period + ' error budget.',
     runbook_url: std.strReplace(config.runbookURLPattern, '%(alert)s', 'SLOErrorBudgetNearlyExhausted'),
   },
-  absentLabels(slo, config):: alertBase(slo, config) + { severity: slo.alerting.ticketSeverity, sloth_severity: 'ticket' }
+  // absent() keeps only the selector's equality labels: the SLO's own labels (team, tenant) are added.
+  absentLabels(slo, config):: slo.labels + alertBase(slo, config) + { severity: slo.alerting.ticketSeverity, sloth_severity: 'ticket' }
                               + slo.alerting.ticketLabels,
   absentAnnotations(slo, config, who=defaultWho):: slo.alerting.annotations + slo.alerting.ticketAnnotations {
     summary: 'SLO indicator has no data.',
