@@ -22,6 +22,7 @@ from typing import Any
 import _gojsonnet as _jsonnet
 import yaml
 
+from .slo_import import check_rules as check_slo_rules
 from .slo_import import load as load_slo_import
 from .slo_import import load_folder as load_slo_specs
 
@@ -230,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         print(("out of date: " if args.check else "wrote: ") + c)
     print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s", file=sys.stderr)
     # A refused SLO spec fails the build (the other SLOs were still written): one located line each.
-    problems = load_slo_import(root).problems
+    imported = load_slo_import(root)
+    problems = imported.problems + ([] if args.check else check_slo_rules(root, imported.slos))
     for p in problems:
         print(f"slos: {p}", file=sys.stderr)
     if problems:

@@ -13,6 +13,8 @@ belongs to (or the document, when the document itself is broken): it is reported
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -537,3 +539,37 @@ def load(root: Path, folder: str = SPEC_DIR) -> Imported:
 def load_folder(root: Path, folder: str = SPEC_DIR) -> list[dict[str, Any]]:
     """The SLOs of ``slos/`` that imported (``load`` also gives the problems)."""
     return load(root, folder).slos
+
+
+def check_rules(root: Path, slos: list[dict[str, Any]]) -> list[Problem]:
+    """``promtool check rules`` on the rule files of the imported SLOs (their queries are the spec's,
+    so a function Prometheus does not have is caught at build, not when Prometheus loads the file).
+    A failing SLO's rule file is removed, so a half-valid file never reaches Prometheus."""
+    files = {f"{s['service']}-{s['name']}": root / "rules" / f"slo-{s['service']}-{s['name']}.yaml" for s in slos}
+    files = {k: v for k, v in files.items() if v.exists()}
+    if not files:
+        return []
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return [Problem(SPEC_DIR, None, (), "promtool not found: the imported SLOs' rules cannot be checked")]
+    problems = []
+    for sid, path in files.items():
+        res = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+        if res.returncode == 0:
+            continue
+        slo = next(s for s in slos if f"{s['service']}-{s['name']}" == sid)
+        file, _, line = slo["file"].rpartition(":")
+        errors = [x.strip() for x in (res.stdout + res.stderr).splitlines() if "could not parse" in x or "error" in x]
+        detail = (errors[0] if errors else res.stderr.strip()).replace(str(path) + ": ", "")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        problems.append(
+            Problem(file, int(line) if line.isdigit() else None, ("sli",), f'SLO "{sid}": promtool: {detail}{more}')
+        )
+        # Neither the rule file, its PrometheusRule manifest nor its generated tests are kept.
+        for stale in (
+            path,
+            root / "rules" / "kubernetes" / path.name,
+            *(root / "tests/rules/generated").glob(f"slo-{sid}*.yaml"),
+        ):
+            stale.unlink(missing_ok=True)
+    return problems

@@ -435,9 +435,24 @@ def test_make_build_reads_the_slos_folder(tmp_path: Path) -> None:
     assert (root / "rules" / "slo-api-requests-availability.yaml").exists()  # config SLOs stay
 
 
+NO_SUCH_FUNCTION = """\
+version: prometheus/v1
+service: t
+slos:
+  - name: nofn
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate_of_change(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+"""
+
+
 def test_a_refused_slo_fails_the_build_and_the_others_are_written(tmp_path: Path) -> None:
+    """Schema refusals (file:line: key) and promtool refusals (a function Prometheus does not have)."""
     root = _tree(tmp_path)
     (root / "slos" / "two.yaml").write_text(TWO_SLOS)
+    (root / "slos" / "nofn.yaml").write_text(NO_SUCH_FUNCTION)
     res = subprocess.run(
         [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
         capture_output=True,
@@ -446,5 +461,9 @@ def test_a_refused_slo_fails_the_build_and_the_others_are_written(tmp_path: Path
     )
     assert res.returncode == 2, res.stderr
     assert 'slos: slos/two.yaml:14: slos[1].sli.events.error_query: SLO "s-bad"' in res.stderr
+    assert 'slos: slos/nofn.yaml:4: sli: SLO "t-nofn": promtool: ' in res.stderr
+    assert 'unknown function with name "rate_of_change"' in res.stderr
     assert (root / "rules" / "slo-s-good.yaml").exists()
     assert not (root / "rules" / "slo-s-bad.yaml").exists()
+    assert not (root / "rules" / "slo-t-nofn.yaml").exists()
+    assert not (root / "rules" / "kubernetes" / "slo-t-nofn.yaml").exists()
