@@ -283,6 +283,10 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                sample('slo:sli_error:ratio_rate1h', '1h', 0, '2h'),
                sample('slo:sli_error:ratio_rate' + slo.periodWindow, slo.periodWindow, 0, '2h'),
                sample('slo:period_error_budget_remaining:ratio', slo.periodWindow, 1, '2h'),
+               // The constants the burn thresholds are made of (a changed objective or period fails here).
+               sample('slo:objective:ratio', null, std.parseJson(slo.objectiveRatioStr), '2h'),
+               sample('slo:error_budget:ratio', null, std.parseJson(slo.budgetStr), '2h'),
+               sample('slo:time_period:days', null, slo.periodSeconds / 86400, '2h'),
              ]),
         test('counter reset mid-window: no spurious alert',
              [phase(60, slo.budget / 2), phase(60, slo.budget / 2, reset=true)],
