@@ -175,13 +175,17 @@
     //                or errorQuery/goodQuery/totalQuery with a Sloth `{{.window}}` placeholder.
     //   sli.latency: metric (classic histogram base name), selector, threshold (seconds; must be one
     //                of `buckets`, default sloDefaults.latencyBuckets).
+    //   sli.raw:     errorRatioQuery, a precomputed error ratio with `{{.window}}` (Sloth's raw SLI).
     //   alerting:    tiers { 'page-1h': false, ... } switches tiers off (page/ticket: false all of
     //                that severity); nearlyExhausted (bool);
-    //                pageSeverity / ticketSeverity; labels and annotations added to the SLO's alerts.
+    //                absent (SLOMetricAbsent); pageSeverity / ticketSeverity; labels and annotations added
+    //                to the SLO's alerts; pageLabels/ticketLabels, pageAnnotations/ticketAnnotations per
+    //                severity; name/absentName (alert names, with sloDefaults.specAlertNames).
     //   tiers:       optional, replaces sloDefaults.tiers for this SLO.
     //   test:        optional { good: [series], bad: [series] } input series for the generated
     //                promtool tests when they cannot be derived from the selectors.
-    // Sloth `prometheus/v1` and OpenSLO v1 files in slos/ are imported next to these.
+    // Sloth (prometheus/v1 and the PrometheusServiceLevel CRD), OpenSLO v1 and Pyrra files in slos/ are
+    // imported next to these (docs/slo.md).
     local sloApiSelector = std.filter(function(s) s.name == 'api', self.services)[0].appSelector,
     slos: [
       {
