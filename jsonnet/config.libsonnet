@@ -221,13 +221,17 @@
     //                or errorQuery/goodQuery/totalQuery with a Sloth `{{.window}}` placeholder.
     //   sli.latency: metric (classic histogram base name), selector, threshold (seconds; must be one
     //                of `buckets`, default sloDefaults.latencyBuckets).
+    //   sli.raw:     errorRatioQuery, a precomputed error ratio with `{{.window}}` (Sloth's raw SLI).
     //   alerting:    tiers { 'page-1h': false, ... } switches tiers off (page/ticket: false all of
     //                that severity); nearlyExhausted (bool);
-    //                pageSeverity / ticketSeverity; labels and annotations added to the SLO's alerts.
+    //                absent (SLOMetricAbsent); pageSeverity / ticketSeverity; labels and annotations added
+    //                to the SLO's alerts; pageLabels/ticketLabels, pageAnnotations/ticketAnnotations per
+    //                severity; name/absentName (alert names, with sloDefaults.specAlertNames).
     //   tiers:       optional, replaces sloDefaults.tiers for this SLO.
     //   test:        optional { good: [series], bad: [series] } input series for the generated
     //                promtool tests when they cannot be derived from the selectors.
-    // Sloth `prometheus/v1` and OpenSLO v1 files in slos/ are imported next to these.
+    // Sloth (prometheus/v1 and the PrometheusServiceLevel CRD), OpenSLO v1 and Pyrra files in slos/ are
+    // imported next to these (docs/slo.md).
     local sloApiSelector = std.filter(function(s) s.name == 'api', self.services)[0].appSelector,
     slos: [
       {
@@ -305,6 +309,12 @@
       ticketSeverity: 'warning',
       // SLOErrorBudgetNearlyExhausted fires when this percentage of the period's budget is spent.
       budgetExhaustedPercent: 90,
+      // SLOMetricAbsent fires when an SLO's SLI series have been absent this long.
+      absentFor: '10m',
+      // true: burn-rate alerts of imported specs are named as the spec names them (Sloth's and
+      // Pyrra's `alerting.name`), for routes and silences written against those names; false: every
+      // SLO's alert is SLOErrorBudgetBurn (one runbook, one inhibit rule).
+      specAlertNames: false,
       // Buckets assumed for latency SLIs that do not list theirs (client library defaults).
       latencyBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     },

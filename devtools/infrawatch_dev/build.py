@@ -24,6 +24,8 @@ import _gojsonnet as _jsonnet
 import yaml
 
 from .promcheck import PromtoolCheck, rule_files
+from .slo_import import check_rules as check_slo_rules
+from .slo_import import load as load_slo_import
 from .slo_import import load_folder as load_slo_specs
 
 GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated", "deploy/kubernetes")
@@ -286,4 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     for c in changed:
         print(("out of date: " if args.check else "wrote: ") + c)
     print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s", file=sys.stderr)
+    # A refused SLO spec fails the build (the other SLOs were still written): one located line each.
+    imported = load_slo_import(root)
+    problems = imported.problems + ([] if args.check else check_slo_rules(root, imported.slos))
+    for p in problems:
+        print(f"slos: {p}", file=sys.stderr)
+    if problems:
+        print(f"build: {len(problems)} SLO spec problem(s); those SLOs were not generated", file=sys.stderr)
+        return 2
     return 1 if (args.check and changed) else 0

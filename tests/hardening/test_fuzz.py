@@ -24,13 +24,13 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from infrawatch.slo_import import SpecError, import_specs
 
 from infrawatch.console.config import load_console_config
 from infrawatch.core.config import ConfigError, load_yaml_text
 from infrawatch.core.webconfig import load_web_config
 from infrawatch.probe.config import load_probe_config
 from infrawatch.reputation.config import load_config_text
-from infrawatch.slo_import import SpecError, import_specs
 from support.probeutil import ExporterProc
 
 ROOT = Path(__file__).resolve().parents[2]

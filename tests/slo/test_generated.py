@@ -55,6 +55,7 @@ def test_every_slo_and_tier_has_its_scenarios(mixin_slo: dict) -> None:
             "steady healthy traffic",
             "budget warning fires",
             "no budget warning",
+            "born 6 hours ago: a 10-minute outage raises no budget warning",
         ):
             assert any(what in n for n in names), (slo_id, what)
 

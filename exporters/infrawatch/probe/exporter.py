@@ -47,6 +47,8 @@ def _hop_check(cfg: ProbeConfig, target_host_: str) -> Callable[[str], bool]:
         return host == target_host_ or cfg.allow.allows(host)
 
     return allowed
+
+
 def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
     """blackbox's ``hostname=`` URL parameter: a copy of the http module sending ``Host: hostname``
     (and so using it for SNI); an error when the module sets another Host header."""
