@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -38,7 +39,12 @@ from support.rulefiles import promtool
 
 ROOT = Path(__file__).resolve().parents[2]
 # Listen ports of the third-party images (their defaults; the compose file does not change them).
-IMAGE_PORTS = {"prom/prometheus": 9090, "prom/alertmanager": 9093, "grafana/grafana": 3000}
+IMAGE_PORTS = {
+    "prom/prometheus": 9090,
+    "prom/alertmanager": 9093,
+    "grafana/grafana": 3000,
+    "victoriametrics/victoria-metrics": 8428,
+}
 
 
 def _compose(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -211,6 +217,7 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
             if rc.get("target_label") == "__address__":
                 addresses.append(rc["replacement"])
     addresses += [t for am in config["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]]
+    addresses += [re.sub(r"^https?://([^/]+).*$", r"\1", rw["url"]) for rw in config.get("remote_write", [])]
     for address in addresses:
         host, port = address.rsplit(":", 1)
         if host == "localhost":  # Prometheus scraping itself
@@ -218,7 +225,7 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
         assert host in services, f"{address}: no compose service {host}"
         assert int(port) == _listen_port(services[host]), address
         seen.add(host)
-    assert {"probe-exporter", "reputation-exporter", "alertmanager", "prometheus"} <= seen
+    assert {"probe-exporter", "reputation-exporter", "alertmanager", "prometheus", "victoria-metrics"} <= seen
     for name, service in services.items():
         for p in service.get("ports", []):
             assert int(p["target"]) == _listen_port(service), f"{name}: publishes {p}"
@@ -304,7 +311,11 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
         (secrets / name).write_text(value + "\n")
         (secrets / name).chmod(0o644)
     override = loopback_alertmanager_override(
-        PurePosixPath("/etc/alertmanager/secrets"), Timings(), _At(), _At(), _At()  # type: ignore[arg-type]
+        PurePosixPath("/etc/alertmanager/secrets"),
+        Timings(),
+        _At(),
+        _At(),
+        _At(),  # type: ignore[arg-type]
     )
     am_config = render_mixin_config(tmp_path / "alertmanager", override, ROOT)
     for key, path in iter_files(yaml.safe_load(am_config.read_text())):
@@ -312,6 +323,7 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
     services = {n: dict(s) for n, s in stack["services"].items() if n != "grafana"}
     listen = {n: _listen_port(s) for n, s in services.items()}
     services["prometheus"].update(image=base, entrypoint=["prometheus"], user="0")
+    services["victoria-metrics"].update(image=base, entrypoint=["victoria-metrics"], user="0")
     am = services["alertmanager"]
     am.update(image=base, entrypoint=["prometheus-alertmanager"], user="0")
     am["volumes"] = [
@@ -349,6 +361,8 @@ def engine() -> Iterator[Engine]:
         e.stop()
 
 
+# The first run on a machine makes the base image with debootstrap (about 5 minutes) and builds.
+@pytest.mark.timeout(2400)
 def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, artifacts_dir: Path) -> None:
     """Build the image, bring the stack up, see Prometheus scrape both exporters and the Watchdog
     alert reach the (fake) receiver through the generated routing tree; tear it down."""
@@ -357,8 +371,8 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
     except EngineUnavailable as exc:
         pytest.skip(str(exc))
     project = f"iwtest{uuid.uuid4().hex[:8]}"
-    tag = f"infrawatch-test/infrawatch:{project}"
-    names = ["prometheus", "alertmanager", "probe-exporter", "reputation-exporter", "fake-receiver"]
+    tag = "infrawatch-test/infrawatch:latest"  # one tag: reruns rebuild it from the cache
+    names = ["prometheus", "alertmanager", "probe-exporter", "reputation-exporter", "victoria-metrics", "fake-receiver"]
     ports = {n: free_port() for n in names}
     compose_file = tmp_path / "docker-compose.yml"
     compose_file.write_text(yaml.safe_dump(_test_stack(stack, base, tag, tmp_path, ports), sort_keys=False))
@@ -387,6 +401,17 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
                 break
             time.sleep(2)
         assert "/heartbeat" in received, received
+        # remote_write: the scrapes are in the long-term store too
+        vm = f"http://127.0.0.1:{ports['victoria-metrics']}"
+        series: list[Any] = []
+        while time.monotonic() < deadline + 120:
+            q = urllib.parse.urlencode({"query": 'up{job="infrawatch-reputation"}'})
+            with urllib.request.urlopen(f"{vm}/api/v1/query?{q}", timeout=10) as r:
+                series = json.loads(r.read())["data"]["result"]
+            if series:
+                break
+            time.sleep(2)
+        assert series, "nothing arrived in VictoriaMetrics through remote_write"
         size, base_size = (
             int(engine.docker("image", "inspect", image, "--format", "{{.Size}}").stdout.strip())
             for image in (tag, base)
