@@ -3,12 +3,20 @@
 {
   _config+:: {
     // ---- Common -------------------------------------------------------------------------
+    // Unknown fields in _config fail the build ('error', with "did you mean"); 'ignore' accepts
+    // unknown top-level fields, for a _config shared with other mixins.  Types, kinds and the
+    // fields of nested objects are always checked (jsonnet/lib/config_schema.libsonnet).
+    unknownConfigFields: 'error',
     // Labels added to every generated alert (e.g. { tenant: 'acme', cluster: 'eu-1' }).
     extraAlertLabels: {},
-    // Where runbooks live; `%(alert)s` is replaced by the alert name.
+    // Where runbooks live; `%(alert)s` (or kubernetes-mixin's plain `%s`) is replaced by the alert name.
     runbookURLPattern: 'https://github.com/infrawatch/infrawatch/blob/main/runbooks/%(alert)s.md',
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
+    // Multi-cluster Prometheus (kubernetes-mixin's knobs): the label naming the cluster, and whether
+    // alerts about the same thing must also share it to mute each other (inhibition `equal`).
+    clusterLabel: 'cluster',
+    showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
@@ -18,10 +26,12 @@
     // @section alerts
     // One entry per service card (dashboards and SLOs read this list too).  Fields:
     //   name, title        the `service` label value and the card's title.
-    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch.
+    //   kind               which alert set applies: http | websocket | smtp | postgres | redis | elasticsearch | custom
+    //                      (custom: no alerts of its own, a card fed by `details`; see jsonnet/lib/config_schema.libsonnet).
     //   probeSelector      selects this service's probe exporter series (probe_success, probe_health_status...).
-    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds.
-    //   upSelector         (http) selects the application's `up` series (APIDown, DeploymentDetected).
+    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds;
+    //                      (websocket) its ws_connections_total.
+    //   upSelector         (http, websocket) selects the application's `up` series (APIDown, DeploymentDetected).
     //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
     //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
     //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
@@ -81,6 +91,8 @@
     serviceDefaults: { latencyThresholdSeconds: 1, errorRatioDegraded: 0.01, errorRatioDown: 0.05 },
     // Alert groups switched off by name (e.g. ['infrawatch-node'] when node-mixin already covers hosts).
     disabledAlertGroups: [],
+    // Single alerts switched off by name (e.g. ['Watchdog'] when kube-prometheus already has one).
+    disabledAlerts: [],
     // Extra matchers on every probe exporter series the alerts read ('' = all; e.g. 'env="prod"').
     probeSelector: '',
     // ServiceProbeFailing: how long a probe must fail before it pages.
@@ -94,22 +106,37 @@
     // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
+    // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
+    // is no outage; set 0 to page on any traffic).
+    highErrorRateMinRequestsPerSecond: 1,
     // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
     httpErrorSelector: 'code=~"5.."',
     // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
     apiLatencyQuantile: 0.95,
     apiLatencyThresholdSeconds: 1,
     apiLatencyFor: '5m',
+    // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
+    apiLatencyCriticalSeconds: 5,
+    apiLatencyCriticalFor: '5m',
+    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
-    // DatabaseErrorRateHigh: rolled back / all transactions (postgres_exporter) above this ratio.
+    // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
+    // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
+    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
     // SMTPQueueBacklog: messages in the Postfix queue (postfix_exporter showq) above this.
     smtpQueueThreshold: 10000,
     // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
     smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // RedisErrorRateHigh: error replies / processed commands above this ratio, only with at least
+    // redisMinCommandsPerSecond commands (the exporter's own scrape commands count too).
+    redisErrorRatioThreshold: 0.05,
+    redisMinCommandsPerSecond: 1,
     // RedisHighMemory: used / maxmemory above this ratio.
     redisMemoryThreshold: 0.9,
     // RedisLowHitRate: keyspace hit ratio below this, only when at least redisMinOpsPerSecond lookups happen.
@@ -124,6 +151,16 @@
     memoryUsageFor: '10m',
     diskFreeThreshold: 0.2,
     diskFreeFor: '10m',
+    // DiskFillingUp: free space extrapolated over diskFillWindow reaches 0 within diskFillHours, on
+    // a file system with less than diskFillFreeThreshold free, for diskFillFor.
+    diskFillWindow: '6h',
+    diskFillHours: 24,
+    diskFillFreeThreshold: 0.4,
+    diskFillFor: '1h',
+    // DatabaseConnectionPoolFillingUp: connections extrapolated over connectionPoolFillWindow reach
+    // max_connections within connectionPoolFillHours.
+    connectionPoolFillWindow: '1h',
+    connectionPoolFillHours: 1,
     // File systems LowDiskSpace ignores.
     diskFstypeSelector: 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"',
     // Reputation alerts (reputation exporter) ---------------------------------------------------
@@ -150,17 +187,26 @@
     // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
     exporterDownSeverity: 'critical',
     exporterDownFor: '5m',
+    // TargetsAbsent: a required series (a service's `up` or probe results, node_exporter, the
+    // infrawatch exporters) matched nothing for this long: the job vanished from discovery.
+    // Switch the alerts off with disabledAlertGroups: ['infrawatch-absent'].
+    absentFor: '15m',
+    absentSeverity: 'warning',
     // How long the condition of the other alerts must hold before they fire (pending duration).
     alertFor: {
       TLSCertificateExpiringSoon: '10m',
       TLSCertificateInvalid: '5m',
       SMTPQueueBacklog: '5m',
+      RedisErrorRateHigh: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
-      ElasticsearchClusterRed: '5m',
+      // Not longer than probeFailingFor: it mutes ServiceProbeFailing of the red cluster.
+      ElasticsearchClusterRed: '2m',
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
+      WebSocketConnectionSpike: '5m',
       DatabaseConnectionPoolHigh: '5m',
+      DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',
       ReputationCheckStale: '5m',
       InfrawatchConfigReloadFailed: '5m',
@@ -370,9 +416,26 @@
           { weekdays: ['monday:friday'], times: [{ start_time: '18:00', end_time: '24:00' }], location: 'UTC' },
         ],
       },
-      warningMuteIntervals: ['outside-business-hours'],
-      // ServiceProbeFailing mutes these alerts of the same service (they are symptoms of the outage).
-      probeFailingMutes: ['ServiceDegraded', 'APIHighLatency'],
+      // Default []: the seeds want warnings answered within 15 minutes / 1 hour at any hour.  Set
+      // ['outside-business-hours'] to hold them until the next working day.
+      warningMuteIntervals: [],
+      // Inhibition (docs/alerting.md): alert name -> the labels that must be equal for the rule to apply.
+      // These service-specific down alerts mute ServiceProbeFailing about the same thing, so an outage
+      // pages once (their `for` must not exceed ServiceProbeFailing's; the build checks it).
+      // DatabaseDown: the exporter's `cluster` label names the PostgreSQL cluster, not the probe's.
+      probeFailingSupersededBy: {
+        SMTPServiceDown: ['service'],
+        ElasticsearchClusterRed: ['service', 'target'],
+        RedisDown: ['service'],
+        DatabaseDown: ['service'],
+        APIDown: ['service'],
+      },
+      // ServiceProbeFailing mutes these alerts (symptoms of the outage): ServiceDegraded of the same
+      // probed target only, the application's latency of the same service.
+      probeFailingMutes: {
+        ServiceDegraded: ['service', 'target', 'module'],
+        APIHighLatency: ['service'],
+      },
       // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
       dashboardPath: '/dashboards?tag=infrawatch',
     },
@@ -455,8 +518,8 @@
       probeShards: 1,
       // Contents of the exporters' configuration files (ConfigMaps).  Secrets are never inline:
       // they are `*_file` paths under `secretsMountPath`, where the Secrets below are mounted.
-      probeConfig: importstr '../examples/kubernetes/probe.yml',
-      reputationConfig: importstr '../examples/kubernetes/reputation.yml',
+      probeConfig: importstr 'deploy/config/probe.yml',
+      reputationConfig: importstr 'deploy/config/reputation.yml',
       // Where the configuration files and the Secrets are mounted in the containers.
       configMountPath: '/etc/infrawatch/config',
       secretsMountPath: '/etc/infrawatch/secrets',

@@ -236,9 +236,20 @@ def load_docs(path: Path, root: Path) -> list[tuple[dict[str, Any], str]]:
     where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     try:
         docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: nesting too deep
         raise SpecError(f"{where}: not valid YAML: {exc}") from exc
     return [(d, where) for d in docs]
+
+
+def _shaped(convert: Any, doc: dict[str, Any], *args: Any) -> list[dict[str, Any]]:
+    """``convert(doc, *args)``; a value of the wrong shape (a string where a mapping belongs, ...)
+    is a ``SpecError`` naming the file, not a traceback."""
+    try:
+        return convert(doc, *args)
+    except SpecError:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        raise SpecError(f"{args[-1]}: malformed spec ({type(exc).__name__}: {exc})") from None
 
 
 def import_specs(paths: list[Path], root: Path) -> list[dict[str, Any]]:
@@ -247,7 +258,7 @@ def import_specs(paths: list[Path], root: Path) -> list[dict[str, Any]]:
     slis = {
         (d.get("metadata") or {}).get("name"): d
         for d, _ in docs
-        if str(d.get("apiVersion", "")).startswith("openslo/") and d.get("kind") == "SLI"
+        if isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("openslo/") and d.get("kind") == "SLI"
     }
     out: list[dict[str, Any]] = []
     for doc, where in docs:
@@ -256,9 +267,9 @@ def import_specs(paths: list[Path], root: Path) -> list[dict[str, Any]]:
         api = str(doc.get("apiVersion", doc.get("version", "")))
         kind = doc.get("kind")
         if api == "prometheus/v1" or kind == "PrometheusServiceLevel":
-            out += _sloth(doc, where)
+            out += _shaped(_sloth, doc, where)
         elif api in ("openslo/v1", "openslo/v1alpha") and kind == "SLO":
-            out += _openslo(doc, slis, where)
+            out += _shaped(_openslo, doc, slis, where)
         elif api.startswith("openslo/") and kind in (
             "SLI",
             "DataSource",

@@ -34,7 +34,6 @@ def test_target_host(target: str, host: str) -> None:
         "http://[::1",
         "host:99999",
         "host:abc",
-        "example.com/path",
         "http://exa$mple.com/",
         "a..b",
         "x\n",
@@ -62,3 +61,8 @@ def test_bad_allowlist_entries(entry: str) -> None:
     with pytest.raises(ValueError) as exc:
         AllowList(["ok.example", entry])
     assert exc.value.index == 1  # type: ignore[attr-defined]
+
+
+def test_target_without_scheme_is_an_http_url_as_in_blackbox() -> None:
+    assert target_host("example.com/path") == "example.com"
+    assert target_host("127.0.0.1:8080/health?x=1") == "127.0.0.1"

@@ -6,6 +6,7 @@ which the lowered HighErrorRate threshold and the other error label make the ale
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ OVERRIDE = """{
       { name: 'db', title: 'Main DB', kind: 'postgres', exporterSelector: 'job="pg"' },
     ],
     highErrorRateThreshold: 0.01,
+    highErrorRateMinRequestsPerSecond: 5,
     httpErrorSelector: 'status=~"5.."',
     disabledAlertGroups: ['infrawatch-node'],
     extraAlertLabels: { tenant: 'acme', cluster: 'eu-1' },
@@ -60,7 +62,7 @@ def test_tenant_labels_and_runbook_pattern_on_every_alert(files: dict[str, dict]
 def test_selectors_and_thresholds_reach_the_expressions(files: dict[str, dict]) -> None:
     (err,) = _alerts(files, "HighErrorRate")
     assert 'http_requests_total{job="shop", status=~"5.."}' in err["expr"]
-    assert err["expr"].rstrip().endswith("> 0.01")
+    assert "> 0.01\n" in err["expr"] and err["expr"].rstrip().endswith(">= 5"), "threshold and min traffic"
     assert err["labels"]["service"] == "api" and "Shop API (api)" in err["annotations"]["description"]
     (degraded,) = _alerts(files, "ServiceDegraded")
     assert 'probe_duration_seconds{env="prod", service="shop-api"}' in degraded["expr"]
@@ -143,5 +145,11 @@ def test_bad_severity_is_an_evaluation_error_naming_file_and_line() -> None:
     with pytest.raises(RuntimeError) as exc:
         own_rule_files("{ _config+:: { exporterDownSeverity: 'page' } }")
     msg = str(exc.value)
-    assert "InfrawatchExporterDown: bad severity page" in msg
+    assert re.search(r"(InfrawatchExporterDown|TargetsAbsent): bad severity page", msg)
     assert "lib/rules.libsonnet:" in msg
+    # Through the mixin the _config schema refuses it first, naming the key.
+    with pytest.raises(RuntimeError) as exc:
+        evaluate_snippet(
+            ROOT, "((import 'mixin.libsonnet') + { _config+:: { exporterDownSeverity: 'page' } }).ruleFiles"
+        )
+    assert "_config.exporterDownSeverity: 'page' is not one of critical, warning, info" in str(exc.value)

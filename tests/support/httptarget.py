@@ -146,6 +146,7 @@ class ForwardProxy:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.auth: list[str | None] = []
+        self.headers: list[dict[str, str]] = []  # every request head's headers
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         from urllib.parse import urlsplit
@@ -157,6 +158,7 @@ class ForwardProxy:
             self.requests.append(f"{method} {target}")
             headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
             self.auth.append(headers.get("Proxy-Authorization"))
+            self.headers.append(headers)
             if method == "CONNECT":
                 host, _, port = target.rpartition(":")
                 up_r, up_w = await asyncio.open_connection(host.strip("[]"), int(port))

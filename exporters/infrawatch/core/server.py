@@ -38,7 +38,7 @@ from .config import ConfigError, to_public, walk_secrets
 from .hostport import HostPortError, split_host_port
 from .html import escape, page
 from .logs import register_secrets, setup_logging
-from .webconfig import BasicAuth, WebConfig, load_web_config
+from .webconfig import AuthBusy, BasicAuth, WebConfig, load_web_config
 
 log = logging.getLogger("infrawatch")
 
@@ -216,14 +216,20 @@ class Exporter:
 
     def _apply_web_config(self, cfg: WebConfig) -> None:
         self.web = cfg
-        self.auth = BasicAuth(cfg.basic_auth_users)
+        if cfg.basic_auth_users != self.auth.users:  # unchanged users keep the credentials cache
+            self.auth.close()
+            self.auth = BasicAuth(cfg.basic_auth_users)
         if self._ssl is not None:
             cfg.ssl_context(self._ssl)  # new certificates apply to new connections
 
     # -- HTTP -------------------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if self.auth.enabled and not self.auth.check(request.headers.get("Authorization")):
+        try:
+            ok = await self.auth.check(request.headers.get("Authorization"))
+        except AuthBusy:
+            return web.Response(status=429, text="Too many authentication attempts\n", headers={"Retry-After": "1"})
+        if not ok:
             return web.Response(
                 status=401, text="Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="infrawatch"'}
             )
@@ -300,6 +306,7 @@ class Exporter:
         await self.on_shutdown()
         if self._runner:
             await self._runner.cleanup()
+        self.auth.close()
 
 
 def check_config(exporter_cls: type[Exporter], args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ process-wide cache keyed on the config value would keep serving the old CA for e
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,10 +37,14 @@ class TLSConfig:
                 (*path, "cert_file" if not self.cert_file else "key_file"),
                 "cert_file and key_file must be given together",
             )
+        missing = False
         for key in ("ca_file", "cert_file", "key_file"):
             value = getattr(self, key)
             if value and not ctx.resolve_path(value).is_file():
-                ctx.error((*path, key), f"file not found: {value}")
+                # As blackbox: a CA or certificate mounted later must not stop the exporter from
+                # starting.  Warned here; the probes of the module fail until the file exists.
+                ctx.warn((*path, key), f"file not found: {value}; probes using it fail until it exists")
+                missing = True
         if self.min_version and self.max_version and TLS_VERSIONS[self.min_version] > TLS_VERSIONS[self.max_version]:
             ctx.error((*path, "min_version"), "min_version is above max_version")
         # Resolve relative paths once, against the config file's folder.
@@ -47,17 +52,52 @@ class TLSConfig:
             value = getattr(self, key)
             if value:
                 object.__setattr__(self, key, str(ctx.resolve_path(value)))
-        if len(ctx.problems) == before:
+        if len(ctx.problems) == before and not missing:
             self.validate_loadable(ctx, path)
 
+    def files(self) -> list[tuple[str, str]]:
+        """``(key, path)`` of every file this section names (paths resolved at load)."""
+        return [(k, getattr(self, k)) for k in ("ca_file", "cert_file", "key_file") if getattr(self, k)]
+
     def validate_loadable(self, ctx: Context, path: tuple) -> bool:
-        """Build the context once at load time so a bad PEM is a config error, not a probe error."""
-        try:
-            build_client_context(self)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            ctx.error(path, f"cannot load TLS files: {exc}")
+        """Build the context once at load time so a bad PEM is a config error, not a probe error.
+
+        Only the files can fail to load, so a section without any is not built (that read the
+        system CA store, ~20 ms, per module), and the same files are tried once per load.
+        """
+        files = (self.ca_file, self.cert_file, self.key_file)
+        if not any(files):
+            return True
+        key = ("tls_files", files)
+        if key not in ctx.memo:
+            try:
+                build_client_context(TLSConfig(*files))
+                ctx.memo[key] = ""
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                ctx.memo[key] = f"cannot load TLS files: {exc}"
+        if ctx.memo[key]:
+            ctx.error(path, ctx.memo[key])
             return False
         return True
+
+
+def tls_files(obj: object, path: tuple = ()) -> list[tuple[str, str]]:
+    """Every TLS file named anywhere inside a config object: ``(key.path, file)``."""
+    out: list[tuple[str, str]] = []
+    if isinstance(obj, TLSConfig):
+        prefix = ".".join(str(p) for p in path)
+        return [(f"{prefix}.{k}" if prefix else k, v) for k, v in obj.files()]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            if not f.metadata.get("internal"):
+                out += tls_files(getattr(obj, f.name, None), (*path, f.name))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            out += tls_files(v, (*path, i))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            out += tls_files(v, (*path, k))
+    return out
 
 
 def build_client_context(

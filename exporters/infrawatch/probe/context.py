@@ -10,7 +10,9 @@ declares.  This module sits beneath both ``probers/`` and the network helpers in
 
 from __future__ import annotations
 
+import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -24,22 +26,38 @@ BASE_REASONS = frozenset(r.value for r in FailureReason)
 
 
 class ProbeLog:
-    """Lines a person reads in ``/probe?debug=true`` and on the status page."""
+    """Lines a person reads in ``/probe?debug=true`` and on the status page, in blackbox's logfmt
+    shape: ``ts=... caller=http.go module=m target=t level=info msg="Beginning probe" key=value``."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str = "", target: str = "", prober: str = "") -> None:
         self.lines: list[str] = []
         self.t0 = time.monotonic()
+        self.prefix = " ".join(
+            f"{k}={_logfmt(v)}"
+            for k, v in (("caller", f"{prober}.go" if prober else ""), ("module", module), ("target", target))
+            if v
+        )
 
-    def __call__(self, msg: str, **kv: Any) -> None:
-        extra = " ".join(f"{k}={v!r}" for k, v in kv.items())
-        self.lines.append(f"+{time.monotonic() - self.t0:7.3f}s {msg}" + (f" {extra}" if extra else ""))
+    def __call__(self, msg: str, level: str = "info", **kv: Any) -> None:
+        ts = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        text = msg[:1].upper() + msg[1:]
+        fields = "".join(f" {k}={_logfmt(v)}" for k, v in kv.items())
+        self.lines.append(f"ts={ts} {self.prefix} level={level} msg={_logfmt(text, always=True)}{fields}")
+
+
+def _logfmt(value: Any, always: bool = False) -> str:
+    """A logfmt value: bare when it can be, else double-quoted with Go's escaping."""
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, bytes) else str(value)
+    if not always and text and not any(c in text for c in ' ="\\') and text.isprintable():
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 class QuietLog(ProbeLog):
     """The probe log when nobody will read it (not ``debug=true``): formatting lines for every
     probe costs more CPU than some whole probes."""
 
-    def __call__(self, msg: str, **kv: Any) -> None:
+    def __call__(self, msg: str, level: str = "info", **kv: Any) -> None:
         pass
 
 
@@ -59,6 +77,9 @@ class ProbeContext(Generic[C]):
     failure_reason: str | None = None
     failure_message: str = ""
     started: float = field(default_factory=time.monotonic)
+    # Which hosts a probe may go on to (redirect hops): ``None`` allows any (scheduled targets,
+    # chosen by the operator); a ``/probe`` request gets its allow-list check.
+    hop_allowed: Callable[[str], bool] | None = None
 
     @property
     def remaining(self) -> float:
@@ -71,8 +92,12 @@ class ProbeContext(Generic[C]):
         if self.failure_reason is None:
             self.failure_reason = str(reason)
             self.failure_message = message
-        self.log(f"FAIL [{reason}] {message}")
+        self.log(message, level="error", reason=str(reason))
         return False
+
+    def may_reach(self, host: str) -> bool:
+        """Whether the probe may connect to ``host`` besides its target (a redirect hop)."""
+        return self.hop_allowed is None or self.hop_allowed(host)
 
     def side(self, metrics: MetricSink | None = None) -> ProbeContext[C]:
         """A context for a second connection of the same probe (same deadline, log and TLS

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import yaml
 from aiohttp import web
@@ -21,7 +22,7 @@ from ..core.logs import scrub
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter
 from ..core.tlsclient import ClientContexts
-from .allowlist import TargetError, target_host
+from .allowlist import AllowList, TargetError, target_host
 from .config import ProbeConfig, load_probe_config
 from .failures import FailureReason
 from .module import ModuleBase
@@ -32,6 +33,33 @@ from .table import preload
 from .targets import FileSD, in_shard, static_targets
 
 log = logging.getLogger("infrawatch.probe")
+
+
+def _hop_check(cfg: ProbeConfig, target_host_: str) -> Callable[[str], bool]:
+    """The allow-list check for the hosts a ``/probe`` request goes on to (redirect hops): the
+    target's own host (allowed or configured) and what ``allowed_targets`` allows."""
+
+    def allowed(host: str) -> bool:
+        try:
+            host = target_host(host)
+        except TargetError:
+            return False
+        return host == target_host_ or cfg.allow.allows(host)
+
+    return allowed
+def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
+    """blackbox's ``hostname=`` URL parameter: a copy of the http module sending ``Host: hostname``
+    (and so using it for SNI); an error when the module sets another Host header."""
+    section = module.section()
+    for name, value in section.headers.items():
+        if name.lower() == "host" and value != hostname:
+            return module, (
+                f"host header defined both in module configuration ({value}) and with URL-parameter "
+                f"'hostname' ({hostname})"
+            )
+    headers = {k: v for k, v in section.headers.items() if k.lower() != "host"}
+    headers["Host"] = hostname
+    return dataclasses.replace(module, http=dataclasses.replace(section, headers=headers)), ""  # type: ignore[call-arg]
 
 
 class SelfMetrics(Collector):
@@ -77,6 +105,9 @@ class ProbeExporter(Exporter):
         self.configured_targets: set[str] = set()
         self.shard: tuple[int, int] | None = getattr(args, "shard", None)
         self.timeout_offset: float = getattr(args, "timeout_offset", 0.5)
+        # --probe.allowed-targets (flags), added to each loaded file's allowed_targets
+        self.flag_allowed: list[str] = [e for group in getattr(args, "allowed_targets", None) or [] for e in group]
+        self.allow = AllowList(self.flag_allowed)
 
     # -- config -----------------------------------------------------------------------------
     def load_config(self, path: str) -> ProbeConfig:
@@ -84,12 +115,16 @@ class ProbeExporter(Exporter):
 
     async def apply_config(self, config: ProbeConfig) -> None:
         preload(m.prober for m in config.modules.values())
+        self.allow = AllowList([*config.allowed_targets, *self.flag_allowed])
         self.config = config
+        self._log_allow_list(config)
         if self.scheduler is None:
-            self.scheduler = Scheduler(config.scheduler.concurrency)
+            self.scheduler = Scheduler(config.scheduler.concurrency, float(config.scheduler.slow_after))
         elif self.scheduler.concurrency != config.scheduler.concurrency:
             self.scheduler.sem = asyncio.Semaphore(config.scheduler.concurrency)
             self.scheduler.concurrency = config.scheduler.concurrency
+            self.scheduler.slow_limit = 4 * config.scheduler.concurrency
+        self.scheduler.slow_after = float(config.scheduler.slow_after)
         if self.probe_concurrency != config.probe_endpoint.concurrency:
             # Probes holding the old semaphore release it; new requests queue on the new one.
             self.probe_concurrency = config.probe_endpoint.concurrency
@@ -100,6 +135,23 @@ class ProbeExporter(Exporter):
         self._reschedule()
         if self._file_sd_task is None and config.file_sd:
             self._file_sd_task = asyncio.create_task(self._watch_file_sd(), name="file_sd")
+
+    def _config_file(self) -> str:
+        return getattr(self.args, "config_file", "") or "the configuration file"
+
+    def _log_allow_list(self, config: ProbeConfig) -> None:
+        if self.allow.entries:
+            log.info(
+                "/probe allowed targets",
+                extra={"file": list(config.allowed_targets), "flag": self.flag_allowed},
+            )
+        else:
+            log.warning(
+                "/probe refuses every target not scheduled in the file: no allowed_targets. Add "
+                '--probe.allowed-targets=HOST[,HOST...] (host, *.domain, IP, CIDR or "*") to the command '
+                "line, or allowed_targets: [...] to %s",
+                self._config_file(),
+            )
 
     def _reschedule(self) -> None:
         assert self.config is not None and self.scheduler is not None
@@ -156,10 +208,11 @@ class ProbeExporter(Exporter):
         timeout: float,
         debug: bool = False,
         tls: ClientContexts | None = None,
+        hop_allowed: Callable[[str], bool] | None = None,
     ) -> ProbeResult:
         self.in_flight += 1
         try:
-            result = await run_probe(target, module_name, module, timeout, debug, tls)
+            result = await run_probe(target, module_name, module, timeout, debug, tls, hop_allowed)
         finally:
             self.in_flight -= 1
         key = (module_name, "success" if result.success else "failure")
@@ -199,9 +252,12 @@ class ProbeExporter(Exporter):
             timeout = float(header) - self.timeout_offset if header else float(ep.default_timeout)
         except ValueError:
             timeout = float(ep.default_timeout)
-        if timeout <= 0:
-            timeout = float(header or 0) if header else float(ep.default_timeout)
         mod_timeout = float(module.timeout)
+        if timeout < 0 and mod_timeout:
+            # blackbox: a scrape timeout below the offset leaves the module's timeout in force
+            timeout = mod_timeout
+        elif timeout <= 0:
+            timeout = float(header or 0) if header else float(ep.default_timeout)
         if mod_timeout and mod_timeout < timeout:
             timeout = mod_timeout
         return max(0.05, min(timeout, float(ep.max_timeout)))
@@ -220,11 +276,20 @@ class ProbeExporter(Exporter):
             host = target_host(target)
         except TargetError as exc:
             return self._refuse(400, "bad_target", str(exc))
-        if target not in self.configured_targets and not cfg.allow.allows(host):
+        if target not in self.configured_targets and not self.allow.allows(host):
             return self._refuse(
-                403, "not_allowed", f"Target host {host!r} is not in allowed_targets; refusing to probe it"
+                403,
+                "not_allowed",
+                f"Target host {host!r} is not in allowed_targets; refusing to probe it. To allow it, start "
+                f"the exporter with --probe.allowed-targets={host} (or a pattern: *.domain, a CIDR range, "
+                f'"*" for any) or add it to allowed_targets: in {self._config_file()}',
             )
         module = cfg.modules[module_name]
+        hostname = request.query.get("hostname", "")
+        if hostname and module.prober == "http":
+            module, problem = with_host(module, hostname)
+            if problem:
+                return self._refuse(400, "bad_target", problem)
         timeout = self.probe_timeout(request, module)
         sem = self.probe_sem  # release the one acquired, even if a reload swaps it meanwhile
         t0 = time.monotonic()
@@ -249,7 +314,9 @@ class ProbeExporter(Exporter):
             try:
                 # time spent queueing for a slot comes out of this probe's budget
                 remaining = max(0.05, timeout - (time.monotonic() - t0))
-                result = await self._probe(target, module_name, module, remaining, debug, cfg.tls)
+                result = await self._probe(
+                    target, module_name, module, remaining, debug, cfg.tls, hop_allowed=_hop_check(cfg, host)
+                )
             finally:
                 sem.release()
         self.recent.add(result)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import ctypes
 
+from ..core.config import parse_duration_flag
 from ..core.server import common_flags, run
+from .allowlist import AllowList
 from .exporter import ProbeExporter
 from .targets import parse_shard
 
@@ -17,14 +19,13 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _offset(text: str) -> float:
+def _allowed(text: str) -> list[str]:
+    entries = [e.strip() for e in text.split(",") if e.strip()]
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+        AllowList(entries)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return entries
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,9 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout-offset",
         dest="timeout_offset",
-        type=_offset,
+        type=parse_duration_flag(allow_zero=True),
         default=0.5,
         help="seconds subtracted from X-Prometheus-Scrape-Timeout-Seconds for /probe (default 0.5)",
+    )
+    p.add_argument(
+        "--probe.allowed-targets",
+        dest="allowed_targets",
+        type=_allowed,
+        action="append",
+        default=[],
+        metavar="LIST",
+        help="hosts /probe may reach, added to the file's allowed_targets (comma-separated, repeatable): "
+        'host names with * wildcards, IPs, CIDR ranges or "*"; keeps a blackbox.yml unchanged',
     )
     return p
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..core.tlsclient import ClientContexts
@@ -81,6 +82,23 @@ def _dedupe(samples: list[Sample]) -> list[Sample]:
     return out
 
 
+def _module_problem(module: ModuleBase) -> str:
+    """Why this module cannot probe now (unsupported prober, a TLS file not there yet), or ''."""
+    if module.unsupported or module.prober not in PROBERS:
+        return module.unsupported or f"prober {module.prober!r} is not supported"
+    for key, path in module.tls_files:
+        if not os.path.isfile(path):
+            return f"{key}: file {path} does not exist (it was missing at load too)"
+    return ""
+
+
+def _refused(target: str, module_name: str, message: str) -> ProbeResult:
+    reason = FailureReason.CONFIG
+    return ProbeResult(
+        target, module_name, False, 0.0, outcome_samples(False, 0.0, reason), str(reason), message, [message]
+    )
+
+
 async def run_probe(
     target: str,
     module_name: str,
@@ -88,12 +106,18 @@ async def run_probe(
     timeout: float,
     debug: bool = True,
     tls: ClientContexts | None = None,
+    hop_allowed: Callable[[str], bool] | None = None,
 ) -> ProbeResult:
     """Probe ``target``; ``debug=False`` skips the probe log (the failure message is kept).
+
+    ``hop_allowed``: the allow-list check for hosts a probe goes on to (redirects); None: any.
 
     ``tls``: the client contexts of the configuration generation ``module`` belongs to; a probe
     run outside the exporter (tests, the CLI) gets contexts of its own.
     """
+    blocked = _module_problem(module)
+    if blocked:
+        return _refused(target, module_name, blocked)
     spec = PROBERS[module.prober]
     ctx: ProbeContext = ProbeContext(
         target=target,
@@ -101,10 +125,11 @@ async def run_probe(
         timeout=timeout,
         tls=tls if tls is not None else ClientContexts(),
         metrics=MetricSink(spec.all_families),
-        log=ProbeLog() if debug else QuietLog(),
+        log=ProbeLog(module_name, target, module.prober) if debug else QuietLog(),
         reasons=spec.reason_values,
+        hop_allowed=hop_allowed,
     )
-    ctx.log("beginning probe", prober=module.prober, timeout_seconds=round(timeout, 3))
+    ctx.log("beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
     try:
         async with asyncio.timeout(timeout + GRACE):
             ok = await spec.probe(ctx)
@@ -119,7 +144,11 @@ async def run_probe(
     reason = (ctx.failure_reason or FailureReason.INTERNAL) if not ok else ""
     samples = outcome_samples(ok, duration, reason)
     samples[2:2] = _dedupe(ctx.metrics.samples)  # success, duration, the prober's, failure_info
-    ctx.log("probe " + ("succeeded" if ok else "failed"), duration_seconds=round(duration, 4))
+    ctx.log(
+        "probe " + ("succeeded" if ok else "failed"),
+        level="info" if ok else "error",
+        duration_seconds=round(duration, 6),
+    )
     return ProbeResult(
         target,
         module_name,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 import socket
 import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ...core import regexp
 from ...core.config import Context
 from ...core.hostport import HostPortError
 from ...core.hostport import split_host_port as parse_host_port
@@ -65,11 +65,9 @@ def check_source_ip(value: str, ctx: Context, path: tuple) -> None:
             ctx.error((*path, "source_ip_address"), f"not an IP address: {value!r}")
 
 
-def check_regexp(value: str, ctx: Context, path: tuple) -> None:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        ctx.error(path, f"invalid regular expression {value!r}: {exc}")
+def check_regexp(value: str, ctx: Context, path: tuple) -> regexp.Pattern | None:
+    """Compile a configured pattern with RE2 (``core.regexp``), or report it located."""
+    return regexp.check(value, ctx, path)
 
 
 @dataclass

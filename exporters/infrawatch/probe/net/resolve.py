@@ -12,7 +12,6 @@ import functools
 import ipaddress
 import socket
 import time
-import zlib
 from typing import Any, Literal
 
 from ...core.metrics import MetricFamily
@@ -51,11 +50,23 @@ def _literal(host: str) -> tuple[str, int] | None:
 
 def _record(ctx: ProbeContext[Any], lookup_seconds: float, addr: str | None, version: int | None = None) -> None:
     ctx.metrics.set(DNS_LOOKUP_TIME, lookup_seconds)
-    if addr is not None:
+    if addr is None:  # blackbox registers both before resolving: 0 when no address was found
+        ctx.metrics.set(IP_PROTOCOL, 0)
+        ctx.metrics.set(IP_ADDR_HASH, 0)
+    else:
         if version is None:
             version = ipaddress.ip_address(addr).version
         ctx.metrics.set(IP_PROTOCOL, version)
-        ctx.metrics.set(IP_ADDR_HASH, zlib.crc32(addr.encode()))
+        ctx.metrics.set(IP_ADDR_HASH, ip_addr_hash(addr))
+
+
+@functools.lru_cache(maxsize=1024)
+def ip_addr_hash(addr: str) -> int:
+    """blackbox's ``probe_ip_addr_hash``: FNV-1a 32-bit of the address bytes (4 for IPv4, 16 for IPv6)."""
+    h = 0x811C9DC5
+    for b in ipaddress.ip_address(addr).packed:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
 
 
 async def resolve(ctx: ProbeContext[Any], host: str, preferred: str = "ip4", fallback: bool = True) -> str | None:
@@ -64,6 +75,15 @@ async def resolve(ctx: ProbeContext[Any], host: str, preferred: str = "ip4", fal
     t0 = time.monotonic()
     literal = _literal(host)
     if literal is not None:
+        if not fallback and literal[1] != (6 if _family(preferred) == socket.AF_INET6 else 4):
+            # Go's LookupIP("ip6", "127.0.0.1") finds nothing: an IP literal obeys the protocol too.
+            _record(ctx, 0.0, None)
+            ctx.fail(
+                FailureReason.DNS,
+                f"{host} is not an IPv{6 if literal[1] == 4 else 4} address "
+                f"(preferred_ip_protocol {preferred}, ip_protocol_fallback false)",
+            )
+            return None
         _record(ctx, 0.0, *literal)
         return literal[0]
     loop = asyncio.get_running_loop()

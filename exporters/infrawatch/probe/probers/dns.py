@@ -9,13 +9,13 @@ blackbox.yml files (``"www.example.org.\\t300\\tIN\\tA\\t192.0.2.1"``) keep work
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ...core import regexp
 from ...core.config import Context, required
 from ...core.metrics import MetricFamily
 from ...core.tlsclient import TLSConfig
@@ -63,6 +63,8 @@ class DNSRRValidator:
     fail_if_all_match_regexp: list[str] = field(default_factory=list)
     fail_if_not_matches_regexp: list[str] = field(default_factory=list)
     fail_if_none_matches_regexp: list[str] = field(default_factory=list)
+    # key -> compiled RE2 patterns, in the order written
+    compiled: dict[str, list[regexp.Pattern]] = field(default_factory=dict, metadata={"internal": True})
 
     def validate(self, ctx: Context, path: tuple) -> None:
         for key in (
@@ -71,8 +73,16 @@ class DNSRRValidator:
             "fail_if_not_matches_regexp",
             "fail_if_none_matches_regexp",
         ):
+            out = self.compiled[key] = []
             for i, rx in enumerate(getattr(self, key)):
-                check_regexp(rx, ctx, (*path, key, i))
+                pattern = check_regexp(rx, ctx, (*path, key, i))
+                if pattern is not None:
+                    out.append(pattern)
+
+    def _patterns(self, key: str) -> list[regexp.Pattern]:
+        if key not in self.compiled:  # built without validate() (tests constructing it directly)
+            self.compiled[key] = [regexp.compile_pattern(rx) for rx in getattr(self, key)]
+        return self.compiled[key]
 
     def check(self, rrs: list[str], section: str) -> str | None:
         """blackbox's ``validRRs``: return why the section fails, or None when it passes."""
@@ -81,18 +91,18 @@ class DNSRRValidator:
         if not rrs and self.fail_if_none_matches_regexp:
             return f"{section}: fail_if_none_matches_regexp set but no records returned"
         for rr in rrs:
-            for rx in self.fail_if_matches_regexp:
-                if re.search(rx, rr):
-                    return f"{section}: record {rr!r} matched fail_if_matches_regexp {rx!r}"
-            for rx in self.fail_if_not_matches_regexp:
-                if not re.search(rx, rr):
-                    return f"{section}: record {rr!r} did not match fail_if_not_matches_regexp {rx!r}"
-        for rx in self.fail_if_all_match_regexp:
-            if rrs and all(re.search(rx, rr) for rr in rrs):
-                return f"{section}: every record matched fail_if_all_match_regexp {rx!r}"
-        for rx in self.fail_if_none_matches_regexp:
-            if not any(re.search(rx, rr) for rr in rrs):
-                return f"{section}: no record matched fail_if_none_matches_regexp {rx!r}"
+            for rx in self._patterns("fail_if_matches_regexp"):
+                if rx.search(rr):
+                    return f"{section}: record {rr!r} matched fail_if_matches_regexp {rx.pattern!r}"
+            for rx in self._patterns("fail_if_not_matches_regexp"):
+                if not rx.search(rr):
+                    return f"{section}: record {rr!r} did not match fail_if_not_matches_regexp {rx.pattern!r}"
+        for rx in self._patterns("fail_if_all_match_regexp"):
+            if rrs and all(rx.search(rr) for rr in rrs):
+                return f"{section}: every record matched fail_if_all_match_regexp {rx.pattern!r}"
+        for rx in self._patterns("fail_if_none_matches_regexp"):
+            if not any(rx.search(rr) for rr in rrs):
+                return f"{section}: no record matched fail_if_none_matches_regexp {rx.pattern!r}"
         return None
 
 
@@ -213,8 +223,18 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     try:
         if cfg.transport_protocol == "udp":
             t1 = time.monotonic()
+            # A connected UDP socket, as Go's: an ICMP port unreachable ends the query at once as
+            # "connection refused" instead of waiting for the deadline.
+            backend = dns.asyncbackend.get_default_backend()
+            sock = await backend.make_socket(
+                socket.AF_INET6 if ":" in ip else socket.AF_INET,
+                socket.SOCK_DGRAM,
+                0,
+                (source, 0) if source else None,
+                (ip, port),
+            )
             # A truncated (TC) answer is returned as is, as blackbox does; there is no TCP retry.
-            response = await dns.asyncquery.udp(query, ip, timeout=ctx.remaining, port=port, source=source)
+            response = await dns.asyncquery.udp(query, ip, timeout=ctx.remaining, port=port, sock=sock)
             request_time = time.monotonic() - t1
         else:
             af = socket.AF_INET6 if ":" in ip else socket.AF_INET
@@ -248,7 +268,11 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     except ssl.SSLError as exc:
         ctx.fail(DNSFailure.TLS, f"DNS over TLS handshake failed: {exc}")
     except (OSError, EOFError) as exc:
-        reason = classify_os_error(exc) if sock is None else DNSFailure.PROTOCOL
+        reason = (
+            classify_os_error(exc)
+            if sock is None or cfg.transport_protocol == "udp" or isinstance(exc, ConnectionRefusedError)
+            else DNSFailure.PROTOCOL
+        )
         ctx.fail(reason, f"DNS query to {ip}:{port} failed: {exc}")
     except dns.exception.DNSException as exc:
         ctx.fail(DNSFailure.PROTOCOL, f"invalid DNS response: {exc}")
@@ -259,6 +283,8 @@ async def _probe(ctx: ProbeContext[DNSProbe], cfg: DNSProbe) -> bool:
     _duration(ctx, "request", request_time)
     m.set(DNS_QUERY_SUCCEEDED, 1 if response is not None else 0)
     if response is None:
+        for family in (DNS_ANSWER_RRS, DNS_AUTHORITY_RRS, DNS_ADDITIONAL_RRS):
+            m.set(family, 0)  # blackbox registers them before the query: present on every outcome
         return False
 
     answer, authority, additional = (

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ...core import regexp
 from ...core.config import Context, Secret
 from ...core.metrics import MetricFamily
 from ...core.tlsclient import TLSConfig
@@ -70,6 +71,7 @@ class SMTPProbe:
     tls_config: TLSConfig = field(default_factory=TLSConfig)
     # The 220 banner must match this regexp (e.g. the MTA's host name).
     banner_regexp: str = ""
+    banner_re: regexp.Pattern | None = field(default=None, metadata={"internal": True})
     # Log in after TLS (submission servers); failure reason auth.
     auth: SMTPAuth | None = None
     preferred_ip_protocol: str = "ip6"
@@ -78,7 +80,7 @@ class SMTPProbe:
 
     def validate(self, ctx: Context, path: tuple) -> None:
         if self.banner_regexp:
-            check_regexp(self.banner_regexp, ctx, (*path, "banner_regexp"))
+            self.banner_re = check_regexp(self.banner_regexp, ctx, (*path, "banner_regexp"))
         if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", self.ehlo):
             ctx.error((*path, "ehlo"), f"EHLO name must be a domain or address literal, got {self.ehlo!r}")
         if self.fail_if_no_starttls and not self.starttls:
@@ -198,7 +200,7 @@ async def _dialogue(ctx: ProbeContext[SMTPProbe], cfg: SMTPProbe, s: _Session) -
     m.set(SMTP_DURATION, time.monotonic() - t0, {"phase": "banner"})
     if code != 220:
         return ctx.fail(SMTPFailure.PROTOCOL, f"banner code {code} (want 220): {' '.join(lines)[:200]}")
-    if cfg.banner_regexp and not re.search(cfg.banner_regexp, lines[0]):
+    if cfg.banner_re is not None and not cfg.banner_re.search(lines[0]):
         return ctx.fail(SMTPFailure.PROTOCOL, f"banner {lines[0][:200]!r} does not match {cfg.banner_regexp!r}")
     t1 = time.monotonic()
     ext = await s.ehlo(cfg.ehlo)

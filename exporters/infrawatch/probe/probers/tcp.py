@@ -5,17 +5,18 @@ blackbox does) or exact bytes (``expect_bytes``), export ``labels`` on ``probe_e
 the match, ``send`` a line (``${1}`` expands the match; a newline is appended, so SMTP steps write
 ``"EHLO prober\\r"`` as in blackbox's examples) and ``starttls`` to upgrade the connection.
 
-Python's ``re`` runs the patterns; the RE2 syntax blackbox users write (``^220 ``, ``(?i)``,
-``\\d``, named groups ``(?P<name>...)``) means the same in both.
+Patterns run on RE2 (``core.regexp``), as Go's ``regexp`` does in blackbox: ``^+OK`` is blackbox's
+POP3 example and ``OK$`` does not match before a trailing newline.  ``send`` may be ``!!binary``
+(blackbox's PostgreSQL SSLRequest example), sent as those bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 from dataclasses import dataclass, field
 
+from ...core import regexp
 from ...core.config import Context, required
 from ...core.labels import label_name_problem
 from ...core.metrics import MetricFamily
@@ -42,7 +43,7 @@ EXPECT_INFO = MetricFamily("probe_expect_info", "Explicit content matched", dyna
 FAILED_DUE_TO_BYTES = MetricFamily("probe_failed_due_to_bytes", "Indicates if probe failed due to bytes")
 FAMILIES = (FAILED_DUE_TO_REGEX, FAILED_DUE_TO_BYTES, EXPECT_INFO, *resolve.FAMILIES, *tls.FAMILIES)
 TCPFailure = FailureReason
-_EXPAND = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+expand = regexp.expand  # Go's Regexp.Expand, for ${1} in send and label values
 
 
 @dataclass
@@ -55,14 +56,15 @@ class ExpectLabel:
 class QueryResponse:
     expect: str = ""
     # newer blackbox: exact bytes expected next on the wire (mutually exclusive with expect)
-    expect_bytes: str = ""
-    send: str = ""
+    expect_bytes: str | bytes = ""
+    send: str | bytes = ""  # YAML !!binary gives bytes, sent as they are
     starttls: bool = False
     labels: list[ExpectLabel] = field(default_factory=list)
+    compiled: regexp.Pattern | None = field(default=None, metadata={"internal": True})
 
     def validate(self, ctx: Context, path: tuple) -> None:
         if self.expect:
-            check_regexp(self.expect, ctx, (*path, "expect"))
+            self.compiled = check_regexp(self.expect, ctx, (*path, "expect"))
         if self.expect and self.expect_bytes:
             ctx.error((*path, "expect_bytes"), "expect and expect_bytes cannot both be set in one step")
         if self.labels and not self.expect:
@@ -99,22 +101,6 @@ class TCPProbe:
                 names[lab.name] = i
 
 
-def expand(template: str, m: re.Match[str]) -> str:
-    """Go's ``Regexp.Expand``: ``$1``, ``${1}``, ``$name``, ``${name}``, ``$$``; unknown groups expand to ''."""
-
-    def sub(x: re.Match[str]) -> str:
-        if x.group(0) == "$$":
-            return "$"
-        key = x.group(1) or x.group(2)
-        try:
-            value = m.group(int(key)) if key.isdigit() else m.group(key)
-        except IndexError:  # no such group
-            value = None
-        return value or ""
-
-    return _EXPAND.sub(sub, template)
-
-
 class _Dialogue:
     """Runs the query_response steps on one connection and records their metrics."""
 
@@ -137,8 +123,8 @@ class _Dialogue:
         ctx = self.ctx
         for i, qr in enumerate(self.cfg.query_response):
             send = qr.send
-            if qr.expect:
-                pattern = re.compile(qr.expect)
+            if qr.expect and qr.compiled is not None:
+                pattern = qr.compiled
                 match = None
                 while True:
                     line = await self.readline()
@@ -156,9 +142,10 @@ class _Dialogue:
                 ctx.log("regexp matched", step=i, regexp=qr.expect)
                 if qr.labels and self.verify:
                     ctx.metrics.set(EXPECT_INFO, 1, {lab.name: expand(lab.value, match) for lab in qr.labels})
-                send = expand(send, match)
+                if isinstance(send, str):
+                    send = expand(send, match)
             elif qr.expect_bytes:
-                want = qr.expect_bytes.encode()
+                want = qr.expect_bytes if isinstance(qr.expect_bytes, bytes) else qr.expect_bytes.encode()
                 try:
                     got = await self.conn.reader.readexactly(len(want))
                 except asyncio.IncompleteReadError as exc:
@@ -168,8 +155,8 @@ class _Dialogue:
                         ctx.metrics.set(FAILED_DUE_TO_BYTES, 1)
                     return ctx.fail(TCPFailure.PROTOCOL, f"step {i}: expected bytes {want!r}, got {got!r}")
             if send:
-                ctx.log("sending line", step=i, line=send[:200])
-                self.conn.writer.write(send.encode() + b"\n")
+                ctx.log("sending line", step=i, line=str(send[:200]))
+                self.conn.writer.write((send if isinstance(send, bytes) else send.encode()) + b"\n")
                 await self.conn.writer.drain()
             if qr.starttls:
                 if not await start_tls(ctx, self.conn, self.cfg.tls_config, verify=self.verify):
@@ -201,6 +188,7 @@ async def probe_tcp(ctx: ProbeContext[TCPProbe]) -> bool:
     if parsed is None:
         return False
     host, port = parsed
+    ctx.metrics.set(FAILED_DUE_TO_REGEX, 0)  # blackbox registers it before dialling: present on every outcome
     if not cfg.query_response and not cfg.tls and not cfg.source_ip_address:
         # blackbox's plain tcp_connect: nothing to read or write, so no streams to set up.
         if not await connect_only(
