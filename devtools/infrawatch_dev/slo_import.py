@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from infrawatch.core.config import ConfigError, Context, Problem, from_yaml, load_yaml_documents
+from infrawatch.core.config import ConfigError, Context, Locator, Problem, from_yaml, load_yaml_documents
 
 from . import slo_schema as s
 
