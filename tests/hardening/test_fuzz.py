@@ -30,7 +30,7 @@ from infrawatch.core.config import ConfigError, load_yaml_text
 from infrawatch.core.webconfig import load_web_config
 from infrawatch.probe.config import load_probe_config
 from infrawatch.reputation.config import load_config_text
-from infrawatch.slo_import import SpecError, import_specs
+from infrawatch_dev.slo_import import SpecError, import_specs
 from support.probeutil import ExporterProc
 
 ROOT = Path(__file__).resolve().parents[2]
