@@ -30,7 +30,8 @@ from pathlib import Path
 
 import yaml
 from aiohttp import web
-from infrawatch.devstack.exporters import ExporterProc
+
+from infrawatch_dev.devstack.exporters import ExporterProc
 
 KINDS = ("hang", "slowloris", "reset", "endless", "tls_stall")
 

@@ -1,6 +1,6 @@
 """Issue 15: property-based fuzzing (hypothesis) of every configuration loader and of ``/probe``.
 
-No input may produce anything but the loader's own located error (``ConfigError``; ``SpecError``
+No input may produce anything but the loader's own located error (``ConfigError``; located problems
 for SLO specs), take longer than a bound, or, for alias-heavy documents, grow memory past a bound.
 Inputs: documents built from the loaders' own key names with hostile values (``.nan``, huge
 numbers, control characters, deep lists), mutations of the bundled example files, and random

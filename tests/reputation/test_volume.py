@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
-from infrawatch.devstack.receivers import HTTPRequest, RecordingHTTPServer
 
+from infrawatch_dev.devstack.receivers import HTTPRequest, RecordingHTTPServer
 from support import dnsbl_zones as z
 from support.rbldnsd import Rbldnsd
 from support.reputation_exporter import ReputationExporterProc, all_checked
