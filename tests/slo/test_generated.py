@@ -88,6 +88,7 @@ def _run(path: Path) -> tuple[Path, int, str]:
     return path, res.returncode, res.stdout + res.stderr
 
 
+@pytest.mark.timeout(1800)  # 8 files of 30-day SLO tests, ~2-4 min of promtool CPU in all
 def test_generated_promtool_tests_pass() -> None:
     """Every generated test file passes; two at a time (the machine has two cores)."""
     assert TEST_FILES
