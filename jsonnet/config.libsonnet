@@ -454,6 +454,8 @@
     // @section dashboards
     // Override one knob with `_config+:: { dashboards+: { refresh: '30s' } }`.
     dashboards: {
+      // Prefix of every dashboard title (e.g. 'Acme / '); '' = none.
+      titlePrefix: '',
       // Prefix of every dashboard uid (uids stay stable so links and bookmarks survive rebuilds).
       uidPrefix: 'infrawatch-',
       // Extra tags on every dashboard (all carry `infrawatch`; the dashboards link to each other by it).

@@ -23,6 +23,11 @@ local filterGroups(groups, pred) = [
   // an unknown kind or a bad duration fails the build naming the key.
   assert std.isObject(configSchema.checked(self._config)),
   local allGroups = std.flattenArrays([self.ruleFiles[area].groups for area in std.objectFields(self.ruleFiles)]),
+  // dashboards.titlePrefix (e.g. 'Acme / ') on every dashboard title, as node-mixin's knob.
+  local titlePrefix = std.get(self._config.dashboards, 'titlePrefix', ''),
+  grafanaDashboards::
+    if titlePrefix == '' then super.grafanaDashboards
+    else std.mapWithKey(function(_, d) d { title: titlePrefix + d.title }, super.grafanaDashboards),
   prometheusAlerts+:: { groups+: filterGroups(allGroups, isAlertRule) },
   prometheusRules+:: { groups+: filterGroups(allGroups, function(r) !isAlertRule(r)) },
 }

@@ -316,22 +316,22 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                 checkExhausted=true),
          ] else []);
 
-    // Budget warning over 3 days of data (5m steps): error ratios that spend a given share of the
-    // period's budget once weighted by the 3 days' coverage of the period.
-    local budgetMinutes = 3 * 1440;
+    // Budget warning over 2 days of data (5m steps): error ratios that spend a given share of the
+    // period's budget once weighted by the 2 days' coverage of the period.
+    local budgetMinutes = 2 * 1440;
     local ratioSpending(share) = share * slo.budget / coverage(5, budgetMinutes / 5);
     local budgetTests =
       if !slo.nearlyExhausted.enabled then [] else
         local quiet = limit * 0.9;
         local loud = limit + (1 - limit) * 0.7;
         [
-          test(u.fmt(quiet * 100) + '% of the budget spent in 3 days: no budget warning',
+          test(u.fmt(quiet * 100) + '% of the budget spent in 2 days: no budget warning',
                [phase(budgetMinutes, ratioSpending(quiet))],
                5,
                [budgetMinutes],
                checkExhausted=true),
         ] + (if ratioSpending(loud) < 1 then [
-               test(u.fmt(loud * 100) + '% of the budget spent in 3 days: budget warning fires',
+               test(u.fmt(loud * 100) + '% of the budget spent in 2 days: budget warning fires',
                     [phase(budgetMinutes, ratioSpending(loud))],
                     5,
                     [budgetMinutes],
