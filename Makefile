@@ -8,7 +8,7 @@ STAMP := $(VENV)/.bootstrap-ok
 
 .PHONY: setup build check-generated fmt lint test test-fast demo bench clean
 
-$(STAMP): pyproject.toml scripts/bootstrap
+$(STAMP): pyproject.toml devtools/pyproject.toml scripts/bootstrap
 	scripts/bootstrap
 	touch $@
 
@@ -24,12 +24,12 @@ check-generated: build
 	  echo "generated files are out of date: run 'make build' and commit"; exit 1; fi
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff format exporters tests bench
-	$(VENV)/bin/ruff check --fix exporters tests bench
+	$(VENV)/bin/ruff format exporters devtools tests bench
+	$(VENV)/bin/ruff check --fix exporters devtools tests bench
 	find jsonnet -name '*.libsonnet' -o -name '*.jsonnet' | xargs -r jsonnetfmt -i -n 2 --max-blank-lines 2 --string-style s --comment-style s
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check exporters tests bench
+	$(VENV)/bin/ruff check exporters devtools tests bench
 	find jsonnet -name '*.libsonnet' -o -name '*.jsonnet' | xargs -r jsonnetfmt --test -n 2 --max-blank-lines 2 --string-style s --comment-style s
 
 test: $(STAMP)

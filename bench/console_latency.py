@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from infrawatch.devstack.stack import DevStack
+from infrawatch_dev.devstack.stack import DevStack
 
 
 def timed(url: str, n: int) -> list[float]:

@@ -38,6 +38,8 @@ VENV_BIN = Path(sys.executable).parent
 MODULES = {
     "http_2xx": {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}},
     "tcp_connect": {"prober": "tcp", "timeout": "5s", "tcp": {"preferred_ip_protocol": "ip4"}},
+    # probers lane: one echo to 127.0.0.1 per probe (both exporters run as root: raw sockets)
+    "icmp": {"prober": "icmp", "timeout": "5s", "icmp": {"preferred_ip_protocol": "ip4"}},
 }
 
 
@@ -164,7 +166,11 @@ def run(seconds: int, connections: int, targets: int, rounds: int = 2) -> dict:
         with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
             work = Path(tmp)
             nginx = start_nginx(started, work)
-            targets_for = {"http_2xx": f"http://127.0.0.1:{nginx}/", "tcp_connect": f"127.0.0.1:{nginx}"}
+            targets_for = {
+                "http_2xx": f"http://127.0.0.1:{nginx}/",
+                "tcp_connect": f"127.0.0.1:{nginx}",
+                "icmp": "127.0.0.1",
+            }
             bb_conf = work / "blackbox.yml"
             bb_conf.write_text(yaml.safe_dump({"modules": MODULES}))
             iw_conf = work / "infrawatch.yml"

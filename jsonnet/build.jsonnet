@@ -1,6 +1,6 @@
 // Entry point of `make build`: a map from generated file path to its content.
-// .yaml/.json values are objects; other files are strings (see exporters/infrawatch/build.py).
-// `sloImported`: the Sloth/OpenSLO specs of slos/ (read by exporters/infrawatch/build.py).
+// .yaml/.json values are objects; other files are strings (see devtools/infrawatch_dev/build.py).
+// `sloImported`: the Sloth/OpenSLO specs of slos/ (read by devtools/infrawatch_dev/build.py).
 local mixin = (import 'mixin.libsonnet') + { _config+:: { sloImported: std.extVar('sloImported') } };
 
 local prometheusRule(area, file) = {

@@ -9,6 +9,10 @@
     runbookURLPattern: 'https://github.com/infrawatch/infrawatch/blob/main/runbooks/%(alert)s.md',
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
+    // Multi-cluster Prometheus (kubernetes-mixin's knobs): the label naming the cluster, and whether
+    // alerts about the same thing must also share it to mute each other (inhibition `equal`).
+    clusterLabel: 'cluster',
+    showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
@@ -94,6 +98,9 @@
     // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
+    // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
+    // is no outage; set 0 to page on any traffic).
+    highErrorRateMinRequestsPerSecond: 1,
     // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
     httpErrorSelector: 'code=~"5.."',
     // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
@@ -102,14 +109,21 @@
     apiLatencyFor: '5m',
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
-    // DatabaseErrorRateHigh: rolled back / all transactions (postgres_exporter) above this ratio.
+    // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
+    // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
+    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
     // SMTPQueueBacklog: messages in the Postfix queue (postfix_exporter showq) above this.
     smtpQueueThreshold: 10000,
     // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
     smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // RedisErrorRateHigh: error replies / processed commands above this ratio, only with at least
+    // redisMinCommandsPerSecond commands (the exporter's own scrape commands count too).
+    redisErrorRatioThreshold: 0.05,
+    redisMinCommandsPerSecond: 1,
     // RedisHighMemory: used / maxmemory above this ratio.
     redisMemoryThreshold: 0.9,
     // RedisLowHitRate: keyspace hit ratio below this, only when at least redisMinOpsPerSecond lookups happen.
@@ -155,9 +169,11 @@
       TLSCertificateExpiringSoon: '10m',
       TLSCertificateInvalid: '5m',
       SMTPQueueBacklog: '5m',
+      RedisErrorRateHigh: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
-      ElasticsearchClusterRed: '5m',
+      // Not longer than probeFailingFor: it mutes ServiceProbeFailing of the red cluster.
+      ElasticsearchClusterRed: '2m',
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
       DatabaseConnectionPoolHigh: '5m',
@@ -371,8 +387,23 @@
         ],
       },
       warningMuteIntervals: ['outside-business-hours'],
-      // ServiceProbeFailing mutes these alerts of the same service (they are symptoms of the outage).
-      probeFailingMutes: ['ServiceDegraded', 'APIHighLatency'],
+      // Inhibition (docs/alerting.md): alert name -> the labels that must be equal for the rule to apply.
+      // These service-specific down alerts mute ServiceProbeFailing about the same thing, so an outage
+      // pages once (their `for` must not exceed ServiceProbeFailing's; the build checks it).
+      // DatabaseDown: the exporter's `cluster` label names the PostgreSQL cluster, not the probe's.
+      probeFailingSupersededBy: {
+        SMTPServiceDown: ['service'],
+        ElasticsearchClusterRed: ['service', 'target'],
+        RedisDown: ['service'],
+        DatabaseDown: ['service'],
+        APIDown: ['service'],
+      },
+      // ServiceProbeFailing mutes these alerts (symptoms of the outage): ServiceDegraded of the same
+      // probed target only, the application's latency of the same service.
+      probeFailingMutes: {
+        ServiceDegraded: ['service', 'target', 'module'],
+        APIHighLatency: ['service'],
+      },
       // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
       dashboardPath: '/dashboards?tag=infrawatch',
     },
@@ -445,7 +476,7 @@
       monitorLabels: { prometheus: 'k8s' },
       // Scrape interval of the ServiceMonitors and default interval of the Probe objects.
       scrapeInterval: $._config.scrapeInterval,
-      // Ports the exporters listen on (the DESIGN.md defaults).
+      // Ports the exporters listen on (the defaults of docs/architecture.md).
       probePort: 9516,
       reputationPort: 9517,
       // Probe exporter shards: N > 1 makes N Deployments, each running `--shard i/N`, so every

@@ -15,13 +15,25 @@ def main(argv: list[str] | None = None) -> int:
         "  reputation check|export   blacklist lookups and history for a person at a terminal\n"
         "  console               the operator console (Infrastructure Monitoring page)\n"
     )
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv and argv[0] in ("-h", "--help"):
         print(usage)
         return 0
+    if not argv:  # a command is required (as argparse's required subcommands: usage, exit 2)
+        print(usage, file=sys.stderr)
+        print("infrawatch: a command is required", file=sys.stderr)
+        return 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "build":
-        from .build import main as build_main
-
+        # The build tools live in the development package (devtools/), not in the product.
+        try:
+            from infrawatch_dev.build import main as build_main
+        except ImportError:
+            print(
+                "infrawatch build: the build tools are in the development package, which is not installed: "
+                "run `make setup` in the repository checkout (or `pip install -e ./devtools`)",
+                file=sys.stderr,
+            )
+            return 2
         return build_main(rest)
     if cmd == "probe-exporter":
         from .probe.main import main as probe_main

@@ -59,7 +59,7 @@ local configTemplates(c) =
       global: receivers.global(am),
       templates: ['templates/*.tmpl'],
       route: route,
-      inhibit_rules: inhibit.rules(am) + sloInhibitRules,
+      inhibit_rules: inhibit.rules(c, $.ruleFiles) + sloInhibitRules,
       receivers: [r for r in allReceivers if std.setMember(r.name, used)],
       time_intervals: routes.timeIntervals(am),
     }),

@@ -1,29 +1,71 @@
-// Inhibition: a louder alert mutes quieter alerts about the same problem.  Every rule has a
-// non-empty `equal` (otherwise one critical alert anywhere would mute warnings everywhere) and
-// source/target matchers no alert can satisfy both at once (or an alert could mute itself).
+// Inhibition: a louder or more specific alert mutes the alerts that report the same problem, so one
+// outage pages once.  Every rule has a non-empty `equal` naming the labels that identify "the same
+// thing" (service, target, instance, SLO) -- a missing label counts as equal on both sides, so an
+// `equal` list may name labels some alerts do not carry -- and source/target matchers that no alert
+// satisfies both (otherwise an alert could mute itself).  docs/alerting.md shows the table;
+// tests/alertmanager/test_inhibit_live.py runs every rule on a live Alertmanager.
+local duration = import '../lib/duration.libsonnet';
+
 {
-  rules(am):: [
-    // A critical alert mutes the warning/info alerts of the same name and service
-    // (e.g. TLSCertificateExpiringSoon critical under 3 days mutes its warning twin).
+  // Labels that tell two alerts of the same name apart: the service, the probed target, the scraped
+  // instance, the SLO (sloth_id) and the mount point / device of host alerts.
+  local identity = ['alertname', 'service', 'cluster', 'target', 'instance', 'sloth_id', 'mountpoint', 'device'],
+
+  // The `for` of an alert of the generated rule files (null when no rule has that name, e.g. its
+  // group is disabled); the rules with that name must agree.
+  local pendingFor(ruleFiles, alert) =
+    local fors = std.set([
+      std.get(r, 'for', '0s')
+      for f in std.objectValues(ruleFiles)
+      for g in f.groups
+      for r in g.rules
+      if std.get(r, 'alert') == alert
+    ]);
+    if std.length(fors) == 0 then null else duration.seconds(fors[0], alert + ' for'),
+
+  // With showMultiCluster every cross-alert rule also requires the same cluster label.
+  local scoped(c, labels) = labels + (if c.showMultiCluster then [c.clusterLabel] else []),
+
+  // Service-specific "down" alerts mute ServiceProbeFailing of the same thing: they say more (every
+  // probe of the SMTP service fails; the Elasticsearch cluster is red) and page on their own.  Each
+  // must not wait longer than ServiceProbeFailing, or the generic page goes out first: checked here.
+  probeFailingSupersededBy(c, ruleFiles)::
+    local probeFor = pendingFor(ruleFiles, 'ServiceProbeFailing');
+    [
+      local srcFor = pendingFor(ruleFiles, alert);
+      if srcFor != null && probeFor != null && srcFor > probeFor then
+        error ('alertmanager.probeFailingSupersededBy: %s waits %ds before firing, longer than ServiceProbeFailing (%ds): '
+               + 'the generic page would go out first; lower its `for`') % [alert, srcFor, probeFor]
+      else {
+        source_matchers: ['alertname="%s"' % alert],
+        target_matchers: ['alertname="ServiceProbeFailing"'],
+        equal: scoped(c, c.alertmanager.probeFailingSupersededBy[alert]),
+      }
+      for alert in std.objectFields(c.alertmanager.probeFailingSupersededBy)
+      if pendingFor(ruleFiles, alert) != null && probeFor != null
+    ],
+
+  rules(c, ruleFiles):: [
+    // A critical alert mutes the warning/info alerts of the same name about the same thing
+    // (TLSCertificateExpiringSoon critical under 3 days mutes its warning twin for that target only).
     {
       source_matchers: ['severity="critical"'],
       target_matchers: ['severity=~"warning|info"'],
-      equal: ['alertname', 'service', 'cluster'],
+      equal: identity,
     },
-    // A warning mutes the info alert of the same name and service.
+    // A warning mutes the info alert of the same name about the same thing.
     {
       source_matchers: ['severity="warning"'],
       target_matchers: ['severity="info"'],
-      equal: ['alertname', 'service', 'cluster'],
+      equal: identity,
     },
-  ] + (
-    if std.length(am.probeFailingMutes) > 0 then [
-      // A service whose probe fails is down: its "degraded" and latency alerts are symptoms.
-      {
-        source_matchers: ['alertname="ServiceProbeFailing"'],
-        target_matchers: ['alertname=~"%s"' % std.join('|', am.probeFailingMutes)],
-        equal: ['service', 'cluster'],
-      },
-    ] else []
-  ),
+  ] + $.probeFailingSupersededBy(c, ruleFiles) + [
+    // A service whose probe fails is down: its "degraded" and latency alerts are symptoms.
+    {
+      source_matchers: ['alertname="ServiceProbeFailing"'],
+      target_matchers: ['alertname="%s"' % alert],
+      equal: scoped(c, c.alertmanager.probeFailingMutes[alert]),
+    }
+    for alert in std.objectFields(c.alertmanager.probeFailingMutes)
+  ],
 }

@@ -15,7 +15,9 @@ local r = import '../lib/rules.libsonnet';
             /
             sum(rate(http_requests_total%(all)s[5m]))
             > %(threshold)g
-          ||| % { errors: appErrors, all: app, threshold: $._config.highErrorRateThreshold },
+            and on ()
+            sum(rate(http_requests_total%(all)s[5m])) >= %(minRps)g
+          ||| % { errors: appErrors, all: app, threshold: $._config.highErrorRateThreshold, minRps: $._config.highErrorRateMinRequestsPerSecond },
           'for': $._config.highErrorRateFor,
           severity: 'critical',
           service: s.name,

@@ -16,22 +16,35 @@ local r = import '../lib/rules.libsonnet';
           description: '%s (%s): postgres_exporter {{ $labels.instance }} cannot connect to PostgreSQL.' % [s.title, s.name],
         },
         {
+          // Errors, not rollbacks: a read-only transaction ending in ROLLBACK is healthy, and
+          // pg_stat_database does not tell it from a failed one.  Deadlocks (the victim transaction
+          // is aborted) and recovery conflicts (queries cancelled on a standby) are errors PostgreSQL
+          // counts as such; the ratio is per transaction, and only with enough transactions to mean
+          // something (databaseMinTransactionsPerSecond).
           alert: 'DatabaseErrorRateHigh',
           expr: |||
-            sum(rate(pg_stat_database_xact_rollback%(exp)s[5m]))
-            /
             (
-              sum(rate(pg_stat_database_xact_commit%(exp)s[5m]))
+              sum(rate(pg_stat_database_deadlocks%(exp)s[5m]))
               +
-              sum(rate(pg_stat_database_xact_rollback%(exp)s[5m]))
+              sum(rate(pg_stat_database_conflicts%(exp)s[5m]))
             )
+            /
+            %(transactions)s
             > %(threshold)g
-          ||| % { exp: exp, threshold: $._config.databaseErrorRatioThreshold },
+            and on ()
+            %(transactions)s
+            >= %(minTps)g
+          ||| % {
+            exp: exp,
+            transactions: '(sum(rate(pg_stat_database_xact_commit%(exp)s[5m])) + sum(rate(pg_stat_database_xact_rollback%(exp)s[5m])))' % { exp: exp },
+            threshold: $._config.databaseErrorRatioThreshold,
+            minTps: $._config.databaseMinTransactionsPerSecond,
+          },
           'for': $._config.alertFor.DatabaseErrorRateHigh,
           severity: 'critical',
           service: s.name,
           summary: 'Database transactions are failing.',
-          description: '%s (%s): {{ $value | humanizePercentage }} of transactions roll back (threshold %g%%).' % [s.title, s.name, $._config.databaseErrorRatioThreshold * 100],
+          description: '%s (%s): deadlocks and recovery conflicts abort {{ $value | humanizePercentage }} of transactions (threshold %g%%).' % [s.title, s.name, $._config.databaseErrorRatioThreshold * 100],
         },
         {
           alert: 'DatabaseConnectionPoolHigh',

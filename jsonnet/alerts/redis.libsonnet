@@ -1,4 +1,4 @@
-// Redis (redis_exporter and the redis prober): down, memory, hit rate.
+// Redis (redis_exporter and the redis prober): down, error replies, memory, hit rate.
 local r = import '../lib/rules.libsonnet';
 
 {
@@ -18,6 +18,24 @@ local r = import '../lib/rules.libsonnet';
           service: s.name,
           summary: 'Redis is down.',
           description: '%s (%s) has not answered its probes or redis_exporter for more than %s.' % [s.title, s.name, $._config.downFor],
+        },
+        {
+          // Error replies (Redis errorstats: WRONGTYPE, OOM, NOSCRIPT, unknown commands...) per
+          // processed command.  MULTI/DISCARD, a WATCH-aborted EXEC and cache misses are no errors.
+          alert: 'RedisErrorRateHigh',
+          expr: |||
+            sum by (instance) (rate(redis_errors_total%(exp)s[5m]))
+            /
+            sum by (instance) (rate(redis_commands_processed_total%(exp)s[5m]))
+            > %(threshold)g
+            and on (instance)
+            sum by (instance) (rate(redis_commands_processed_total%(exp)s[5m])) >= %(minOps)g
+          ||| % { exp: exp, threshold: $._config.redisErrorRatioThreshold, minOps: $._config.redisMinCommandsPerSecond },
+          'for': $._config.alertFor.RedisErrorRateHigh,
+          severity: 'critical',
+          service: s.name,
+          summary: 'Redis commands are failing.',
+          description: '%s (%s): {{ $value | humanizePercentage }} of the commands on {{ $labels.instance }} answer an error (threshold %g%%).' % [s.title, s.name, $._config.redisErrorRatioThreshold * 100],
         },
         {
           alert: 'RedisHighMemory',

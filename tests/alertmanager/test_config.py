@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet
 from infrawatch.core.config import Duration
+from infrawatch_dev.build import evaluate_snippet
 from support.alertmanager import render_mixin_config
 from support.procs import require_binary
 
@@ -210,10 +210,25 @@ def test_inhibit_rules_are_well_formed(config: dict[str, Any]) -> None:
     described = {(tuple(r["source_matchers"]), tuple(r["target_matchers"])) for r in rules}
     assert (('severity="critical"',), ('severity=~"warning|info"',)) in described
     assert (('severity="warning"',), ('severity="info"',)) in described
-    probe = next(r for r in rules if r["source_matchers"] == ['alertname="ServiceProbeFailing"'])
-    assert probe["equal"][0] == "service"
-    _, _, pattern = parse_matcher(probe["target_matchers"][0])
-    assert re.fullmatch(pattern, "ServiceDegraded") and re.fullmatch(pattern, "APIHighLatency")
+    muted = {
+        parse_matcher(r["target_matchers"][0])[2]: r["equal"]
+        for r in rules
+        if r["source_matchers"] == ['alertname="ServiceProbeFailing"']
+    }
+    assert muted == {"ServiceDegraded": ["service", "target", "module"], "APIHighLatency": ["service"]}
+    # The service-specific down alerts mute the generic probe alert; each rule names the service.
+    superseding = [r for r in rules if r["target_matchers"] == ['alertname="ServiceProbeFailing"']]
+    assert {parse_matcher(r["source_matchers"][0])[2] for r in superseding} >= {
+        "SMTPServiceDown",
+        "ElasticsearchClusterRed",
+        "RedisDown",
+        "DatabaseDown",
+        "APIDown",
+    }
+    assert all(r["equal"][0] == "service" for r in superseding)
+    # Severity twins are scoped to the same target/instance/SLO, not just the same service.
+    for r in rules[:2]:
+        assert {"alertname", "service", "target", "instance", "sloth_id"} <= set(r["equal"])
 
 
 def test_slo_inhibit_rules_are_included_when_the_slo_area_defines_them(config: dict[str, Any]) -> None:
@@ -345,7 +360,7 @@ VARIANTS = {
         "webhooks": [],
         "warningMuteIntervals": [],
     },
-    "no-p0-no-probe-mutes": {"p0Alerts": [], "probeFailingMutes": []},
+    "no-p0-no-probe-mutes": {"p0Alerts": [], "probeFailingMutes": {}, "probeFailingSupersededBy": {}},
     "email-without-smtp-auth": {"email": {"authUsername": ""}},
     "one-team-by-label-only": {
         "teams": [{"name": "ops", "slackChannel": "#ops", "pagerdutyRoutingKeyFile": "/run/secrets/pd-ops"}]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from infrawatch.devstack.stack import Timings, loopback_alertmanager_override
+from infrawatch_dev.devstack.stack import Timings, loopback_alertmanager_override
 from support.alertmanager import Alertmanager, render_mixin_config
 from support.procs import require_binary
 from support.receivers import FakePagerDuty, FakeSlack, FakeSMTP, FakeWebhook, HTTPRequest
@@ -55,7 +55,12 @@ class Stack:
 
 
 def live_override(
-    secrets: Path, pd: FakePagerDuty, hook: FakeWebhook, smtp: FakeSMTP, mute_all_warnings: bool = False
+    secrets: Path,
+    pd: FakePagerDuty,
+    hook: FakeWebhook,
+    smtp: FakeSMTP,
+    mute_all_warnings: bool = False,
+    warnings_any_time: bool = False,
 ) -> dict[str, Any]:
     timings = Timings(group_wait="1s", group_interval=f"{GROUP_INTERVAL}s", repeat_interval="1h")
     override = loopback_alertmanager_override(
@@ -73,10 +78,12 @@ def live_override(
     if mute_all_warnings:
         am["timeIntervals"] = {"always": [{"weekdays": ["sunday:saturday"]}]}
         am["warningMuteIntervals"] = ["always"]
+    if warnings_any_time:  # results that do not depend on the hour the test runs
+        am["warningMuteIntervals"] = []
     return override
 
 
-def start_stack(workdir: Path, mute_all_warnings: bool = False) -> Stack:
+def start_stack(workdir: Path, mute_all_warnings: bool = False, warnings_any_time: bool = False) -> Stack:
     pd, slack, hook = FakePagerDuty().start(), FakeSlack().start(), FakeWebhook().start()
     smtp = FakeSMTP(user=SMTP_USER, password=SECRETS["smtp-password"]).start()
     secrets = workdir / "secrets"
@@ -87,7 +94,9 @@ def start_stack(workdir: Path, mute_all_warnings: bool = False) -> Stack:
     # ...but not auth_password_file, whose content is the password verbatim (docs/alerting.md).
     (secrets / "smtp-password").write_text(SECRETS["smtp-password"])
     (secrets / "slack-webhook-url").write_text(slack.webhook_url + "\n")
-    config = render_mixin_config(workdir / "config", live_override(secrets, pd, hook, smtp, mute_all_warnings))
+    config = render_mixin_config(
+        workdir / "config", live_override(secrets, pd, hook, smtp, mute_all_warnings, warnings_any_time)
+    )
     am = Alertmanager(workdir / "am", config)
     try:
         am.start()

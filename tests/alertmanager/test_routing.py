@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infrawatch.build import evaluate_snippet
+from infrawatch_dev.build import evaluate_snippet
 from support.procs import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]

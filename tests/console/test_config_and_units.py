@@ -16,8 +16,8 @@ import pytest
 
 from infrawatch.console.history import MAX_POINTS, split_range
 from infrawatch.console.services import DashboardLayoutError, cards_from_dashboard, load_cards
-from infrawatch.devstack.console import ConsoleProc
-from infrawatch.devstack.procs import free_port
+from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

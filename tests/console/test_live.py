@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from infrawatch.devstack.console import ConsoleProc, console_config
-from infrawatch.devstack.stack import DevStack
+from infrawatch_dev.devstack.console import ConsoleProc, console_config
+from infrawatch_dev.devstack.stack import DevStack
 
 pytestmark = pytest.mark.slow
 

@@ -35,9 +35,9 @@ from aiosmtpd.controller import Controller
 
 from infrawatch.console.actions import call_hook
 from infrawatch.console.config import Hook
-from infrawatch.devstack.console import ConsoleProc
-from infrawatch.devstack.procs import free_port, wait_port
-from infrawatch.devstack.receivers import HTTPRequest, RecordingHTTPServer
+from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.procs import free_port, wait_port
+from infrawatch_dev.devstack.receivers import HTTPRequest, RecordingHTTPServer
 
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from infrawatch.devstack.console import ConsoleProc
-from infrawatch.devstack.procs import free_port
-from infrawatch.devstack.receivers import HTTPRequest, RecordingHTTPServer
+from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.procs import free_port
+from infrawatch_dev.devstack.receivers import HTTPRequest, RecordingHTTPServer
 
 LISTED, CLEAN = "192.0.2.10", "192.0.2.11"
 LISTED_AGO = 2 * 3600 + 10 * 60 + 15  # "2 h 10 min" for the next 45 s

@@ -10,8 +10,8 @@ import bcrypt
 import trustme
 import yaml
 
-from infrawatch.devstack.console import ConsoleProc
-from infrawatch.devstack.procs import Proc, free_port, require_binary, wait_port
+from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.procs import Proc, free_port, require_binary, wait_port
 
 
 def start_prometheus(tmp_path: Path) -> tuple[Proc, str, Path]:

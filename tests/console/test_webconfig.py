@@ -16,8 +16,8 @@ import bcrypt
 import pytest
 import trustme
 
-from infrawatch.devstack.console import ConsoleProc
-from infrawatch.devstack.procs import free_port
+from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.procs import free_port
 
 
 @pytest.fixture

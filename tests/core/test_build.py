@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infrawatch import build
+from infrawatch_dev import build
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -105,3 +105,22 @@ def test_layering() -> None:
     assert not {d for d in deps("infrawatch.probe.net") if ".probers" in d or d.endswith(".table")}
     assert "infrawatch.probe.table" not in deps("infrawatch.probe.probers")
     assert not {d for d in deps("infrawatch.core") if d.startswith(("infrawatch.probe", "infrawatch.reputation"))}
+
+
+def test_the_product_does_not_import_the_development_package() -> None:
+    """Only the exporters and the console are the product: the build tools, SLO importer and dev
+    stack (``infrawatch_dev``) may be reached from the ``infrawatch build`` delegation alone."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            if any(n == "infrawatch_dev" or n.startswith("infrawatch_dev.") for n in names):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == ["cli.py:" + str(_cli_build_import_line())]
+
+
+def _cli_build_import_line() -> int:
+    source = (PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(source, 1) if "from infrawatch_dev.build import" in line)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from infrawatch.build import evaluate_snippet, render
+from infrawatch_dev.build import evaluate_snippet, render
 
 OVERRIDE = """
 local m = (import 'mixin.libsonnet') + {

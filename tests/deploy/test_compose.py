@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet
 from infrawatch.probe.allowlist import AllowList, target_host
+from infrawatch_dev.build import evaluate_snippet
 from support.deploycheck import config_check, iter_files
 from support.procs import require_binary, wait_http
 from support.rulefiles import promtool

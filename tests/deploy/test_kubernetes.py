@@ -1,9 +1,10 @@
 """deploy/kubernetes: the generated manifests are valid and wired together.
 
 Prometheus Operator objects (ServiceMonitor, Probe, PrometheusRule) are validated against the
-vendored CRD schemas (tests/schemas/prometheus-operator).  kubeconform and kubectl are not installed
-here, so core objects (ConfigMap, Deployment, Service) get structural checks only: the fields the
-wiring depends on, not the Kubernetes OpenAPI schema.  The exporters' configurations are checked by
+vendored CRD schemas (tests/schemas/prometheus-operator); core objects (ConfigMap, Deployment,
+Service) against the Kubernetes OpenAPI schemas of the PyPI package kubernetes-validate (strict:
+unknown fields rejected; the oldest and newest Kubernetes versions it ships), plus structural checks
+of the fields the wiring depends on.  The exporters' configurations are checked by
 the exporters themselves (``--config.check``) inside a copy of the pod's file layout.
 """
 
@@ -20,9 +21,18 @@ import pytest
 import yaml
 
 from infrawatch import __version__
-from infrawatch.build import evaluate_snippet
 from infrawatch.probe.allowlist import AllowList, target_host
-from support.deploycheck import config_check, crd_errors, iter_files, load_manifests, selector_matches
+from infrawatch_dev.build import evaluate_snippet
+from support.deploycheck import (
+    CORE_KINDS,
+    config_check,
+    core_errors,
+    crd_errors,
+    iter_files,
+    kubernetes_versions,
+    load_manifests,
+    selector_matches,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -137,8 +147,38 @@ def test_validator_rejects_broken_objects(objects: list[dict[str, Any]]) -> None
     assert any(e.startswith("apiVersion:") for e in crd_errors(rule))
 
 
+def _core(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] in CORE_KINDS.get(o["apiVersion"], set())]
+
+
+@pytest.mark.parametrize("version", kubernetes_versions())
+@pytest.mark.parametrize("variant", ["{}", "{ probeShards: 3 }", "{ webConfigSecret: 'infrawatch-web' }"])
+def test_core_objects_match_kubernetes_schema(objects: list[dict[str, Any]], version: str, variant: str) -> None:
+    """Every core object (committed manifests and the sharded / basic-auth variants) against the
+    Kubernetes OpenAPI schema, unknown fields rejected as ``kubectl apply --validate=strict`` does."""
+    objs = objects if variant == "{}" else _evaluate(variant)
+    core = _core(objs)
+    assert {o["kind"] for o in core} >= {"ConfigMap", "Deployment", "Service"}
+    assert not [o for o in objs if o["kind"] not in CRD_KINDS and o not in core], "an object of no known kind"
+    errors = [f"{o['kind']}/{o['metadata']['name']}: {e}" for o in core for e in core_errors(o, version)]
+    assert errors == [], "\n".join(errors)
+
+
+def test_core_schema_check_rejects_broken_objects(objects: list[dict[str, Any]]) -> None:
+    version = kubernetes_versions()[-1]
+    dep = copy.deepcopy(_of(objects, "Deployment")[0])
+    dep["spec"]["replica"] = 1  # misspelt
+    assert core_errors(dep, version)
+    dep = copy.deepcopy(_of(objects, "Deployment")[0])
+    _container(dep)["ports"][0]["containerPort"] = "9516"  # a string, not an integer
+    assert core_errors(dep, version)
+    svc = copy.deepcopy(_of(objects, "Service")[0])
+    svc["spec"]["ports"][0]["protocol"] = 6
+    assert core_errors(svc, version)
+
+
 def test_core_objects_structure(objects: list[dict[str, Any]]) -> None:
-    """Structural only (no Kubernetes OpenAPI schema here): the fields the wiring relies on."""
+    """The fields the wiring relies on (the schema says what is allowed, not what is needed)."""
     for dep in _of(objects, "Deployment"):
         assert dep["apiVersion"] == "apps/v1"
         assert dep["spec"]["replicas"] == 1, "one pod per exporter (per shard): two would probe twice"

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from infrawatch.devstack.receivers import FakePagerDuty, HTTPRequest
-from infrawatch.devstack.stack import DEMO_SECRETS, DevStack, Timings
+from infrawatch_dev.devstack.receivers import FakePagerDuty, HTTPRequest
+from infrawatch_dev.devstack.stack import DEMO_SECRETS, DevStack, Timings
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infrawatch.devstack.procs import free_port
-from infrawatch.devstack.stack import DevStack
+from infrawatch_dev.devstack.procs import free_port
+from infrawatch_dev.devstack.stack import DevStack
 
 
 def running_with_argument(text: str) -> list[int]:

@@ -49,10 +49,10 @@ def test_check_listed_exits_1_with_reason_and_delisting(config: Path, tmp_path: 
     assert {t["target"] for t in doc["targets"]} == {z.SBL_IP, z.CLEAN_IP}
 
 
-def test_check_error_code_exits_2(config: Path) -> None:
+def test_check_error_code_exits_3_unknown(config: Path) -> None:
     code, out = run_check(z.ERR_254, "--config", str(config))
-    assert code == 2, out
-    assert "UNKNOWN" in out and "127.255.255.254" in out
+    assert code == 3, out  # issue 14: 3 = no verdict; 2 is kept for usage and configuration errors
+    assert "UNKNOWN blocked_resolver" in out and "127.255.255.254" in out
     assert "status unknown" in out
 
 
@@ -67,7 +67,7 @@ def test_check_cidr_and_v6_and_list_filter(config: Path) -> None:
 def test_check_without_config_uses_builtin_profiles_with_given_resolver(dnsbl: Rbldnsd) -> None:
     # The built-in zones do not exist on the test server: every list fails its test points.
     code, out = run_check(z.CLEAN_IP, "--resolver", dnsbl.address, "--list", "spamhaus-zen")
-    assert code == 2
+    assert code == 3
     assert "UNKNOWN" in out and "spamhaus-zen" in out
 
 
@@ -130,7 +130,78 @@ def test_export_history_from_prometheus(
         assert len(sbl) >= 3
         assert all(r["score"] == "0" and r["status"] == "critical" and r["listed_on"] == "barracuda;zen" for r in sbl)
         assert all(r["listed_on"] == "" and r["status"] == "good" for r in rows if r["target"] == z.CLEAN_IP)
+        # a range of more points than Prometheus answers in one query (11,000): split, nothing missing
+        fine = tmp_path / "fine.csv"
+        # (5 min at 10 ms = 30,000 points: one query would be refused, and the old code exited 2)
+        assert cli_main(["export", "--prometheus", prom.url, "--since", "5m", "--step", "10ms", "-o", str(fine)]) == 0
+        fine_rows = [r for r in csv.DictReader(fine.open()) if r["target"] == z.SBL_IP]
+        assert len(fine_rows) >= 100 and all(r["status"] == "critical" for r in fine_rows)
         # unreachable Prometheus: exit 2 with a message
         assert cli_main(["export", "--prometheus", "http://127.0.0.1:1", "--since", "1h"]) == 2
     finally:
         ex.stop()
+
+
+def test_check_exit_codes_nagios_and_json_stdout(config: Path) -> None:
+    for target, want, word in [(z.CLEAN_IP, 0, "OK"), (z.SBL_IP, 2, "CRITICAL"), (z.ERR_254, 3, "UNKNOWN")]:
+        code, out = run_check(target, "--config", str(config), "--nagios")
+        assert code == want, out
+        assert out.startswith(f"RBL {word} - ") and out.count("\n") == 1 and "| listed=" in out
+    code, out = run_check(z.SBL_IP, "--config", str(config), "--nagios", "--list", "barracuda")
+    assert code == 2 and "RBL CRITICAL - listed: 192.0.2.10 on barracuda" in out
+    code, out = run_check(z.SBL_IP, z.CLEAN_IP, "--config", str(config), "--json", "-")
+    assert code == 1
+    doc = json.loads(out)  # stdout holds the JSON document only
+    assert {t["target"] for t in doc["targets"]} == {z.SBL_IP, z.CLEAN_IP}
+
+
+def test_check_duplicates_once_unknown_list_refused(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_check(z.SBL_IP, z.SBL_IP, f"::ffff:{z.SBL_IP}", "--config", str(config), "--list", "zen")
+    assert code == 1
+    assert out.count(f"{z.SBL_IP}: status") == 1
+    for extra in (["--config", str(config)], []):
+        code, _ = run_check(z.CLEAN_IP, *extra, "--list", "no-such-list")
+        assert code == 2
+        assert "unknown list(s) no-such-list" in capsys.readouterr().err
+
+
+def test_check_idn_domain(tmp_path: Path, dnsbl: Rbldnsd) -> None:
+    from infrawatch.reputation.cli import to_ascii_domain
+
+    assert to_ascii_domain("bücher.example") == "xn--bcher-kva.example"
+    assert to_ascii_domain("faß.example") == "xn--fa-hia.example"  # IDNA 2008: ß is kept, not "ss"
+    assert to_ascii_domain("-bad-.example") is None
+    cfg = tmp_path / "r.yml"
+    cfg.write_text(z.config_yaml(dnsbl.address))
+    code, out = run_check("Bücher.example", "--config", str(cfg))
+    assert code == 0, out
+    assert "xn--bcher-kva.example: status good" in out
+
+
+def test_control_bytes_in_txt_are_escaped_and_colours_follow_tty(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from support.rbldnsd import Zone
+
+    evil = f"{z.SBL_IP} :127.0.0.2:evil \x1b]0;owned\x07 text"
+    zone = Zone("esc.test", "ip4set", [":127.0.0.2:test", "127.0.0.2", evil])
+    server = Rbldnsd(tmp_path / "dns", [zone]).start()
+    try:
+        cfg = tmp_path / "r.yml"
+        cfg.write_text(z.config_yaml(server.address, "\n  - {name: esc, profile: spamhaus-zen, zone: esc.test}\n", ""))
+
+        class Tty(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        out = Tty()
+        assert cli_main(["check", z.SBL_IP, "--config", str(cfg)], out=out) == 1
+        text = out.getvalue()
+        assert "\\x1b]0;owned\\x07" in text  # shown escaped
+        assert "\x1b]" not in text and "\x07" not in text  # never sent raw
+        assert "\x1b[31m" in text  # listed in red on a terminal
+        monkeypatch.setenv("NO_COLOR", "1")
+        out = Tty()
+        cli_main(["check", z.SBL_IP, "--config", str(cfg)], out=out)
+        assert "\x1b[" not in out.getvalue()
+    finally:
+        server.cleanup()

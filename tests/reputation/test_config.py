@@ -50,7 +50,7 @@ BAD = {
     "zero_concurrency": ("resolver:\n  concurrency: 0\n" + GOOD_LISTS, r":2: resolver\.concurrency"),
     "target_two_kinds": (
         GOOD_LISTS + "targets:\n  - ip: 192.0.2.1\n    domain: example.com\n",
-        r":4: targets\[0\]: each target needs exactly one of ip, cidr, domain \(got ip, domain\)",
+        r":4: targets\[0\]: each target needs exactly one of ip, cidr, domain, host \(got ip, domain\)",
     ),
     "bad_ip": (GOOD_LISTS + "targets:\n  - ip: 192.0.2.300\n", r":4: targets\[0\]\.ip: invalid IP address"),
     "cidr_over_cap": (

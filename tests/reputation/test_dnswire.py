@@ -134,3 +134,31 @@ def test_reverse_ip_matches_dnspython(ip) -> None:  # type: ignore[no-untyped-de
     # IPv4-mapped IPv6 addresses are looked up as IPv4, as dnspython does.
     suffix = ".in-addr.arpa" if ip.version == 4 or ip.ipv4_mapped else ".ip6.arpa"
     assert reverse_ip(str(ip)) + suffix == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=names,
+    v6=st.lists(st.ip_addresses(v=6), max_size=4, unique=True),
+    mx=st.lists(st.tuples(st.integers(0, 65535), names), max_size=4, unique_by=lambda t: t[1]),
+)
+def test_aaaa_and_mx_decoding_matches_dnspython(name: str, v6: list, mx: list[tuple[int, str]]) -> None:  # type: ignore[type-arg]
+    """Hostname targets: AAAA and MX answers (MX hosts compressed against the question)."""
+    query = dns.message.make_query(name, "MX")
+    resp = dns.message.make_response(query)
+    qname = dns.name.from_text(name)
+    if v6:
+        resp.answer.append(dns.rrset.from_text_list(qname, 60, "IN", "AAAA", [str(a) for a in v6]))
+    if mx:
+        resp.answer.append(dns.rrset.from_text_list(qname, 60, "IN", "MX", [f"{p} {h}.{name}." for p, h in mx]))
+    wire = resp.to_wire()
+    ours = dnswire.decode_response(wire)
+    parsed = dns.message.from_wire(wire)
+    want6 = [r.address for rr in parsed.answer if rr.rdtype == dns.rdatatype.AAAA for r in rr]
+    import ipaddress
+
+    assert sorted(map(ipaddress.IPv6Address, ours.addresses6)) == sorted(map(ipaddress.IPv6Address, want6))
+    want_mx = [
+        (r.preference, str(r.exchange).rstrip(".")) for rr in parsed.answer if rr.rdtype == dns.rdatatype.MX for r in rr
+    ]
+    assert sorted(ours.exchanges) == sorted(want_mx)

@@ -126,8 +126,11 @@ async def test_timeout_is_retried_then_unknown(tmp_path: Path) -> None:
     assert not e.health["zen"].up
     assert "timeout" in e.health["zen"].reason
     assert e.results[(z.CLEAN_IP, "zen")].status == "error"
-    assert e.queries_total[("zen", "timeout")] == 2  # two test points, each 1 + 1 retry -> 2 results
+    # Packets are counted, not lookups (issue 14): two test points, each 1 + 1 retry.
+    assert e.queries_total[("zen", "timeout")] == 4
     assert e.resolver.sent_total == 4
+    assert e.health["zen"].reason_code == "timeout"
+    assert e.results[(z.CLEAN_IP, "zen")].reason == "timeout"
     assert e.summaries()[0].status == "unknown"
 
 

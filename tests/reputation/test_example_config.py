@@ -27,7 +27,8 @@ def test_demo_config_and_zones(tmp_path: Path, repo_root: Path) -> None:
         status = dict(re.findall(r"^(\S+): status (\w+)", text, re.M))
         assert status["198.51.100.7"] == "critical"  # ZEN + Barracuda
         assert status["198.51.100.5"] == "good"
-        assert status["198.51.100.8"] == "good"  # SpamCop only (minor, score 85)
+        # SpamCop only (minor, score 85): never "good" while listed anywhere (issue 14)
+        assert status["198.51.100.8"] == "warning"
         assert status["2001:db8:100::7"] == "critical"
         assert status["promo-mailer.example"] == "critical"
         assert status["mail.example"] == "good"

@@ -41,7 +41,9 @@ def test_good_needs_evidence() -> None:
 
 def test_warning_below_threshold_and_critical_on_major() -> None:
     s = summary({"a": "listed", "b": "clean", "c": "listed", "m": "clean"})  # 100 - 20 - 5
-    assert (s.status, s.score) == ("good", 75)
+    assert (s.status, s.score) == ("warning", 75)  # above the threshold, but listed: never good
+    s = summary({"a": "clean", "b": "clean", "c": "listed", "m": "clean"}, up={"a": True})  # 100 - 5
+    assert (s.status, s.score) == ("warning", 95)
     s = summary({"a": "listed", "b": "listed", "c": "clean", "m": "clean"})  # 100 - 40
     assert (s.status, s.score, s.listed_on) == ("warning", 60, ["a", "b"])
     s = summary({"a": "clean", "b": "error", "m": "listed"})  # definitive major listing beats coverage

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet, render
+from infrawatch_dev.build import evaluate_snippet, render
 from support.rulefiles import ROOT, iter_rules, own_rule_files, promtool
 
 OVERRIDE = """{
@@ -22,6 +22,7 @@ OVERRIDE = """{
       { name: 'db', title: 'Main DB', kind: 'postgres', exporterSelector: 'job="pg"' },
     ],
     highErrorRateThreshold: 0.01,
+    highErrorRateMinRequestsPerSecond: 5,
     httpErrorSelector: 'status=~"5.."',
     disabledAlertGroups: ['infrawatch-node'],
     extraAlertLabels: { tenant: 'acme', cluster: 'eu-1' },
@@ -60,7 +61,7 @@ def test_tenant_labels_and_runbook_pattern_on_every_alert(files: dict[str, dict]
 def test_selectors_and_thresholds_reach_the_expressions(files: dict[str, dict]) -> None:
     (err,) = _alerts(files, "HighErrorRate")
     assert 'http_requests_total{job="shop", status=~"5.."}' in err["expr"]
-    assert err["expr"].rstrip().endswith("> 0.01")
+    assert "> 0.01\n" in err["expr"] and err["expr"].rstrip().endswith(">= 5"), "threshold and min traffic"
     assert err["labels"]["service"] == "api" and "Shop API (api)" in err["annotations"]["description"]
     (degraded,) = _alerts(files, "ServiceDegraded")
     assert 'probe_duration_seconds{env="prod", service="shop-api"}' in degraded["expr"]

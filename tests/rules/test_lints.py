@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import pytest
 
-from infrawatch.build import evaluate_snippet
+from infrawatch_dev.build import evaluate_snippet
 from support.promql import Call, Labels, has_condition, metric_names, output_labels, parse, parse_duration
 from support.rulefiles import ROOT, Rule, generated_rule_files, iter_rules, load_yaml_files
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from infrawatch.build import render
+from infrawatch_dev.build import render
 from support.promql import metric_names, parse
 from support.rulefiles import (
     HAND_WRITTEN_TESTS,

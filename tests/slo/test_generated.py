@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet, render
+from infrawatch_dev.build import evaluate_snippet, render
 from support.rulefiles import ROOT, promtool
 
 GENERATED = ROOT / "tests" / "rules" / "generated"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infrawatch.build import build, evaluate_snippet, render
-from infrawatch.slo_import import SpecError, import_specs
+from infrawatch_dev.build import build, evaluate_snippet, render
+from infrawatch_dev.slo_import import SpecError, import_specs
 from support.rulefiles import ROOT, promtool
 
 SPECS = Path(__file__).parent / "specs"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infrawatch.build import evaluate_snippet
+from infrawatch_dev.build import evaluate_snippet
 from support.alertmanager import Alertmanager
 from support.procs import require_binary
 from support.rulefiles import ROOT

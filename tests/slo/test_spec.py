@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infrawatch.build import evaluate_snippet, render
+from infrawatch_dev.build import evaluate_snippet, render
 from support.rulefiles import ROOT, promtool
 
 EVENTS = {

@@ -1,7 +1,10 @@
 """Helpers for the deployment tests (tests/deploy): CRD validation, manifests, exporter config checks.
 
 Prometheus Operator objects are validated against the CRDs' ``openAPIV3Schema`` vendored in
-tests/schemas/prometheus-operator.  The schemas leave ``additionalProperties`` open because the API
+tests/schemas/prometheus-operator; core objects (ConfigMap, Deployment, Service) against the
+Kubernetes OpenAPI schemas the PyPI package ``kubernetes-validate`` ships (offline, strict variant:
+unknown fields rejected), for the oldest and the newest Kubernetes version it knows.
+The CRD schemas leave ``additionalProperties`` open because the API
 server prunes unknown fields; ``kubectl apply --validate=strict`` rejects them instead, so the
 validator here closes every object schema that lists ``properties`` (a misspelt field fails).
 """
@@ -65,6 +68,31 @@ def crd_errors(obj: dict[str, Any]) -> list[str]:
         "/".join(str(p) for p in e.absolute_path) + ": " + e.message
         for e in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path)))
     ]
+
+
+# Core kinds of the manifests (apiVersion -> kinds); the operator's kinds have their CRDs above.
+CORE_KINDS = {"v1": {"ConfigMap", "Service", "Secret", "PersistentVolumeClaim"}, "apps/v1": {"Deployment"}}
+
+
+def kubernetes_versions() -> tuple[str, ...]:
+    """The oldest and the newest Kubernetes version kubernetes-validate has schemas for."""
+    import kubernetes_validate.utils as kv
+
+    versions = sorted(kv.all_versions(), key=lambda v: tuple(int(x) for x in v.split(".")))
+    return versions[0], versions[-1]
+
+
+def core_errors(obj: dict[str, Any], version: str) -> list[str]:
+    """Schema violations of a core object against Kubernetes ``version``'s strict schema
+    (``path: message``); kubernetes-validate stops at the first one."""
+    import kubernetes_validate
+
+    assert obj.get("kind") in CORE_KINDS.get(obj.get("apiVersion", ""), set()), (obj.get("apiVersion"), obj.get("kind"))
+    try:
+        kubernetes_validate.validate(obj, version, strict=True)
+    except kubernetes_validate.ValidationError as e:
+        return ["/".join(str(p) for p in e.path) + ": " + e.message]
+    return []
 
 
 def load_manifests(directory: Path) -> dict[str, list[dict[str, Any]]]:

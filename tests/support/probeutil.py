@@ -1,5 +1,5 @@
 """Helpers for the probe exporter tests: target servers (plain + TLS), module builders, ``ExporterProc``
-(the exporter as a subprocess; lives in ``infrawatch.devstack.exporters``)."""
+(the exporter as a subprocess; lives in ``infrawatch_dev.devstack.exporters``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from infrawatch.core.config import Context, from_yaml, load_yaml_text
-from infrawatch.devstack.exporters import ExporterProc  # noqa: F401 - re-exported for the probe tests
 from infrawatch.probe.config import ProbeConfig
 from infrawatch.probe.runner import ProbeResult, run_probe
+from infrawatch_dev.devstack.exporters import ExporterProc  # noqa: F401 - re-exported for the probe tests
 
 from .httptarget import make_app
 from .tls import Certs, ServerThread, https_servers

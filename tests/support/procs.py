@@ -1,4 +1,4 @@
-"""Re-export of ``infrawatch.devstack.procs`` (moved into the package so ``make demo`` can use it).
+"""Re-export of ``infrawatch_dev.devstack.procs`` (moved into the package so ``make demo`` can use it).
 
 The one test-specific difference: ``require_binary`` fails the test (``pytest.fail``) instead of
 raising, because a missing binary is an installation bug (scripts/bootstrap installs them), not a
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from infrawatch.devstack.procs import *  # noqa: F403
-from infrawatch.devstack.procs import (
+from infrawatch_dev.devstack.procs import *  # noqa: F403
+from infrawatch_dev.devstack.procs import (
     MissingBinary,
     Proc,
     free_port,
@@ -19,7 +19,7 @@ from infrawatch.devstack.procs import (
     wait_listening,
     wait_port,
 )
-from infrawatch.devstack.procs import require_binary as _require_binary
+from infrawatch_dev.devstack.procs import require_binary as _require_binary
 
 __all__ = [
     "MissingBinary",

@@ -1,6 +1,6 @@
-"""Re-export of ``infrawatch.devstack.prometheus`` (a real Prometheus on a free loopback port)."""
+"""Re-export of ``infrawatch_dev.devstack.prometheus`` (a real Prometheus on a free loopback port)."""
 
-from infrawatch.devstack.prometheus import *  # noqa: F403
-from infrawatch.devstack.prometheus import Prometheus
+from infrawatch_dev.devstack.prometheus import *  # noqa: F403
+from infrawatch_dev.devstack.prometheus import Prometheus
 
 __all__ = ["Prometheus"]

@@ -1,7 +1,7 @@
-"""Re-export of ``infrawatch.devstack.receivers`` (fake PagerDuty, Slack, webhook and SMTP receivers)."""
+"""Re-export of ``infrawatch_dev.devstack.receivers`` (fake PagerDuty, Slack, webhook and SMTP receivers)."""
 
-from infrawatch.devstack.receivers import *  # noqa: F403
-from infrawatch.devstack.receivers import (
+from infrawatch_dev.devstack.receivers import *  # noqa: F403
+from infrawatch_dev.devstack.receivers import (
     PD_ACTIONS,
     PD_SEVERITIES,
     FakePagerDuty,

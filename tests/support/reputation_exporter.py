@@ -1,5 +1,5 @@
-"""Re-export of the reputation exporter process helper from ``infrawatch.devstack.exporters``."""
+"""Re-export of the reputation exporter process helper from ``infrawatch_dev.devstack.exporters``."""
 
-from infrawatch.devstack.exporters import ReputationExporterProc, all_checked
+from infrawatch_dev.devstack.exporters import ReputationExporterProc, all_checked
 
 __all__ = ["ReputationExporterProc", "all_checked"]

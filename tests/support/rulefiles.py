@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from infrawatch.build import evaluate_snippet
-from infrawatch.devstack.mixin import mixin_rule_files  # noqa: F401 - re-exported for the rule tests
+from infrawatch_dev.build import evaluate_snippet
+from infrawatch_dev.devstack.mixin import mixin_rule_files  # noqa: F401 - re-exported for the rule tests
 
 from .procs import require_binary
 

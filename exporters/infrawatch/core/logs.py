@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
@@ -12,16 +13,39 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _scrub: set[str] = set()
 
 
+# ``scheme://user:password@host``: the password (up to the last ``@`` before the path) ...
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@?#]*):(?P<pw>[^/\s?#]*)@")
+# ... and ``password=...`` in a libpq key/value DSN (``host=db user=u password=x``).
+_DSN_PASSWORD = re.compile(r"(?P<head>(?:^|[\s?&;])password=)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&;]+)", re.IGNORECASE)
+MASK = "<secret>"
+
+
+def userinfo_passwords(text: str) -> list[str]:
+    """The passwords in URL userinfo and DSN ``password=`` parts of ``text`` (to register them)."""
+    return [m.group("pw") for rx in (_USERINFO, _DSN_PASSWORD) for m in rx.finditer(text) if m.group("pw")]
+
+
+def mask_userinfo(text: str) -> str:
+    """``text`` with every URL userinfo password (``http://u:<secret>@host``) and DSN
+    ``password=`` value masked; the user name stays, so a reader can tell which account."""
+    if "@" in text:
+        text = _USERINFO.sub(lambda m: f"{m.group('head')}:{MASK}@" if m.group("pw") else m.group(0), text)
+    if "password=" in text.lower():
+        text = _DSN_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    return text
+
+
 def register_secrets(values: set[str] | list[str]) -> None:
     """Secret values that must never reach a log line (replaced by ``<secret>``)."""
     _scrub.update(v for v in values if v and len(v) >= 4)
 
 
 def scrub(text: str) -> str:
+    """``text`` without registered secrets and URL/DSN passwords (logs, pages, debug output)."""
     for s in _scrub:
         if s in text:
-            text = text.replace(s, "<secret>")
-    return text
+            text = text.replace(s, MASK)
+    return mask_userinfo(text)
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

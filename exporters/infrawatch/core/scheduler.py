@@ -4,6 +4,11 @@ Each job runs at its own interval.  Its first run is offset by a stable per-key 
 thousand targets with the same interval are spread over that interval instead of firing at once,
 and so restarts keep the same phase.  A global semaphore bounds how many jobs run concurrently;
 a job that overruns its interval is not started twice.
+
+Slow jobs do not hold up the others (head-of-line blocking: 200 hanging targets used to delay
+200 healthy ones far past their interval).  With ``slow_after`` set, a run still going after that
+many seconds gives its slot back and finishes in a separate budget of ``slow_limit`` runs (each
+still bounded by its own timeout); only when that budget is full does it keep its slot.
 """
 
 from __future__ import annotations
@@ -35,12 +40,16 @@ class Job:
 
 
 class Scheduler:
-    def __init__(self, concurrency: int = 64):
+    def __init__(self, concurrency: int = 64, slow_after: float | None = None, slow_limit: int | None = None):
         self.sem = asyncio.Semaphore(concurrency)
         self.concurrency = concurrency
+        self.slow_after = slow_after  # None: a run holds its slot to the end
+        self.slow_limit = slow_limit if slow_limit is not None else 4 * concurrency
+        self.slow_running = 0  # runs that gave their slot back and are still going
         self.jobs: dict[Hashable, Job] = {}
         self.runs_total = 0
         self.overruns_total = 0
+        self.moved_total = 0  # runs moved to the slow budget
 
     def set_jobs(self, jobs: list[Job]) -> None:
         """Replace the job set; unchanged jobs keep running on their phase."""
@@ -62,23 +71,42 @@ class Scheduler:
         next_at = time.monotonic() + offset
         while True:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-            async with self.sem:
-                now = time.monotonic()
-                job.last_lag = max(0.0, now - next_at)
-                job.last_start = now
-                self.runs_total += 1
-                try:
-                    await job.run()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("scheduled job failed", extra={"job": str(job.key)})
+            await self._run_once(job, next_at)
             next_at += job.interval
             if next_at < time.monotonic():
                 # Overran: skip missed slots rather than bursting to catch up.
                 self.overruns_total += 1
                 missed = (time.monotonic() - next_at) // job.interval + 1
                 next_at += missed * job.interval
+
+    async def _run_once(self, job: Job, slot: float) -> None:
+        sem = self.sem  # release the one acquired, even if a reload swaps it meanwhile
+        await sem.acquire()
+        holding, moved = True, False
+        now = time.monotonic()
+        job.last_lag = max(0.0, now - slot)
+        job.last_start = now
+        self.runs_total += 1
+        run = asyncio.ensure_future(job.run())
+        try:
+            if self.slow_after is not None:
+                await asyncio.wait({run}, timeout=self.slow_after)
+                if not run.done() and self.slow_running < self.slow_limit:
+                    sem.release()
+                    holding, moved = False, True
+                    self.slow_running += 1
+                    self.moved_total += 1
+            await run
+        except asyncio.CancelledError:
+            run.cancel()
+            raise
+        except Exception:
+            log.exception("scheduled job failed", extra={"job": str(job.key)})
+        finally:
+            if holding:
+                sem.release()
+            if moved:
+                self.slow_running -= 1
 
     async def stop(self) -> None:
         tasks = [j.task for j in self.jobs.values() if j.task]

@@ -6,7 +6,8 @@ An exporter subclasses ``Exporter`` and provides:
 - ``collectors()`` yielding client_python collectors for ``/metrics``,
 - ``routes(app)`` for its own endpoints and ``status_page(request)`` for ``/``.
 
-The server owns the contract from DESIGN.md: ``/metrics``, ``/-/healthy``, ``/-/ready``,
+The server owns the contract of docs/architecture.md ("The exporter contract"): ``/metrics``,
+``/-/healthy``, ``/-/ready``,
 ``POST /-/reload`` (and SIGHUP), ``/config`` (masked), web config (TLS, basic auth), self metrics,
 and the rule that a bad reload keeps the old configuration in force.
 """
@@ -32,12 +33,12 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from .. import __version__
-from . import selfmetrics
+from . import selfmetrics, weburl
 from .config import ConfigError, to_public, walk_secrets
 from .hostport import HostPortError, split_host_port
 from .html import escape, page
 from .logs import register_secrets, setup_logging
-from .webconfig import BasicAuth, WebConfig, load_web_config
+from .webconfig import AuthBusy, BasicAuth, WebConfig, load_web_config
 
 log = logging.getLogger("infrawatch")
 
@@ -72,6 +73,7 @@ def common_flags(prog: str, description: str, default_config: str, default_liste
         action="store_true",
         help="validate the configuration, print problems, exit 0 if valid and 2 if not",
     )
+    weburl.add_flags(p)  # --web.external-url, --web.route-prefix
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.set_defaults(default_listen=default_listen)
     return p
@@ -123,6 +125,7 @@ class Exporter:
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
+        self.weburl = weburl.from_args(args)  # status pages link with self.weburl.path
         self.config: Any = None  # generation.config, kept as an attribute for the subclasses
         self.generation: Generation | None = None
         self.web: WebConfig = WebConfig()
@@ -213,14 +216,20 @@ class Exporter:
 
     def _apply_web_config(self, cfg: WebConfig) -> None:
         self.web = cfg
-        self.auth = BasicAuth(cfg.basic_auth_users)
+        if cfg.basic_auth_users != self.auth.users:  # unchanged users keep the credentials cache
+            self.auth.close()
+            self.auth = BasicAuth(cfg.basic_auth_users)
         if self._ssl is not None:
             cfg.ssl_context(self._ssl)  # new certificates apply to new connections
 
     # -- HTTP -------------------------------------------------------------------------------
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if self.auth.enabled and not self.auth.check(request.headers.get("Authorization")):
+        try:
+            ok = await self.auth.check(request.headers.get("Authorization"))
+        except AuthBusy:
+            return web.Response(status=429, text="Too many authentication attempts\n", headers={"Retry-After": "1"})
+        if not ok:
             return web.Response(
                 status=401, text="Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="infrawatch"'}
             )
@@ -273,7 +282,7 @@ class Exporter:
         app.router.add_get("/config", self._config_handler)
         app.router.add_get("/", self.status_page)
         self.routes(app)
-        return app
+        return weburl.mount(app, self.weburl.route_prefix, client_max_size=1 << 20)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self, listen: list[str]) -> list[tuple[str, int]]:
@@ -297,6 +306,7 @@ class Exporter:
         await self.on_shutdown()
         if self._runner:
             await self._runner.cleanup()
+        self.auth.close()
 
 
 def check_config(exporter_cls: type[Exporter], args: argparse.Namespace) -> int:
@@ -324,6 +334,11 @@ def run(
     assert parser is not None
     args = parser.parse_args(argv)
     setup_logging(args.log_level, args.log_format)
+    try:
+        weburl.from_args(args)
+    except weburl.WebURLError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     if args.config_check:
         return check_config(exporter_cls, args)
     return asyncio.run(_serve(exporter_cls, args))

@@ -60,11 +60,23 @@ class TLSConfig:
         return [(k, getattr(self, k)) for k in ("ca_file", "cert_file", "key_file") if getattr(self, k)]
 
     def validate_loadable(self, ctx: Context, path: tuple) -> bool:
-        """Build the context once at load time so a bad PEM is a config error, not a probe error."""
-        try:
-            build_client_context(self)
-        except (ssl.SSLError, OSError, ValueError) as exc:
-            ctx.error(path, f"cannot load TLS files: {exc}")
+        """Build the context once at load time so a bad PEM is a config error, not a probe error.
+
+        Only the files can fail to load, so a section without any is not built (that read the
+        system CA store, ~20 ms, per module), and the same files are tried once per load.
+        """
+        files = (self.ca_file, self.cert_file, self.key_file)
+        if not any(files):
+            return True
+        key = ("tls_files", files)
+        if key not in ctx.memo:
+            try:
+                build_client_context(TLSConfig(*files))
+                ctx.memo[key] = ""
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                ctx.memo[key] = f"cannot load TLS files: {exc}"
+        if ctx.memo[key]:
+            ctx.error(path, ctx.memo[key])
             return False
         return True
 

@@ -53,6 +53,9 @@ class SchedulerConfig:
     interval: Duration = Duration(30)  # default for targets without their own interval
     timeout: Duration = Duration(10)  # default probe timeout when the module has none
     concurrency: int = 64  # scheduled probes running at once
+    # A probe still running after this long gives its slot back (hanging targets cannot hold up
+    # healthy ones); at most 4 x concurrency such slow probes run besides.
+    slow_after: Duration = Duration(1)
 
     def validate(self, ctx: Context, path: tuple) -> None:
         if self.interval < 1:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -39,9 +40,9 @@ class ProbeLog:
 
     def __call__(self, msg: str, level: str = "info", **kv: Any) -> None:
         ts = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        text = msg[:1].upper() + msg[1:]
-        fields = "".join(f" {k}={_logfmt(v)}" for k, v in kv.items())
-        self.lines.append(f"ts={ts} {self.prefix} level={level} msg={_logfmt(text, always=True)}{fields}")
+        # Fields as key=repr(value), as the probe log always wrote them (readers and tests match on it).
+        fields = "".join(f" {k}={v!r}" for k, v in kv.items())
+        self.lines.append(f"ts={ts} {self.prefix} level={level} msg={_logfmt(msg, always=True)}{fields}")
 
 
 def _logfmt(value: Any, always: bool = False) -> str:
@@ -76,6 +77,9 @@ class ProbeContext(Generic[C]):
     failure_reason: str | None = None
     failure_message: str = ""
     started: float = field(default_factory=time.monotonic)
+    # Which hosts a probe may go on to (redirect hops): ``None`` allows any (scheduled targets,
+    # chosen by the operator); a ``/probe`` request gets its allow-list check.
+    hop_allowed: Callable[[str], bool] | None = None
 
     @property
     def remaining(self) -> float:
@@ -90,6 +94,10 @@ class ProbeContext(Generic[C]):
             self.failure_message = message
         self.log(message, level="error", reason=str(reason))
         return False
+
+    def may_reach(self, host: str) -> bool:
+        """Whether the probe may connect to ``host`` besides its target (a redirect hop)."""
+        return self.hop_allowed is None or self.hop_allowed(host)
 
     def side(self, metrics: MetricSink | None = None) -> ProbeContext[C]:
         """A context for a second connection of the same probe (same deadline, log and TLS

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import yaml
 from aiohttp import web
@@ -48,6 +48,20 @@ def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
     headers = {k: v for k, v in section.headers.items() if k.lower() != "host"}
     headers["Host"] = hostname
     return dataclasses.replace(module, http=dataclasses.replace(section, headers=headers)), ""  # type: ignore[call-arg]
+
+
+def _hop_check(allow: AllowList, target_host_: str) -> Callable[[str], bool]:
+    """The allow-list check for the hosts a ``/probe`` request goes on to (redirect hops): the
+    target's own host (allowed or configured) and what ``allowed_targets`` allows."""
+
+    def allowed(host: str) -> bool:
+        try:
+            host = target_host(host)
+        except TargetError:
+            return False
+        return host == target_host_ or allow.allows(host)
+
+    return allowed
 
 
 class SelfMetrics(Collector):
@@ -107,10 +121,12 @@ class ProbeExporter(Exporter):
         self.config = config
         self._log_allow_list(config)
         if self.scheduler is None:
-            self.scheduler = Scheduler(config.scheduler.concurrency)
+            self.scheduler = Scheduler(config.scheduler.concurrency, float(config.scheduler.slow_after))
         elif self.scheduler.concurrency != config.scheduler.concurrency:
             self.scheduler.sem = asyncio.Semaphore(config.scheduler.concurrency)
             self.scheduler.concurrency = config.scheduler.concurrency
+            self.scheduler.slow_limit = 4 * config.scheduler.concurrency
+        self.scheduler.slow_after = float(config.scheduler.slow_after)
         if self.probe_concurrency != config.probe_endpoint.concurrency:
             # Probes holding the old semaphore release it; new requests queue on the new one.
             self.probe_concurrency = config.probe_endpoint.concurrency
@@ -194,10 +210,11 @@ class ProbeExporter(Exporter):
         timeout: float,
         debug: bool = False,
         tls: ClientContexts | None = None,
+        hop_allowed: Callable[[str], bool] | None = None,
     ) -> ProbeResult:
         self.in_flight += 1
         try:
-            result = await run_probe(target, module_name, module, timeout, debug, tls)
+            result = await run_probe(target, module_name, module, timeout, debug, tls, hop_allowed)
         finally:
             self.in_flight -= 1
         key = (module_name, "success" if result.success else "failure")
@@ -299,7 +316,9 @@ class ProbeExporter(Exporter):
             try:
                 # time spent queueing for a slot comes out of this probe's budget
                 remaining = max(0.05, timeout - (time.monotonic() - t0))
-                result = await self._probe(target, module_name, module, remaining, debug, cfg.tls)
+                result = await self._probe(
+                    target, module_name, module, remaining, debug, cfg.tls, hop_allowed=_hop_check(self.allow, host)
+                )
             finally:
                 sem.release()
         self.recent.add(result)
@@ -324,6 +343,7 @@ class ProbeExporter(Exporter):
             file_sd_errors=self.file_sd.errors(),
             shard=self.shard,
             modules=sorted(self.config.modules) if self.config else [],
+            base_path=self.weburl.path,
         )
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:

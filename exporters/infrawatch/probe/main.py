@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 
+from ..core.config import parse_duration_flag
 from ..core.server import common_flags, run
 from .allowlist import AllowList
 from .exporter import ProbeExporter
@@ -16,16 +17,6 @@ def _shard(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _offset(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
 
 
 def _allowed(text: str) -> list[str]:
@@ -54,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout-offset",
         dest="timeout_offset",
-        type=_offset,
+        type=parse_duration_flag(allow_zero=True),
         default=0.5,
         help="seconds subtracted from X-Prometheus-Scrape-Timeout-Seconds for /probe (default 0.5)",
     )

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-from ..core.config import Context, Duration, required
+from ..core.config import Context, Duration, DurationOrZero, required
 from ..core.tlsclient import tls_files
 from .table import PROBERS, UNSUPPORTED
 
@@ -53,7 +53,7 @@ def _build_module_class() -> type:
     fields: list[tuple[str, Any, Any]] = [
         ("prober", str, required(default="")),
         # 0 means: take the scrape timeout (X-Prometheus-Scrape-Timeout-Seconds minus the offset).
-        ("timeout", Duration, field(default=Duration(0))),
+        ("timeout", DurationOrZero, field(default=DurationOrZero(0))),
         ("tls_files", tuple, field(default=(), metadata={"internal": True})),
         ("unsupported", str, field(default="", metadata={"internal": True})),
     ]

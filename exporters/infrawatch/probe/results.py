@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..core.logs import mask_userinfo
 from ..core.metrics import MetricFamily, escape_label_value, format_value, render_labels
 from .families import RESULT_TIMESTAMP
 from .runner import ProbeResult
@@ -28,7 +29,8 @@ class ScheduledTarget:
         return (self.target, self.module)
 
     def base_labels(self) -> dict[str, str]:
-        return {**self.labels, "target": self.target, "module": self.module, "service": self.service}
+        # A password in the target (``postgres://u:pw@db/``) never becomes a label value.
+        return {**self.labels, "target": mask_userinfo(self.target), "module": self.module, "service": self.service}
 
 
 class ResultStore:

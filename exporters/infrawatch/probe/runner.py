@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..core.tlsclient import ClientContexts
@@ -106,8 +106,11 @@ async def run_probe(
     timeout: float,
     debug: bool = True,
     tls: ClientContexts | None = None,
+    hop_allowed: Callable[[str], bool] | None = None,
 ) -> ProbeResult:
     """Probe ``target``; ``debug=False`` skips the probe log (the failure message is kept).
+
+    ``hop_allowed``: the allow-list check for hosts a probe goes on to (redirects); None: any.
 
     ``tls``: the client contexts of the configuration generation ``module`` belongs to; a probe
     run outside the exporter (tests, the CLI) gets contexts of its own.
@@ -124,8 +127,9 @@ async def run_probe(
         metrics=MetricSink(spec.all_families),
         log=ProbeLog(module_name, target, module.prober) if debug else QuietLog(),
         reasons=spec.reason_values,
+        hop_allowed=hop_allowed,
     )
-    ctx.log("beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
+    ctx.log("Beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
     try:
         async with asyncio.timeout(timeout + GRACE):
             ok = await spec.probe(ctx)
@@ -141,7 +145,7 @@ async def run_probe(
     samples = outcome_samples(ok, duration, reason)
     samples[2:2] = _dedupe(ctx.metrics.samples)  # success, duration, the prober's, failure_info
     ctx.log(
-        "probe " + ("succeeded" if ok else "failed"),
+        "Probe " + ("succeeded" if ok else "failed"),
         level="info" if ok else "error",
         duration_seconds=round(duration, 6),
     )

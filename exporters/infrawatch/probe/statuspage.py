@@ -26,6 +26,7 @@ class StatusView:
     file_sd_errors: dict[str, str] = field(default_factory=dict)
     shard: tuple[int, int] | None = None
     modules: list[str] = field(default_factory=list)
+    base_path: str = ""  # the --web.external-url path the links start with ("" or "/prefix")
 
 
 _CSS = """
@@ -125,8 +126,8 @@ def render_status_page(view: StatusView) -> str:
     modules = ", ".join(_e(m) for m in view.modules)
     body = f"""<h1>infrawatch service probes</h1>
 <div class="sub">version {_e(__version__)}{shard} · modules: {modules} ·
-<a href="metrics">metrics</a> · <a href="config">configuration</a> ·
-<a href="probe?target=127.0.0.1&amp;module=http_2xx&amp;debug=true">probe example</a></div>
+<a href="{_e(view.base_path)}/metrics">metrics</a> · <a href="{_e(view.base_path)}/config">configuration</a> ·
+<a href="{_e(view.base_path)}/probe?target=127.0.0.1&amp;module=http_2xx&amp;debug=true">probe example</a></div>
 {"".join(problems)}
 <h2>Scheduled targets</h2>
 <div class="summary">{summary}</div>

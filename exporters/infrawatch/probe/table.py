@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from ..core.metrics import MetricFamily
 from .families import COMMON, PROMETHEUS_LABELS, TARGET_LABELS
-from .probers import dns, elasticsearch, http, postgres, redis, smtp, tcp
+from .probers import dns, elasticsearch, grpc, http, icmp, postgres, redis, smtp, tcp, unix
 from .spec import ProberSpec
 
 PROBERS: dict[str, ProberSpec] = {
@@ -25,6 +25,9 @@ PROBERS: dict[str, ProberSpec] = {
     "redis": redis.SPEC,
     "postgres": postgres.SPEC,
     "elasticsearch": elasticsearch.SPEC,
+    "icmp": icmp.SPEC,  # probers lane
+    "grpc": grpc.SPEC,  # probers lane
+    "unix": unix.SPEC,  # probers lane
 }
 
 # blackbox_exporter probers infrawatch does not implement; named so the error says so clearly.

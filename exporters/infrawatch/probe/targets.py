@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..core.config import Duration
+from ..core.config import MAX_BYTES, ConfigError, Duration, load_yaml_text
 from .allowlist import TargetError, target_host
 from .config import FileSDConfig, ProbeConfig, label_problem, module_label_names
 from .results import ScheduledTarget
@@ -83,7 +83,7 @@ class FileSD:
                         state.targets = self._read(path, sec)
                         state.error = ""
                         log.info("file_sd file loaded", extra={"file": path, "targets": len(state.targets)})
-                    except (OSError, ValueError, yaml.YAMLError) as exc:
+                    except (OSError, ValueError, RecursionError, yaml.YAMLError, ConfigError) as exc:
                         state.error = str(exc)
                         log.error(
                             "file_sd file invalid, keeping its previous targets", extra={"file": path, "err": str(exc)}
@@ -105,7 +105,10 @@ class FileSD:
         assert self.config is not None
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        groups = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        # The configuration loader's bounds (size, nesting, aliases) apply to file_sd files too.
+        if len(text) > MAX_BYTES:
+            raise ValueError(f"file is larger than {MAX_BYTES >> 20} MiB")
+        groups = json.loads(text) if path.endswith(".json") else load_yaml_text(text, path)[0]
         if groups is None:
             return []
         if not isinstance(groups, list):
@@ -118,7 +121,11 @@ class FileSD:
             module = labels.pop("module", sec.module)
             service = labels.pop("service", sec.service)
             interval_s = labels.pop("interval", None)
-            interval = Duration.parse(interval_s) if interval_s else (sec.interval or self.config.scheduler.interval)
+            interval = (
+                Duration.parse_config(interval_s) if interval_s else (sec.interval or self.config.scheduler.interval)
+            )
+            if interval < 1:
+                raise ValueError(f"group {gi}: interval must be at least 1s, got {interval_s!r}")
             labels = {k: v for k, v in labels.items() if not k.startswith("__")}
             for name in labels:
                 if problem := label_problem(name):

@@ -1,7 +1,11 @@
 """``infrawatch reputation check|export`` — for a person at a terminal, no Prometheus needed.
 
-check   look targets up now and print a table; exit 0 clean, 1 listed, 2 unknown or error
+check   look targets up now and print a table
 export  write score and listing history from a Prometheus server's query_range API as CSV
+
+Exit status of check: 0 every target clean, 1 something is listed, 2 usage or configuration
+error, 3 unknown (some lookup gave no verdict and nothing is listed).  With --nagios: one
+check_rbl-style line and the Nagios codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import csv
 import ipaddress
 import json
+import os
 import re
 import sys
 import time
@@ -25,6 +30,39 @@ from ..core.config import ConfigError, Context, Duration, Locator
 from .config import Loaded, ReputationConfig, Target, build, load_config
 from .engine import Engine
 from .lists import PROFILES
+from .names import normalize_ip, to_ascii_domain
+from .score import Summary
+
+EXIT_CLEAN, EXIT_LISTED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+NAGIOS = {"good": (0, "OK"), "warning": (1, "WARNING"), "critical": (2, "CRITICAL"), "unknown": (3, "UNKNOWN")}
+# Prometheus refuses query_range answers of more than 11,000 points per series: stay below.
+MAX_POINTS = 10_000
+
+
+class UsageError(Exception):
+    """A bad command line (exit 2)."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Control bytes of a list's TXT reason (escape sequences!) shown as \\xNN, never sent to a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class _Style:
+    """ANSI colours on a terminal unless NO_COLOR is set (https://no-color.org/)."""
+
+    CODES = {"good": "32", "clean": "32", "warning": "33", "critical": "31", "listed": "31", "unknown": "35"}
+
+    def __init__(self, out: TextIO):
+        isatty = getattr(out, "isatty", lambda: False)
+        self.on = bool(isatty()) and not os.environ.get("NO_COLOR")
+
+    def __call__(self, text: str, what: str) -> str:
+        code = self.CODES.get(what)
+        return f"\x1b[{code}m{text}\x1b[0m" if self.on and code else text
 
 
 def _system_nameservers() -> list[str]:
@@ -42,44 +80,51 @@ def _system_nameservers() -> list[str]:
 
 def _parse_targets(values: list[str], max_cidr: int) -> list[Target]:
     targets: list[Target] = []
+    seen: set[str] = set()
+
+    def add(t: Target) -> None:
+        if t.value not in seen:  # duplicates (also 192.0.2.1 and ::ffff:192.0.2.1) are checked once
+            seen.add(t.value)
+            targets.append(t)
+
     for v in values:
         try:
             if "/" in v:
                 net = ipaddress.ip_network(v, strict=False)
                 if net.num_addresses > max_cidr:
-                    raise SystemExit(
-                        f"infrawatch reputation: {v} has {net.num_addresses} addresses "
-                        f"(cap {max_cidr}); use a smaller range"
-                    )
-                targets += [Target(str(ip), "ip", source=str(net)) for ip in net]
+                    raise UsageError(f"{v} has {net.num_addresses} addresses (cap {max_cidr}); use a smaller range")
+                for ip in net:
+                    add(Target(str(normalize_ip(str(ip))), "ip", source=str(net)))
             else:
-                targets.append(Target(str(ipaddress.ip_address(v)), "ip", source=v))
+                add(Target(str(normalize_ip(v)), "ip", source=v))
         except ValueError:
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+\.[A-Za-z]{2,63}\.?", v):
-                raise SystemExit(f"infrawatch reputation: {v!r} is neither an IP, a CIDR nor a domain") from None
-            targets.append(Target(v.lower().rstrip("."), "domain", source=v))
+            domain = to_ascii_domain(v)
+            if domain is None:
+                raise UsageError(f"{v!r} is neither an IP, a CIDR nor a domain") from None
+            add(Target(domain, "domain", source=v))
     return targets
 
 
 def _loaded_for_check(args: argparse.Namespace) -> Loaded:
+    if args.list:
+        known = {lc.name for lc in load_config(args.config).raw.lists} if args.config else set(PROFILES)
+        unknown = sorted(set(args.list) - known)
+        if unknown:
+            raise UsageError(f"unknown list(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     if args.config:
         loaded = load_config(args.config)
     else:
-        cfg = ReputationConfig()
-        ctx = Context(Locator("<defaults>"))
-        cfg.lists = []
         from .config import ListConfig
 
-        cfg.lists = [ListConfig(name=n) for n in (args.list or sorted(PROFILES))]
+        cfg = ReputationConfig()
+        ctx = Context(Locator("<defaults>"))
+        cfg.lists = [ListConfig(name=n) for n in sorted(set(args.list or PROFILES))]
         cfg.resolver.nameservers = _system_nameservers()
         loaded = build(cfg, ctx)
         ctx.raise_if_problems()
     if args.resolver:
         loaded.raw.resolver.nameservers = args.resolver
-    if args.list and args.config:
-        unknown = set(args.list) - {s.name for s in loaded.lists}
-        if unknown:
-            raise SystemExit(f"infrawatch reputation: unknown list(s) {', '.join(sorted(unknown))}")
+    if args.list:
         loaded.lists = [s for s in loaded.lists if s.name in args.list]
     if args.targets:
         loaded.targets = _parse_targets(args.targets, loaded.raw.max_cidr_addresses)
@@ -87,10 +132,16 @@ def _loaded_for_check(args: argparse.Namespace) -> Loaded:
     return loaded
 
 
-def _table(rows: list[list[str]], out: TextIO) -> None:
+def _table(rows: list[list[str]], out: TextIO, style: _Style, colour_col: int) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, r in enumerate(rows):
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+        cells = []
+        for i, (c, w) in enumerate(zip(r, widths, strict=True)):
+            cell = c.ljust(w)
+            if n and i == colour_col:
+                cell = style(cell, c.split()[0].lower())
+            cells.append(cell)
+        out.write("  ".join(cells).rstrip() + "\n")
         if n == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
 
@@ -109,16 +160,19 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         loaded = _loaded_for_check(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"infrawatch reputation check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if not loaded.targets:
         print("infrawatch reputation check: no targets (give TARGET... or targets in --config)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     engine = asyncio.run(_check(loaded))
     listed_any = unknown_any = False
     rows = [["TARGET", "LIST", "RESULT", "CODES", "REASON", "DELISTING"]]
     for t in engine.targets:
         for spec in engine.specs:
-            if spec.kind != t.kind:
+            if not spec.applies(t):
                 continue
             r = engine.results.get((t.value, spec.name))
             h = engine.health.get(spec.name)
@@ -132,7 +186,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                         spec.name,
                         "LISTED " + ",".join(r.categories),
                         ",".join(r.codes),
-                        " | ".join(r.reasons)[:100],
+                        terminal_safe(" | ".join(r.reasons))[:100],
                         spec.delist_url,
                     ]
                 )
@@ -140,20 +194,76 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                 rows.append([t.value, spec.name, "clean", "", "", ""])
             else:
                 unknown_any = True
-                rows.append([t.value, spec.name, "UNKNOWN", ",".join(r.codes), (r.error or h.reason)[:100], ""])
-    _table(rows, out)
-    out.write("\n")
-    for s in engine.summaries():
-        score = "-" if s.score is None else f"{s.score:.0f}"
-        out.write(f"{s.target.value}: status {s.status}, score {score}, {s.evidence}/{s.applicable} lists answered\n")
+                why = r.reason or h.reason_code
+                rows.append(
+                    [
+                        t.value,
+                        spec.name,
+                        "UNKNOWN" + (f" {why}" if why else ""),
+                        ",".join(r.codes),
+                        terminal_safe(r.error or h.reason)[:100],
+                        "",
+                    ]
+                )
+    summaries = engine.summaries()
+    code = EXIT_LISTED if listed_any else (EXIT_UNKNOWN if unknown_any else EXIT_CLEAN)
     if args.json:
         from .api import targets_document
 
-        Path(args.json).write_text(json.dumps(targets_document(engine), indent=2))
-    return 1 if listed_any else (2 if unknown_any else 0)
+        text = json.dumps(targets_document(engine), indent=2)
+        if args.json == "-":
+            out.write(text + "\n")
+            return _nagios(summaries, None) if args.nagios else code
+        Path(args.json).write_text(text)
+    if args.nagios:
+        return _nagios(summaries, out)
+    style = _Style(out)
+    _table(rows, out, style, colour_col=2)
+    out.write("\n")
+    for s in summaries:
+        score = "-" if s.score is None else f"{s.score:.0f}"
+        out.write(
+            f"{s.target.value}: status {style(s.status, s.status)}, score {score}, "
+            f"{s.evidence}/{s.applicable} lists answered\n"
+        )
+    return code
+
+
+def _nagios(summaries: list[Summary], out: TextIO | None) -> int:
+    """check_rbl-style: the worst state first, then every listing; perfdata after '|'."""
+    statuses = {s.status for s in summaries}
+    worst = next(st for st in ("critical", "warning", "unknown", "good") if st in statuses or st == "good")
+    exit_code, word = NAGIOS[worst]
+    listed = [f"{s.target.value} on {', '.join(s.listed_on)}" for s in summaries if s.listed_on]
+    unknown = [s.target.value for s in summaries if s.status == "unknown"]
+    if listed:
+        text = "listed: " + "; ".join(listed)
+    elif unknown:
+        text = f"no verdict for {', '.join(unknown)}"
+    else:
+        text = f"{len(summaries)} target(s) not listed"
+    if unknown and listed:
+        text += f"; no verdict for {', '.join(unknown)}"
+    perf = f"listed={sum(1 for s in summaries if s.listed_on)};;;0;{len(summaries)} unknown={len(unknown)};;;0"
+    if out is not None:
+        out.write(f"RBL {word} - {terminal_safe(text)} | {perf}\n")
+    return exit_code
 
 
 def _query_range(base: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+    """query_range over any range: split into windows of at most MAX_POINTS steps, series merged."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    t = start
+    while t <= end:
+        t_end = min(end, t + step * (MAX_POINTS - 1))
+        for s in _query_range_once(base, expr, t, t_end, step):
+            key = tuple(sorted(s["metric"].items()))
+            merged.setdefault(key, {"metric": s["metric"], "values": []})["values"].extend(s["values"])
+        t = t_end + step
+    return list(merged.values())
+
+
+def _query_range_once(base: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
     params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
     try:
         with urllib.request.urlopen(f"{base.rstrip('/')}/api/v1/query_range?{params}", timeout=60) as r:
@@ -171,7 +281,9 @@ def _query_range(base: str, expr: str, start: float, end: float, step: float) ->
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         since = float(Duration.parse(args.since))
-        step = float(Duration.parse(args.step)) if args.step else max(60.0, since / 10000)
+        step = float(Duration.parse(args.step)) if args.step else max(60.0, since / MAX_POINTS)
+        if step <= 0 or since <= 0:
+            raise ValueError("--since and --step must be positive")
     except ValueError as exc:
         print(f"infrawatch reputation export: {exc}", file=sys.stderr)
         return 2
@@ -220,12 +332,13 @@ def parser() -> argparse.ArgumentParser:
         prog="infrawatch reputation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("check", help="look targets up now (exit 0 clean, 1 listed, 2 unknown/error)")
+    c = sub.add_parser("check", help="look targets up now (exit 0 clean, 1 listed, 2 usage, 3 unknown)")
     c.add_argument("targets", nargs="*", metavar="TARGET", help="IP, CIDR or domain (default: the config's)")
     c.add_argument("--config", help="reputation exporter config: lists, resolver, scoring")
     c.add_argument("--resolver", action="append", metavar="HOST:PORT", help="nameserver to use (repeatable)")
     c.add_argument("--list", action="append", metavar="NAME", help="only these lists (repeatable)")
-    c.add_argument("--json", metavar="FILE", help="also write the /api/v1/targets document to FILE")
+    c.add_argument("--json", metavar="FILE", help="also write the /api/v1/targets document to FILE ('-': stdout only)")
+    c.add_argument("--nagios", action="store_true", help="one check_rbl-style line, Nagios exit codes (0/1/2/3)")
     e = sub.add_parser("export", help="score and listing history from Prometheus as CSV")
     e.add_argument("--prometheus", required=True, metavar="URL", help="Prometheus base URL")
     e.add_argument("--since", default="90d", help="how far back (default 90d)")

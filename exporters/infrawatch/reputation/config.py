@@ -27,9 +27,8 @@ from ..core.config import (
 from ..core.hostport import HostPortError, split_host_port
 from ..core.labels import LABEL_NAME as _LABEL_RE
 from .lists import PROFILES, ListProfile, closed_reason
-from .names import normalize_ip
+from .names import normalize_ip, to_ascii_domain
 
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}$")
 _ZONE_RE = re.compile(r"^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 RESERVED_LABELS = {
     "target",
@@ -44,16 +43,21 @@ RESERVED_LABELS = {
     "tier",
     "instance",
     "job",
+    "host",
 }
 
 
 def _parse_hostport(value: str) -> tuple[str, int] | None:
-    """A nameserver: ``host[:port]``, ``[v6]:port`` or a bare IPv6 address (port 53)."""
+    """A nameserver: ``ip[:port]``, ``[v6]:port`` or a bare IPv6 address (port 53).
+
+    An IP address, not a name: a resolver found through DNS cannot be the one DNS is asked through.
+    """
     try:
         host, port = split_host_port(value, 53)
-    except HostPortError:
+        ipaddress.ip_address(host)
+    except (HostPortError, ValueError):
         return None
-    return (host, port) if host else None
+    return (host, port) if host and 0 < port < 65536 else None
 
 
 @dataclass
@@ -71,7 +75,11 @@ class ResolverConfig:
         for i, ns in enumerate(self.nameservers):
             hp = _parse_hostport(ns)
             if hp is None:
-                ctx.error((*path, "nameservers", i), f"invalid nameserver {ns!r}; expected host:port")
+                ctx.error(
+                    (*path, "nameservers", i),
+                    f"invalid nameserver {ns!r}; expected an IP address and optional port "
+                    "(192.0.2.53:53, [2001:db8::53]:53)",
+                )
         if self.timeout <= 0:
             ctx.error((*path, "timeout"), "timeout must be greater than 0")
         if not 0 <= self.retries <= 10:
@@ -114,8 +122,14 @@ class ListConfig:
     daily_query_budget: int | None = None
     test_listed: str = ""
     test_clean: str = ""
+    ip_versions: list[int] = field(default_factory=list)  # IP lists: [4], [6] or [4, 6]; default: the profile's
 
     def validate(self, ctx: Context, path: KeyPath) -> None:
+        for i, v in enumerate(self.ip_versions):
+            if v not in (4, 6):
+                ctx.error((*path, "ip_versions", i), f"ip_versions holds 4 and/or 6, got {v!r}")
+        if len(set(self.ip_versions)) != len(self.ip_versions):
+            ctx.error((*path, "ip_versions"), "ip_versions lists a version twice")
         if not _LABEL_RE.match(self.name.replace("-", "_").replace(".", "_")):
             ctx.error((*path, "name"), f"invalid list name {self.name!r}; use letters, digits, '-', '_' and '.'")
         if self.profile and self.profile not in PROFILES:
@@ -168,18 +182,28 @@ class TargetConfig:
     ip: str = ""
     cidr: str = ""
     domain: str = ""
+    # A mail host name: its A/AAAA addresses are looked up every cycle and each is checked.
+    host: str = ""
+    # With ``domain``: also check the addresses of the domain's MX hosts (the domain itself stays a
+    # domain-list target).
+    mx: bool = False
     provider: str = ""
     pool: str = ""
     labels: dict[str, str] = field(default_factory=dict)
 
     def validate(self, ctx: Context, path: KeyPath) -> None:
-        given = [k for k in ("ip", "cidr", "domain") if getattr(self, k)]
+        given = [k for k in ("ip", "cidr", "domain", "host") if getattr(self, k)]
         if len(given) != 1:
             ctx.error(
                 path,
-                "each target needs exactly one of ip, cidr, domain" + (f" (got {', '.join(given)})" if given else ""),
+                "each target needs exactly one of ip, cidr, domain, host"
+                + (f" (got {', '.join(given)})" if given else ""),
             )
             return
+        if self.host and to_ascii_domain(self.host) is None:
+            ctx.error((*path, "host"), f"invalid host name {self.host!r}")
+        if self.mx and not self.domain:
+            ctx.error((*path, "mx"), "mx applies to a domain target (its MX hosts' addresses are checked)")
         if self.ip:
             try:
                 ipaddress.ip_address(self.ip)
@@ -190,7 +214,7 @@ class TargetConfig:
                 ipaddress.ip_network(self.cidr, strict=False)
             except ValueError:
                 ctx.error((*path, "cidr"), f"invalid CIDR {self.cidr!r}")
-        if self.domain and not _DOMAIN_RE.match(self.domain.lower().rstrip(".")):
+        if self.domain and to_ascii_domain(self.domain) is None:
             ctx.error((*path, "domain"), f"invalid domain name {self.domain!r}")
         for k in self.labels:
             if not _LABEL_RE.match(k) or k.startswith("__"):
@@ -200,8 +224,29 @@ class TargetConfig:
 
 
 @dataclass
+class ProbeEndpointConfig:
+    """``GET /probe?target=``: ad-hoc checks (dnsbl_exporter's prober mode), never an open relay."""
+
+    # Who may be checked besides the configured targets: IPs, CIDRs, domains with * wildcards, "*".
+    allowed_targets: list[str] = field(default_factory=list)
+    max_per_minute: int = 60  # ad-hoc checks a minute (each costs one lookup per list); 0 turns /probe off
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        from ..probe.allowlist import AllowList
+
+        try:
+            AllowList(self.allowed_targets)
+        except ValueError as exc:
+            idx = getattr(exc, "index", None)
+            ctx.error((*path, "allowed_targets", idx) if idx is not None else (*path, "allowed_targets"), str(exc))
+        if not 0 <= self.max_per_minute <= 100_000:
+            ctx.error((*path, "max_per_minute"), "max_per_minute must be between 0 and 100000")
+
+
+@dataclass
 class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
+    probe: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
     interval: Duration = Duration(300)
     max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval / 2
     max_cidr_addresses: int = 256
@@ -241,10 +286,19 @@ class ListSpec:
     profile: ListProfile
     codes: tuple[tuple[str, str], ...]
     daily_query_budget: int
+    ip_versions: tuple[int, ...] = (4,)
 
     @property
     def code_table(self) -> dict[str, str]:
         return dict(self.codes)
+
+    def applies(self, target: Target) -> bool:
+        """Whether this list answers for the target (kind, and address family for IP lists)."""
+        if target.kind != self.kind:
+            return False
+        if self.kind == "ip":
+            return (6 if ":" in target.value else 4) in self.ip_versions
+        return True
 
 
 @dataclass(frozen=True)
@@ -257,6 +311,18 @@ class Target:
     pool: str = ""
     source: str = ""  # the configured ip/cidr/domain it came from
     labels: tuple[tuple[str, str], ...] = ()
+    host: str = ""  # for an address found through a host name (or an MX host): that name
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    """A name whose addresses are targets: a ``host`` (A/AAAA) or a ``domain`` with ``mx: true``."""
+
+    name: str  # A-label form
+    mx: bool  # resolve the MX hosts of ``name`` first
+    provider: str = ""
+    pool: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -268,9 +334,10 @@ class Loaded:
     targets: list[Target]
     warnings: list[Problem]
     base_dir: Path = field(default_factory=Path)
+    hosts: list[HostSpec] = field(default_factory=list)
 
     def projected_daily_queries(self, spec: ListSpec) -> float:
-        n = sum(1 for t in self.targets if t.kind == spec.kind) + 2  # + the two test points
+        n = sum(1 for t in self.targets if spec.applies(t)) + len(spec.profile.points())
         return n * 86400.0 / spec.interval
 
 
@@ -285,6 +352,7 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
             kind=kind,
             tier=tier,  # type: ignore[arg-type]
             delist_url=lc.delist_url,
+            ip_versions=(4, 6),  # a custom list is asked for every address unless ip_versions says otherwise
         )
     if lc.kind and lc.kind != base.kind and (lc.profile or lc.name) in PROFILES:
         ctx.error((*path, "kind"), f"profile {base.name} is a {base.kind} list; kind {lc.kind} contradicts it")
@@ -309,8 +377,19 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
     budget = lc.daily_query_budget if lc.daily_query_budget is not None else base.daily_query_budget
     test_listed = lc.test_listed or base.test_listed
     test_clean = lc.test_clean or base.test_clean
-    if test_listed != base.test_listed or test_clean != base.test_clean:
-        base = ListProfile(**{**base.__dict__, "test_listed": test_listed, "test_clean": test_clean})
+    ip_versions = tuple(sorted(lc.ip_versions)) if lc.ip_versions else base.ip_versions
+    if test_listed != base.test_listed or test_clean != base.test_clean or ip_versions != base.ip_versions:
+        # Given test points replace the profile's declared ones (RFC 5782 shape, these names).
+        overridden = bool(lc.test_listed or lc.test_clean)
+        base = ListProfile(
+            **{
+                **base.__dict__,
+                "test_listed": test_listed,
+                "test_clean": test_clean,
+                "ip_versions": ip_versions,
+                "test_points": () if overridden else base.test_points,
+            }
+        )
     return ListSpec(
         name=lc.name,
         zone=zone,
@@ -323,6 +402,7 @@ def _resolve_list(lc: ListConfig, cfg: ReputationConfig, ctx: Context, path: Key
         profile=base,
         codes=tuple(sorted(codes.items())),
         daily_query_budget=budget,
+        ip_versions=ip_versions,
     )
 
 
@@ -331,8 +411,10 @@ def _expand_target(tc: TargetConfig, cfg: ReputationConfig, ctx: Context, path: 
     common = {"provider": tc.provider, "pool": tc.pool, "labels": labels}
     if tc.ip:
         return [Target(str(normalize_ip(tc.ip)), "ip", source=tc.ip, **common)]
+    if tc.host:
+        return []  # resolved by the engine every cycle (Loaded.hosts)
     if tc.domain:
-        d = tc.domain.lower().rstrip(".")
+        d = to_ascii_domain(tc.domain) or tc.domain.lower().rstrip(".")  # IDN -> A-labels (IDNA 2008)
         return [Target(d, "domain", source=tc.domain, **common)]
     net = ipaddress.ip_network(tc.cidr, strict=False)
     if net.num_addresses > cfg.max_cidr_addresses:
@@ -360,7 +442,18 @@ def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
                 continue
             seen[t.value] = i
             targets.append(t)
-    loaded = Loaded(cfg, specs, targets, ctx.warnings, ctx.base_dir)
+    hosts = [
+        HostSpec(
+            to_ascii_domain(tc.host or tc.domain) or "",
+            mx=tc.mx,
+            provider=tc.provider,
+            pool=tc.pool,
+            labels=tuple(sorted(tc.labels.items())),
+        )
+        for tc in cfg.targets
+        if tc.host or (tc.domain and tc.mx)
+    ]
+    loaded = Loaded(cfg, specs, targets, ctx.warnings, ctx.base_dir, hosts)
     for i, spec in enumerate(specs):
         if spec.daily_query_budget:
             projected = loaded.projected_daily_queries(spec)
@@ -372,7 +465,7 @@ def build(cfg: ReputationConfig, ctx: Context) -> Loaded:
                 )
     kinds = {s.kind for s in specs}
     for i, tc in enumerate(cfg.targets):
-        kind = "domain" if tc.domain else "ip"
+        kind = "domain" if tc.domain else "ip"  # a host's addresses are IP targets
         if specs and kind not in kinds:
             ctx.warn(("targets", i), f"no {kind} list is configured, so this target is never checked")
     return loaded

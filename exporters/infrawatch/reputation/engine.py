@@ -17,7 +17,7 @@ from pathlib import Path
 from . import dnswire, state
 from .classify import Classification, classify
 from .config import ListSpec, Loaded, Target
-from .names import query_name
+from .names import normalize_ip, query_name
 from .resolver import Answer, Resolver
 from .results import ListHealth, PairResult
 from .score import Summary, summarize
@@ -25,10 +25,19 @@ from .score import Summary, summarize
 log = logging.getLogger("infrawatch.reputation")
 
 
-def _rcode_result(a: Answer) -> str:
-    if a.rcode is None:
-        return "timeout" if a.error == "timeout" else "error"
-    return dnswire.RCODE_NAMES.get(a.rcode, "other").lower()
+# ``reputation_queries_total{result}`` values: the outcome of each packet sent (resolver.Answer.packets).
+QUERY_RESULTS = (
+    "noerror",
+    "nxdomain",
+    "servfail",
+    "refused",
+    "formerr",
+    "notimp",
+    "truncated",
+    "malformed",
+    "timeout",
+    "error",
+)
 
 
 class Engine:
@@ -38,11 +47,19 @@ class Engine:
         self.results: dict[tuple[str, str], PairResult] = {}
         self.health: dict[str, ListHealth] = {}
         self._cache: dict[tuple[str, int], tuple[float, Answer]] = {}
-        self.queries_total: Counter[tuple[str, str]] = Counter()
+        self.queries_total: Counter[tuple[str, str]] = Counter()  # (list, result) -> packets sent
+        self.lookups_total: Counter[str] = Counter()  # list -> lookups that went to the resolver
         self.cache_hits_total = 0
+        self.state_write_failures_total = 0
+        self.state_last_write_ok: bool | None = None  # None: never written
+        self.state_last_error = ""
         self.last_cycle_duration = 0.0
         self.last_list_duration: dict[str, float] = {}
         self._state_lock = asyncio.Lock()
+        self._host_targets: list[Target] = []  # addresses of hostname / MX targets, found each cycle
+        self._hosts_at = float("-inf")
+        self._hosts_lock = asyncio.Lock()
+        self.host_errors: dict[str, str] = {}  # host name -> reason its addresses could not be found
 
     @staticmethod
     def _make_resolver(loaded: Loaded) -> Resolver:
@@ -56,7 +73,76 @@ class Engine:
 
     @property
     def targets(self) -> list[Target]:
-        return self.loaded.targets
+        return self.loaded.targets + self._host_targets if self._host_targets else self.loaded.targets
+
+    async def resolve_hosts(self, force: bool = False) -> None:
+        """Find the addresses of ``host`` targets (A + AAAA) and of MX hosts (``domain`` + ``mx``).
+
+        Done at most every half of the shortest list interval.  A name that cannot be resolved keeps
+        the addresses it had (a resolver hiccup must not make its listings vanish) and is reported
+        in ``host_errors``.  An address that is also configured as an ``ip`` target is checked once.
+        """
+        hosts = self.loaded.hosts
+        if not hosts:
+            self._host_targets, self.host_errors = [], {}
+            return
+        async with self._hosts_lock:
+            fresh = min(s.interval for s in self.specs) / 2 if self.specs else 0.0
+            if not force and time.monotonic() - self._hosts_at < fresh:
+                return
+            await self.resolver.ensure_open()
+            configured = {t.value for t in self.loaded.targets}
+            seen = set(configured)
+            out: list[Target] = []
+            errors: dict[str, str] = {}
+            for hs in hosts:
+                names = [hs.name]
+                failed = False
+                if hs.mx:
+                    mx = await self.resolver.submit(hs.name, dnswire.TYPE_MX)
+                    if not mx.ok:
+                        errors[hs.name] = mx.reason or "error"
+                        failed = True
+                        names = []
+                    else:
+                        # RFC 5321 §5.1: no MX record means the domain itself is the mail host;
+                        # RFC 7505: a null MX (".") means it receives no mail.
+                        names = [h for _, h in sorted(mx.exchanges) if h] if mx.exchanges else [hs.name]
+                answers = await asyncio.gather(
+                    *(self.resolver.submit(n, t) for n in names for t in (dnswire.TYPE_A, dnswire.TYPE_AAAA))
+                )
+                for i, n in enumerate(names):
+                    a4, a6 = answers[2 * i], answers[2 * i + 1]
+                    if not (a4.ok and a6.ok):
+                        errors[n] = (a4 if not a4.ok else a6).reason or "error"
+                        failed = True
+                    elif not a4.addresses and not a6.addresses6:
+                        errors[n] = "no_address"  # the name exists nowhere or has no A/AAAA: nothing to check
+                    for ip in [*a4.addresses, *a6.addresses6]:
+                        v = str(normalize_ip(ip))
+                        if v not in seen:
+                            seen.add(v)
+                            out.append(
+                                Target(
+                                    v,
+                                    "ip",
+                                    provider=hs.provider,
+                                    pool=hs.pool,
+                                    source=hs.name,
+                                    labels=hs.labels,
+                                    host=n,
+                                )
+                            )
+                if failed:  # keep what this name resolved to before
+                    for t in self._host_targets:
+                        if t.source == hs.name and t.value not in seen:
+                            seen.add(t.value)
+                            out.append(t)
+            for name, why in errors.items():
+                log.warning("cannot resolve a host target", extra={"host": name, "reason": why})
+            self._host_targets, self.host_errors, self._hosts_at = out, errors, time.monotonic()
+            current = {t.value for t in self.targets}
+            self.results = {k: v for k, v in self.results.items() if k[0] in current}
 
     @property
     def state_path(self) -> Path | None:
@@ -67,6 +153,7 @@ class Engine:
         """Switch to a new configuration, keeping results of pairs that still exist."""
         old_resolver = self.loaded.raw.resolver
         self.loaded = loaded
+        self._hosts_at = float("-inf")  # hosts may have changed: resolve them at the next check
         if loaded.raw.resolver != old_resolver:
             await self.resolver.close()
             self.resolver = self._make_resolver(loaded)
@@ -81,7 +168,10 @@ class Engine:
         path = self.state_path
         if path is None:
             return 0
-        results, health = state.load(path, {t.value for t in self.targets}, {s.name for s in self.specs})
+        # Addresses of host targets are not known before the first resolution: keep every result
+        # then (the first resolve_hosts() drops those no longer current), so first-seen times survive.
+        known = None if self.loaded.hosts else {t.value for t in self.targets}
+        results, health = state.load(path, known, {s.name for s in self.specs})
         for k, v in results.items():
             self.results.setdefault(k, v)
         for k, v in health.items():
@@ -96,8 +186,14 @@ class Engine:
             results, health = dict(self.results), dict(self.health)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, state.save, path, results, health)
-            except OSError as exc:
-                log.error("cannot write state file", extra={"file": str(path), "err": str(exc)})
+            except (OSError, ValueError, TypeError) as exc:
+                self.state_write_failures_total += 1
+                self.state_last_write_ok = False
+                self.state_last_error = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+                log.error("cannot write state file", extra={"file": str(path), "err": self.state_last_error})
+            else:
+                self.state_last_write_ok = True
+                self.state_last_error = ""
 
     # -- lookups -----------------------------------------------------------------------------
     async def lookup_many(self, spec: ListSpec, qnames: list[str], qtype: int = dnswire.TYPE_A) -> list[Answer]:
@@ -125,7 +221,10 @@ class Engine:
         for qname, f, answer in zip(qnames, futs, answers, strict=True):
             if f.done() and (qname, qtype) in self._cache and self._cache[(qname, qtype)][1] is answer:
                 continue  # served from the cache
-            self.queries_total[(spec.name, _rcode_result(answer))] += 1
+            # Every packet counts (UDP, TCP after truncation, retries): that is what a usage policy counts.
+            self.lookups_total[spec.name] += 1
+            for outcome in answer.packets:
+                self.queries_total[(spec.name, outcome if outcome in QUERY_RESULTS else "error")] += 1
             if answer.ok and answer.ttl:
                 ttl = min(float(answer.ttl), cap)
                 if ttl > 0:
@@ -154,6 +253,7 @@ class Engine:
                 categories=c.categories,
                 reasons=reasons.get(i, []),
                 error=c.error,
+                reason=c.reason,
             )
             for i, c in enumerate(found)
         ]
@@ -162,47 +262,70 @@ class Engine:
         return (await self.check_targets(spec, [target]))[0]
 
     async def test_points(self, spec: ListSpec) -> ListHealth:
-        """RFC 5782 §5: the listed point must be listed and the clean point must not be."""
-        listed_q = f"{spec.profile.test_listed}.{spec.zone}"
-        clean_q = f"{spec.profile.test_clean}.{spec.zone}"
-        a_listed, a_clean = await self.lookup_many(spec, [listed_q, clean_q])
-        c_listed = classify(a_listed, spec.profile, spec.code_table)
-        c_clean = classify(a_clean, spec.profile, spec.code_table)
+        """The list's own test points (RFC 5782 §5 or documented ones) must give their answers."""
+        points = spec.profile.points()
+        answers = await self.lookup_many(spec, [f"{tp.name}.{spec.zone}" for tp in points])
         now = time.time()
-        if c_listed.status != "listed":
-            return ListHealth(
-                False,
-                now,
-                f"test point {spec.profile.test_listed} is not listed "
-                f"({_describe(c_listed)}): dead list or blocked resolver",
-            )
-        if c_clean.status != "clean":
-            return ListHealth(
-                False,
-                now,
-                f"test point {spec.profile.test_clean} is not clean "
-                f"({_describe(c_clean)}): the list answers 'listed' for everything",
-            )
+        for tp, answer in zip(points, answers, strict=True):
+            c = classify(answer, spec.profile, spec.code_table)
+            if tp.expect == "listed":
+                if c.status != "listed":
+                    return ListHealth(
+                        False,
+                        now,
+                        f"test point {tp.shown} is not listed ({_describe(c)}): dead list or blocked resolver",
+                        reason_code=c.reason or "list_down",
+                    )
+                missing = [x for x in tp.codes if x not in c.codes] + [
+                    x for x in tp.categories if x not in c.categories
+                ]
+                if missing:
+                    return ListHealth(
+                        False,
+                        now,
+                        f"test point {tp.shown} answers {','.join(c.codes)}, without {', '.join(missing)}",
+                        reason_code="list_down",
+                    )
+            elif c.status != "clean":
+                return ListHealth(
+                    False,
+                    now,
+                    f"test point {tp.shown} is not clean ({_describe(c)}): the list answers 'listed' for everything",
+                    reason_code=c.reason or "list_down",
+                )
         return ListHealth(True, now)
 
     async def check_list(self, spec: ListSpec, save: bool = True) -> None:
         started = time.monotonic()
+        await self.resolve_hosts()
         health = await self.test_points(spec)
         self.health[spec.name] = health
-        targets = [t for t in self.targets if t.kind == spec.kind]
+        targets = [t for t in self.targets if spec.applies(t)]
         if not health.up:
             log.warning("list is down; its answers do not count", extra={"list": spec.name, "reason": health.reason})
             for t in targets:
-                self.results[(t.value, spec.name)] = PairResult(
-                    "error", health.checked_at, error=f"list down: {health.reason}"
+                self._store(
+                    (t.value, spec.name),
+                    PairResult(
+                        "error", health.checked_at, error=f"list down: {health.reason}", reason=health.reason_code
+                    ),
                 )
         else:
             found = await self.check_targets(spec, targets)
             for t, r in zip(targets, found, strict=True):
-                self.results[(t.value, spec.name)] = r
+                self._store((t.value, spec.name), r)
         self.last_list_duration[spec.name] = time.monotonic() - started
         if save:
             await self.save_state()
+
+    def _store(self, key: tuple[str, str], new: PairResult) -> None:
+        """Keep the first-seen time of a listing across checks (and across lookup errors)."""
+        old = self.results.get(key)
+        if new.status == "listed":
+            new.listed_since = old.listed_since if old is not None and old.listed_since is not None else new.checked_at
+        elif new.status == "error" and old is not None:
+            new.listed_since = old.listed_since  # unknown says nothing about delisting
+        self.results[key] = new
 
     async def check_missing(self) -> None:
         """Check the lists that have a target without any result (after a reload)."""
@@ -210,7 +333,7 @@ class Engine:
             s
             for s in self.specs
             if s.name not in self.health
-            or any((t.value, s.name) not in self.results for t in self.targets if t.kind == s.kind)
+            or any((t.value, s.name) not in self.results for t in self.targets if s.applies(t))
         ]
         if todo:
             await asyncio.gather(*(self.check_list(s, save=False) for s in todo))
@@ -219,6 +342,7 @@ class Engine:
     async def run_cycle(self, save: bool = True) -> float:
         """Check every list now; returns the duration in seconds."""
         started = time.monotonic()
+        await self.resolve_hosts(force=True)
         await asyncio.gather(*(self.check_list(s, save=False) for s in self.specs))
         self.last_cycle_duration = time.monotonic() - started
         if save:
@@ -228,6 +352,34 @@ class Engine:
     def summaries(self) -> list[Summary]:
         scoring = self.loaded.raw.scoring
         return [summarize(t, self.specs, self.results, self.health, scoring) for t in self.targets]
+
+    async def probe(self, target: Target) -> dict[str, PairResult]:
+        """An ad-hoc check of one target on every list that applies (cache first), for ``/probe``.
+
+        A list that is down (or was never tested: its test points are asked now) gives "error".
+        The results are not stored: scheduled results stay what the cycles found.
+        """
+        specs = [s for s in self.specs if s.applies(target)]
+        for s in specs:
+            if s.name not in self.health:
+                self.health[s.name] = await self.test_points(s)
+        found = await asyncio.gather(*(self.check_targets(s, [target]) for s in specs))
+        out: dict[str, PairResult] = {}
+        for s, (r,) in zip(specs, found, strict=True):
+            h = self.health[s.name]
+            if not h.up:
+                r = PairResult("error", r.checked_at, error=f"list down: {h.reason}", reason=h.reason_code)
+            out[s.name] = r
+        return out
+
+    def packets_per_lookup(self, spec: ListSpec) -> float:
+        """Packets the resolver sent per lookup of this list so far (>= 1: retries and TCP add)."""
+        lookups = self.lookups_total.get(spec.name, 0)
+        packets = sum(n for (lst, _), n in self.queries_total.items() if lst == spec.name)
+        return max(1.0, packets / lookups) if lookups else 1.0
+
+    def projected_daily_packets(self, spec: ListSpec) -> float:
+        return self.loaded.projected_daily_queries(spec) * self.packets_per_lookup(spec)
 
     def spec(self, name: str) -> ListSpec | None:
         return next((s for s in self.specs if s.name == name), None)

@@ -14,7 +14,15 @@ LISTED = MetricFamily(
     labels=("target", "list"),
 )
 LOOKUP_ERROR = MetricFamily(
-    "reputation_lookup_error", "1 if the last lookup of this pair failed (unknown).", labels=("target", "list")
+    "reputation_lookup_error",
+    "1 if the last lookup of this pair failed (unknown), with why (reason: timeout, servfail, refused, truncated, "
+    "blocked_resolver, rate_limited, bad_key, malformed, list_down, ...); 0 with an empty reason otherwise.",
+    labels=("target", "list", "reason"),
+)
+LISTED_SINCE = MetricFamily(
+    "reputation_listed_since_timestamp_seconds",
+    "When the current listing of the target on the list was first seen (kept across restarts); absent when not listed.",
+    labels=("target", "list"),
 )
 LISTING_INFO = MetricFamily(
     "reputation_listing_info",
@@ -46,8 +54,8 @@ RESULT_AGE = MetricFamily(
 # Configured target labels are appended after these (their names come from the configuration).
 TARGET_INFO = MetricFamily(
     "reputation_target_info",
-    "Target metadata and configured labels, always 1.",
-    labels=("target", "kind", "provider", "pool"),
+    "Target metadata and configured labels, always 1 (host: the host name an address was found through).",
+    labels=("target", "kind", "provider", "pool", "host"),
 )
 LIST_INFO = MetricFamily(
     "reputation_list_info", "List metadata, always 1.", labels=("list", "zone", "tier", "delist_url")
@@ -57,14 +65,24 @@ DAILY_QUERY_BUDGET = MetricFamily(
 )
 PROJECTED_DAILY_QUERIES = MetricFamily(
     "reputation_projected_daily_queries",
-    "Queries a day the configuration needs for the list (targets + test points, before caching).",
+    "Packets a day the configuration needs for the list: (targets + test points) x checks a day x the packets "
+    "per lookup measured so far (retries, TCP), before caching.",
     labels=("list",),
 )
 QUERIES = MetricFamily(
     "reputation_queries",
-    "DNS queries sent to the resolver by list and outcome (noerror, nxdomain, servfail, refused, timeout, error).",
+    "DNS packets sent to the resolver (UDP, TCP after a truncated reply, retries) by list and the outcome of each "
+    "(noerror, nxdomain, servfail, refused, formerr, notimp, truncated, malformed, timeout, error).",
     "counter",
     ("list", "result"),
+)
+STATE_WRITE_FAILURES = MetricFamily(
+    "reputation_state_write_failures",
+    "Failed writes of the state file since start (the last error is on the status page).",
+    "counter",
+)
+STATE_LAST_WRITE_OK = MetricFamily(
+    "reputation_state_last_write_successful", "1 if the last write of the state file succeeded, 0 if it failed."
 )
 CHECK_DURATION = MetricFamily(
     "reputation_check_duration_seconds",
@@ -75,6 +93,7 @@ CHECK_DURATION = MetricFamily(
 FAMILIES = (
     LISTED,
     LOOKUP_ERROR,
+    LISTED_SINCE,
     LISTING_INFO,
     LIST_UP,
     SCORE,
@@ -88,4 +107,6 @@ FAMILIES = (
     PROJECTED_DAILY_QUERIES,
     QUERIES,
     CHECK_DURATION,
+    STATE_WRITE_FAILURES,
+    STATE_LAST_WRITE_OK,
 )

@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 from ..core.config import to_public
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter, common_flags, run
-from . import api, page
+from . import adhoc, api, page
 from .config import Loaded, load_config
 from .engine import Engine
 from .metrics import ReputationCollector
@@ -32,6 +32,7 @@ class ReputationExporter(Exporter):
         self.scheduler: Scheduler | None = None
         self._first_cycle: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._probe_bucket: adhoc.RateLimit | None = None
 
     def load_config(self, path: str) -> Loaded:
         return load_config(path)
@@ -99,6 +100,24 @@ class ReputationExporter(Exporter):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/targets", self._api_targets)
+        app.router.add_get("/probe", self._probe)
+
+    async def _probe(self, request: web.Request) -> web.Response:
+        if self.engine is None:
+            return web.Response(status=503, text="not configured yet\n")
+        per_minute = self.engine.loaded.raw.probe.max_per_minute
+        if self._probe_bucket is None or self._probe_bucket.per_minute != per_minute:
+            self._probe_bucket = adhoc.RateLimit(per_minute)
+        try:
+            target, results = await adhoc.run(self.engine, self._probe_bucket, request.query.get("target", ""))
+        except adhoc.ProbeRefused as exc:
+            return web.Response(status=exc.status, text=f"{exc}\n")
+        if request.query.get("format") == "json":
+            return web.json_response(adhoc.json_document(self.engine, target, results))
+        return web.Response(
+            body=adhoc.metrics_text(self.engine, target, results),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
 
     async def _api_targets(self, request: web.Request) -> web.Response:
         if self.engine is None:
@@ -107,7 +126,7 @@ class ReputationExporter(Exporter):
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:
         doc = api.targets_document(self.engine) if self.engine else {"targets": [], "lists": [], "generated_at": ""}
-        return web.Response(text=page.render(doc, self.title), content_type="text/html")
+        return web.Response(text=page.render(doc, self.title, self.weburl.path), content_type="text/html")
 
     async def _config_handler(self, request: web.Request) -> web.Response:
         body = to_public(self.config.raw) if self.config else {}

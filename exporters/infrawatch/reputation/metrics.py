@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from ..core import selfmetrics
 from . import families
+from .classify import code_category
 from .engine import Engine
 from .score import STATUSES
 
@@ -32,25 +33,33 @@ class ReputationCollector(Collector):
         listed = families.LISTED.client()
         error = families.LOOKUP_ERROR.client()
         info = families.LISTING_INFO.client()
+        since = families.LISTED_SINCE.client()
         up = families.LIST_UP.client()
         for spec in engine.specs:
             h = engine.health.get(spec.name)
             if h is not None:
                 up.add_metric([spec.name], 1 if h.up else 0)
+            table = spec.code_table
             for t in engine.targets:
-                if t.kind != spec.kind:
+                if not spec.applies(t):
                     continue
                 r = engine.results.get((t.value, spec.name))
                 if r is None:
                     continue
                 definitive = h is not None and h.up and r.status in ("clean", "listed")
-                error.add_metric([t.value, spec.name], 0 if definitive else 1)
+                if definitive:
+                    error.add_metric([t.value, spec.name, ""], 0)
+                else:
+                    why = r.reason or (h.reason_code if h is not None else "") or "list_down"
+                    error.add_metric([t.value, spec.name, why], 1)
                 if definitive:
                     listed.add_metric([t.value, spec.name], 1 if r.status == "listed" else 0)
                     if r.status == "listed":
                         for code in r.codes:
-                            info.add_metric([t.value, spec.name, code, spec.code_table.get(code, "listed")], 1)
-        yield from (listed, error, info, up)
+                            info.add_metric([t.value, spec.name, code, code_category(code, spec.profile, table)], 1)
+                        if r.listed_since is not None:
+                            since.add_metric([t.value, spec.name], r.listed_since)
+        yield from (listed, error, since, info, up)
 
         score = families.SCORE.client()
         status = families.STATUS.client()
@@ -67,7 +76,9 @@ class ReputationCollector(Collector):
                 status.add_metric([t.value, st], 1 if st == s.status else 0)
             coverage.add_metric([t.value], s.coverage)
             labels = dict(t.labels)
-            tinfo.add_metric([t.value, t.kind, t.provider, t.pool, *(labels.get(k, "") for k in extra_label_names)], 1)
+            tinfo.add_metric(
+                [t.value, t.kind, t.provider, t.pool, t.host, *(labels.get(k, "") for k in extra_label_names)], 1
+            )
             if s.newest_check is not None:
                 last.add_metric([t.value], s.newest_check)
             if s.oldest_check is not None:
@@ -81,7 +92,7 @@ class ReputationCollector(Collector):
             linfo.add_metric([spec.name, spec.public_zone, spec.tier, spec.delist_url], 1)
             if spec.daily_query_budget:
                 budget.add_metric([spec.name], spec.daily_query_budget)
-            projected.add_metric([spec.name], engine.loaded.projected_daily_queries(spec))
+            projected.add_metric([spec.name], engine.projected_daily_packets(spec))
         yield from (linfo, budget, projected)
 
         q = families.QUERIES.client()
@@ -91,5 +102,8 @@ class ReputationCollector(Collector):
         yield families.CHECK_DURATION.client(
             value=max([engine.last_cycle_duration, *engine.last_list_duration.values()])
         )
+        yield families.STATE_WRITE_FAILURES.client(value=engine.state_write_failures_total)
+        if engine.state_last_write_ok is not None:
+            yield families.STATE_LAST_WRITE_OK.client(value=1 if engine.state_last_write_ok else 0)
         yield selfmetrics.SCHEDULED_TARGETS.client(value=len(engine.targets))
         yield selfmetrics.SCHEDULER_LAG.client(value=self._lag())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 
 def reverse_ip(address: str) -> str:
@@ -33,3 +34,20 @@ def is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z][a-z0-9-]{0,62}")
+
+
+def to_ascii_domain(value: str) -> str | None:
+    """An IDN (IDNA 2008, UTS #46 mapping) or ASCII domain in its A-label form; None if invalid."""
+    import idna
+
+    v = value.rstrip(".")
+    try:
+        ascii_name = idna.encode(v, uts46=True).decode("ascii") if not v.isascii() else v.lower()
+    except (idna.IDNAError, UnicodeError):
+        return None
+    if not _DOMAIN.fullmatch(ascii_name):
+        return None
+    return ascii_name

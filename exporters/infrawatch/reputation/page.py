@@ -9,6 +9,10 @@ from typing import Any
 
 from ..core.html import escape as _e
 from ..core.html import page
+from .api import duration_text
+
+# Listed targets first (critical, then warning), then unknown, then good.
+_ORDER = {"critical": 0, "warning": 1, "unknown": 2, "good": 3}
 
 _CSS = """
 body{color:#1d2327}
@@ -30,29 +34,39 @@ def _listing(li: dict[str, Any]) -> str:
         else ""
     )
     cats = ", ".join(li["categories"])
+    since = ""
+    if li.get("listed_since"):
+        since = (
+            f' <span class="since">listed since {_e(li["listed_since"])} '
+            f"(for {_e(duration_text(li['listed_for_seconds']))})</span>"
+        )
     return (
         f'<li data-list="{_e(li["list"])}"><strong>{_e(li["list"])}</strong> '
-        f'<span class="muted">({_e(cats)}; {_e(", ".join(li["codes"]))})</span>{link}{reasons}</li>'
+        f'<span class="muted">({_e(cats)}; {_e(", ".join(li["codes"]))})</span>{link}{since}{reasons}</li>'
     )
 
 
-def render(doc: dict[str, Any], title: str) -> str:
+def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
+    """``base_path``: the --web.external-url path the links start with ("" or "/prefix")."""
+    base = _e(base_path)
     rows = []
-    for t in doc["targets"]:
+    targets = sorted(doc["targets"], key=lambda t: (not t["listings"], _ORDER.get(t["status"], 9)))
+    for t in targets:
         listings = "".join(_listing(li) for li in t["listings"])
         blacklists = f"<ul>{listings}</ul>" if listings else '<span class="muted">none</span>'
         if t["errors"]:
             blacklists += (
-                f'<div class="muted">unknown on {len(t["errors"])} list(s): '
-                + _e(", ".join(e["list"] for e in t["errors"]))
+                f'<div class="muted unknown-on">unknown on {len(t["errors"])} list(s): '
+                + _e(", ".join(f"{e['list']} ({e['reason']})" if e.get("reason") else e["list"] for e in t["errors"]))
                 + "</div>"
             )
         score = "-" if t["score"] is None else f"{t['score']:.0f}"
+        via = f'<div class="muted host">via {_e(t["host"])}</div>' if t.get("host") else ""
         age = ""
         if t["restored"] and t["result_age_seconds"] is not None:
             age = f' <span class="muted">(restored, {t["result_age_seconds"]:.0f}s old)</span>'
         rows.append(
-            f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}</td><td>{_e(t["provider"])}</td>'
+            f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}{via}</td><td>{_e(t["provider"])}</td>'
             f'<td>{_e(t["pool"])}</td><td class="score">{score}</td><td class="blacklists">{blacklists}</td>'
             f'<td><span class="status {_e(t["status"])}">{_e(t["status"].capitalize())}</span></td>'
             f"<td>{_e(t['last_checked'] or 'never')}{age}"
@@ -71,9 +85,16 @@ def render(doc: dict[str, Any], title: str) -> str:
             f'<td><span class="status {cls}">{state}</span> <span class="reason">{_e(li["reason"])}</span></td>'
             f"<td>{_e(li['checked_at'] or '')}</td><td>{_e(budget)}</td></tr>"
         )
-    body = f"""<h1>IP Reputation Monitor</h1>
-<p class="muted">Generated {_e(doc["generated_at"])} · <a href="/api/v1/targets">JSON</a> ·
-<a href="/metrics">metrics</a> · <a href="/config">configuration</a></p>
+    state = doc.get("state_file")
+    state_note = ""
+    if state and state["last_write_ok"] is False:
+        state_note = (
+            f'<p class="status critical" id="state-file">State file not written ({state["write_failures"]} '
+            f"failure(s)): {_e(state['last_error'])}</p>"
+        )
+    body = f"""<h1>IP Reputation Monitor</h1>{state_note}
+<p class="muted">Generated {_e(doc["generated_at"])} · <a href="{base}/api/v1/targets">JSON</a> ·
+<a href="{base}/metrics">metrics</a> · <a href="{base}/config">configuration</a></p>
 <table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th><th>Score</th>
 <th>Blacklists</th><th>Status</th><th>Last checked</th></tr></thead>
 <tbody>{"".join(rows) or '<tr><td colspan="7">no targets configured</td></tr>'}</tbody></table>

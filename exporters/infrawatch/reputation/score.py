@@ -4,8 +4,9 @@
   listed) are evidence.  ``coverage`` = evidence lists / lists that apply to the target's kind.
 - ``score`` = 100 minus the weights of the lists the target is listed on (floored at 0); no score
   without evidence.
-- ``status``: critical when listed on a major-tier list; otherwise unknown when coverage is below
-  ``min_coverage`` (never "good" without evidence); warning when score < ``warning_below``;
+- ``status``: critical when listed on a major-tier list; otherwise warning when listed anywhere
+  (never "good" while listed, whatever the weights: issue 14) or when score < ``warning_below``;
+  otherwise unknown when coverage is below ``min_coverage`` (never "good" without evidence);
   otherwise good.
 """
 
@@ -40,7 +41,7 @@ def summarize(
     health: dict[str, ListHealth],
     scoring: ScoringConfig,
 ) -> Summary:
-    applicable = [s for s in specs if s.kind == target.kind]
+    applicable = [s for s in specs if s.applies(target)]
     evidence: list[tuple[ListSpec, PairResult]] = []
     for s in applicable:
         r = results.get((target.value, s.name))
@@ -54,6 +55,8 @@ def summarize(
     checks = [r.checked_at for s in applicable if (r := results.get((target.value, s.name)))]
     if any(s.tier == "major" for s, _ in listed):
         status = "critical"
+    elif listed:
+        status = "warning"
     elif not applicable or coverage < scoring.min_coverage or score is None:
         status = "unknown"
     elif score < scoring.warning_below:

@@ -1,8 +1,11 @@
 """The state file: last known results, so a restarted exporter does not start "unknown everywhere".
 
 Written atomically (temporary file in the same directory, fsync, rename) so a crash mid-write
-leaves the previous file intact.  Loading ignores pairs whose target or list is no longer
-configured, and a damaged file is logged and ignored rather than stopping the exporter.
+leaves the previous file intact; temporary files a crash left behind are removed when the state is
+loaded at start.  Loading ignores pairs whose target or list is no longer configured.  A file that
+cannot be used — not JSON, JSON of the wrong shape, a wrong version, unreadable — never stops the
+exporter: it starts empty, logs what was wrong, and moves the bad file aside
+(``<name>.bad-<UTC time>``) so the next write does not destroy the evidence.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .results import ListHealth, PairResult
 
 log = logging.getLogger("infrawatch.reputation.state")
 VERSION = 1
+TMP_SUFFIX = ".tmp"
 
 
 def save(path: Path, results: dict[tuple[str, str], PairResult], health: dict[str, ListHealth]) -> None:
@@ -29,7 +34,7 @@ def save(path: Path, results: dict[tuple[str, str], PairResult], health: dict[st
         "lists": {name: h.to_json() for name, h in sorted(health.items())},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f, separators=(",", ":"))
@@ -42,22 +47,85 @@ def save(path: Path, results: dict[tuple[str, str], PairResult], health: dict[st
         raise
 
 
-def load(
-    path: Path, targets: set[str], lists: set[str]
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete ``<name>.*.tmp`` files a crash during ``save`` left next to the state file."""
+    removed = 0
+    with contextlib.suppress(OSError):
+        for p in path.parent.glob(f"{path.name}.*{TMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed += 1
+    if removed:
+        log.info("removed temporary state files left by an interrupted write", extra={"files": removed})
+    return removed
+
+
+def _parse(
+    doc: Any, targets: set[str], lists: set[str]
 ) -> tuple[dict[tuple[str, str], PairResult], dict[str, ListHealth]]:
+    if not isinstance(doc, dict):
+        raise TypeError(f"the document is a JSON {type(doc).__name__}, not an object")
+    if doc.get("version") != VERSION:
+        raise ValueError(f"unsupported state file version {doc.get('version')!r}")
+    raw_results, raw_lists = doc.get("results", []), doc.get("lists", {})
+    if not isinstance(raw_results, list) or not isinstance(raw_lists, dict):
+        raise TypeError("'results' must be a list and 'lists' an object")
+    results: dict[tuple[str, str], PairResult] = {}
+    for i, d in enumerate(raw_results):
+        if not isinstance(d, dict):
+            raise TypeError(f"results[{i}] is not an object")
+        try:
+            r = PairResult.from_json(d)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise type(exc)(f"results[{i}]: {exc}") from None
+        if (targets is None or d.get("target") in targets) and d.get("list") in lists:
+            results[(_target(d), d["list"])] = r
+    health: dict[str, ListHealth] = {}
+    for name, h in raw_lists.items():
+        if not isinstance(h, dict):
+            raise TypeError(f"lists[{name!r}] is not an object")
+        try:
+            lh = ListHealth.from_json(h)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise type(exc)(f"lists[{name!r}]: {exc}") from None
+        if name in lists:
+            health[name] = lh
+    return results, health
+
+
+def _target(d: dict[str, Any]) -> str:
+    t = d.get("target")
+    if not isinstance(t, str):
+        raise TypeError("'target' must be a string")
+    return t
+
+
+def load(
+    path: Path, targets: set[str] | None, lists: set[str]
+) -> tuple[dict[tuple[str, str], PairResult], dict[str, ListHealth]]:
+    remove_stale_temporaries(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("version") != VERSION:
-            raise ValueError(f"unsupported state file version {doc.get('version')!r}")
-        results = {
-            (str(d["target"]), str(d["list"])): PairResult.from_json(d)
-            for d in doc.get("results", [])
-            if d.get("target") in targets and d.get("list") in lists
-        }
-        health = {n: ListHealth.from_json(h) for n, h in doc.get("lists", {}).items() if n in lists}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring unreadable state file", extra={"file": str(path), "err": str(exc)})
+    except (OSError, UnicodeError) as exc:
+        _set_aside(path, f"cannot read it: {exc}")
         return {}, {}
-    return results, health
+    try:
+        return _parse(json.loads(text), targets, lists)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        _set_aside(path, str(exc) or type(exc).__name__)
+        return {}, {}
+
+
+def _set_aside(path: Path, why: str) -> None:
+    aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    try:
+        os.replace(path, aside)
+        kept = str(aside)
+    except OSError as exc:
+        kept = f"(could not move it aside: {exc.strerror or exc})"
+    log.warning(
+        "ignoring unusable state file; starting with empty results",
+        extra={"file": str(path), "err": why, "kept_as": kept},
+    )

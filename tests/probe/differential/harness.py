@@ -17,8 +17,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from infrawatch.devstack.exporters import ExporterProc
-from infrawatch.devstack.procs import Proc, free_port, require_binary, wait_http
+from infrawatch_dev.devstack.exporters import ExporterProc
+from infrawatch_dev.devstack.procs import Proc, free_port, require_binary, wait_http
 
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 

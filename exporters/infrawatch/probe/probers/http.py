@@ -84,6 +84,7 @@ HTTPFailure = extend_reasons(
     "body_regex",  # fail_if_body_(not_)matches_regexp / header regexps
     "body_size",  # body larger than body_size_limit
     "redirect",  # too many redirects
+    "redirect_not_allowed",  # a redirect to a host outside allowed_targets (/probe only)
     "health_check",  # the JSON health document says down (or degraded with fail_on: degraded)
 )
 
@@ -393,6 +394,10 @@ def _host_header(host: str, port: int, scheme: str) -> str:
     return h if port == (443 if scheme == "https" else 80) else f"{h}:{port}"
 
 
+# Request headers that carry credentials: sent only to the host the probe was configured for.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie"})
+
+
 @dataclass
 class _Creds:
     """What a probe sends besides the module's ``headers``, with every file read once per probe."""
@@ -442,9 +447,12 @@ def _build_request(
     via_proxy: str,
     creds: _Creds | None = None,
     cookie: str = "",
+    credentials: bool = True,
 ) -> bytes:
-    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
-    target, lines = _request_headers(cfg, method, url, parts, body, via_proxy, creds, cookie)
+    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none).
+    ``credentials=False`` (a redirect to another host) leaves out the module's authorization (basic
+    auth, bearer token, OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
+    target, lines = _request_headers(cfg, method, url, parts, body, via_proxy, creds, cookie, credentials)
     head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
     return head.encode("latin-1", "replace") + body
 
@@ -458,6 +466,7 @@ def _request_headers(
     via_proxy: str,
     creds: _Creds | None = None,
     cookie: str = "",
+    credentials: bool = True,
 ) -> tuple[str, list[tuple[str, str]]]:
     """The request target and header lines (HTTP/1.1 and HTTP/2 alike)."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -469,7 +478,7 @@ def _request_headers(
     }
     if cfg.compression and cfg.compression != "identity":
         headers["Accept-Encoding"] = cfg.compression
-    if creds is not None and creds.authorization:
+    if credentials and creds is not None and creds.authorization:
         headers["Authorization"] = creds.authorization
     if cookie:
         headers["Cookie"] = cookie
@@ -480,6 +489,8 @@ def _request_headers(
         headers["Proxy-Authorization"] = _proxy_auth(via_proxy).split(": ", 1)[1].strip()
     # Module headers override the defaults, case-insensitively (Host too, as in blackbox).
     for k, v in cfg.headers.items():
+        if not credentials and k.lower() in CREDENTIAL_HEADERS:
+            continue
         for existing in [e for e in headers if e.lower() == k.lower()]:
             del headers[existing]
         headers[k] = v
@@ -488,7 +499,7 @@ def _request_headers(
     headers["Connection"] = "close"
     lines = [*headers.items()]
     if creds is not None:  # http_headers: added to the module's headers, every value sent
-        lines += creds.extra
+        lines += [(k, v) for k, v in creds.extra if credentials or k.lower() not in CREDENTIAL_HEADERS]
     return target, lines
 
 
@@ -681,8 +692,9 @@ async def _exchange_h2(
     sink: _BodySink,
     creds: _Creds,
     cookie: str,
+    credentials: bool = True,
 ) -> _Response:
-    target, lines = _request_headers(cfg, method, url, parts, body, "", creds, cookie)
+    target, lines = _request_headers(cfg, method, url, parts, body, "", creds, cookie, credentials)
     authority = next((v for k, v in lines if k.lower() == "host"), parts.netloc)
     got: list[_Response] = []
 
@@ -727,6 +739,7 @@ async def _exchange(
     keep_body: bool,
     creds: _Creds,
     jar: _CookieJar,
+    credentials: bool = True,
 ) -> _Response:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -739,13 +752,28 @@ async def _exchange(
         if parts.scheme == "https" and _alpn(writer) == "h2":
             sink = _BodySink(cfg.limit, keep_body, "" if cfg.compression == "identity" else cfg.compression)
             resp = await _exchange_h2(
-                ctx, cfg, reader, writer, method, url, parts, body, phases, sink, creds, jar.header(parts.hostname)
+                ctx,
+                cfg,
+                reader,
+                writer,
+                method,
+                url,
+                parts,
+                body,
+                phases,
+                sink,
+                creds,
+                jar.header(parts.hostname),
+                credentials,
             )
             jar.update(parts.hostname, resp.values("Set-Cookie"))
             resp.uncompressed_length, resp.body = sink.uncompressed, b"".join(sink.parts)
             return resp
         via_proxy = proxy_url if parts.scheme == "http" else ""
-        writer.write(_build_request(cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname)))
+        request = _build_request(
+            cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname), credentials=credentials
+        )
+        writer.write(request)
         await writer.drain()
         phases.enter("processing")
         version, status, headers = await _read_head(reader)
@@ -839,6 +867,11 @@ def _content_length(resp: _Response, method: str, header: str | None) -> int:
     return int(header) if header and header.isdigit() else -1
 
 
+def _hop_host(url: str) -> str:
+    """The host a URL connects to, as compared between hops (lower case, no brackets)."""
+    return (urlsplit(url).hostname or "").rstrip(".")
+
+
 async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     cfg: HTTPProbe = ctx.config
     url = ctx.target if "://" in ctx.target else "http://" + ctx.target
@@ -848,6 +881,7 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
     if cfg.unsupported:
         return ctx.fail(HTTPFailure.CONFIG, cfg.unsupported)
     phases = _Phases()
+    first_host = _hop_host(url)
     redirects = 0
     resp: _Response | None = None
     ok = True
@@ -861,7 +895,10 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
                 # Go asks CheckRedirect before reading a redirect's body: a redirect that is not
                 # followed (or one past the limit) comes back unread, and counts in probe_http_redirects.
                 stop = not cfg.follow_redirects or redirects >= MAX_REDIRECTS
-                resp = await _exchange(ctx, cfg, method, url, body, phases, keep_body, creds, jar)
+                same_host = _hop_host(url) == first_host
+                resp = await _exchange(
+                    ctx, cfg, method, url, body, phases, keep_body, creds, jar, credentials=same_host
+                )
                 location = resp.header("Location")
                 if not (resp.status in (301, 302, 303, 307, 308) and location):
                     break
@@ -873,6 +910,12 @@ async def probe_http(ctx: ProbeContext[HTTPProbe]) -> bool:
                         raise _Failed(HTTPFailure.REDIRECT, f"stopped after {MAX_REDIRECTS} redirects")
                     break
                 url = urljoin(url, location)
+                hop = _hop_host(url)
+                if hop != first_host and not ctx.may_reach(hop):
+                    raise _Failed(
+                        HTTPFailure.REDIRECT_NOT_ALLOWED,
+                        f"redirect to {hop!r} ({resp.status}) is outside allowed_targets; not followed",
+                    )
                 ctx.log("following redirect", status=resp.status, location=url)
                 if resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
                     method, body = "GET", b""  # Go's redirectBehavior: 307/308 keep method and body

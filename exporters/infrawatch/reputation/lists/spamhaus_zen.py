@@ -18,6 +18,7 @@ PROFILE = ListProfile(
     },
     # Free use is limited to 300,000 queries a day and refused via public resolvers.
     daily_query_budget=300_000,
+    ip_versions=(4, 6),  # ZEN answers IPv6 queries (RFC 5782 nibble format)
     dqs_zone="zen.dq.spamhaus.net",
     description="Spamhaus combined IP blocklist",
 )

@@ -1,6 +1,6 @@
 """SURBL multi: domains seen in message bodies (https://www.surbl.org/lists)."""
 
-from .profile import ListProfile
+from .profile import DOMAIN_CLEAN, ListProfile, TestPoint
 
 PROFILE = ListProfile(
     name="surbl",
@@ -8,20 +8,14 @@ PROFILE = ListProfile(
     kind="domain",
     tier="minor",
     delist_url="https://www.surbl.org/surbl-analysis",
-    # Bitmask answers: 8 PH, 16 MW, 64 ABUSE, 128 CR and their sums.
-    codes={
-        "127.0.0.8": "phishing",
-        "127.0.0.16": "malware",
-        "127.0.0.24": "phishing+malware",
-        "127.0.0.64": "abuse",
-        "127.0.0.72": "abuse+phishing",
-        "127.0.0.80": "abuse+malware",
-        "127.0.0.88": "abuse+phishing+malware",
-        "127.0.0.128": "cracked",
-        "127.0.0.136": "cracked+phishing",
-        "127.0.0.144": "cracked+malware",
-        "127.0.0.192": "cracked+abuse",
-        "127.0.0.2": "test",
-    },
+    # Bitmask answers (last octet): 8 PH, 16 MW, 64 ABUSE, 128 CR, and every sum of them; 2, 4 and 32
+    # were sub-lists that are retired (SC, WS, AB) and are ignored.  Middle octets are reserved.
+    bitmask={8: "phishing", 16: "malware", 64: "abuse", 128: "cracked"},
+    ignored_bits=2 | 4 | 32,
+    # SURBL's documented test point test.surbl.org is on every sub-list.
+    test_points=(
+        TestPoint("test.surbl.org", "listed", categories=("phishing", "malware", "abuse", "cracked")),
+        TestPoint(DOMAIN_CLEAN, "clean"),
+    ),
     description="SURBL multi (domains in message bodies)",
 )

@@ -1,6 +1,6 @@
 """URIBL multi: domains in unsolicited mail (https://uribl.com/)."""
 
-from .profile import ListProfile
+from .profile import DOMAIN_CLEAN, ListProfile, TestPoint
 
 PROFILE = ListProfile(
     name="uribl",
@@ -8,15 +8,14 @@ PROFILE = ListProfile(
     kind="domain",
     tier="minor",
     delist_url="https://admin.uribl.com/",
-    codes={
-        "127.0.0.2": "black",
-        "127.0.0.4": "grey",
-        "127.0.0.6": "black+grey",
-        "127.0.0.8": "red",
-        "127.0.0.10": "black+red",
-        "127.0.0.12": "grey+red",
-        "127.0.0.14": "black+grey+red",
-    },
-    # URIBL answers 127.0.0.1 to queries it refuses (blocked resolver): an error, as everywhere.
+    # Bitmask answers: 2 black, 4 grey, 8 red and their sums (127.0.0.14 = all three).
+    bitmask={2: "black", 4: "grey", 8: "red"},
+    # URIBL answers 127.0.0.1 to queries it refuses (blocked or public resolver).
+    error_reasons={"127.0.0.1": "blocked_resolver"},
+    # URIBL's documented test point answers 127.0.0.14 (every sub-list).
+    test_points=(
+        TestPoint("test.uribl.com", "listed", codes=("127.0.0.14",)),
+        TestPoint(DOMAIN_CLEAN, "clean"),
+    ),
     description="URIBL multi (black, grey, red)",
 )

@@ -36,7 +36,7 @@ def render_mixin_config(workdir: Path, config_override: dict[str, Any] | None = 
     ``config_override`` is merged into ``_config`` with Jsonnet's ``+:`` at the top level of each key
     (``{"alertmanager": {...}}`` overrides single knobs of ``_config.alertmanager``; lists are replaced).
     """
-    from infrawatch import build
+    from infrawatch_dev import build
 
     require_repo(root)
     override = dict(config_override or {})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# exporters/infrawatch/devstack/__init__.py -> the repository root, when installed editable.
+# devtools/infrawatch_dev/devstack/__init__.py -> the repository root, when installed editable.
 ROOT = Path(os.environ.get("INFRAWATCH_ROOT") or Path(__file__).resolve().parents[3])
 
 
@@ -32,7 +32,7 @@ def require_repo(root: Path = ROOT) -> Path:
     missing = [p for p in ("jsonnet/mixin.libsonnet", "examples/demo-dnsbl/datasets.txt") if not (root / p).is_file()]
     if missing:
         raise RuntimeError(
-            f"infrawatch.devstack needs the repository checkout, but {root} lacks {', '.join(missing)}: "
+            f"infrawatch_dev.devstack needs the repository checkout, but {root} lacks {', '.join(missing)}: "
             "install the package editable from the checkout (make setup) or set INFRAWATCH_ROOT to it"
         )
     return root

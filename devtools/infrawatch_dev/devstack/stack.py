@@ -32,6 +32,8 @@ import contextlib
 import ipaddress
 import signal
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,10 +83,16 @@ class Timings:
     group_wait: str = "1s"
     group_interval: str = "2s"
     repeat_interval: str = "1h"
+    # Range selectors of the non-SLO rules (mixin.with_rate_window); "" keeps the mixin's 5m.
+    rate_window: str = ""
 
     @classmethod
-    def demo(cls) -> Timings:
-        """Slow enough to watch an alert go pending -> firing -> notified; fast enough for a few minutes."""
+    def demo(cls, fast: bool = False) -> Timings:
+        """``make demo``: slow enough to watch an alert go pending -> firing -> notified, with rate
+        windows short enough that every alert of the story resolves within its 5 minute cycle.
+        ``fast``: the e2e test's timings (1 s steps, 5 s pending) and 10 s rate windows."""
+        if fast:
+            return cls(rate_window="10s")
         return cls(
             scrape="2s",
             evaluation="2s",
@@ -93,6 +101,7 @@ class Timings:
             alert_for="20s",
             group_wait="5s",
             group_interval="10s",
+            rate_window="40s",
         )
 
     def rule_overrides(self) -> str:
@@ -161,6 +170,39 @@ def loopback_alertmanager_override(
             "warningMuteIntervals": [],
         }
     }
+
+
+# Prometheus' alerts page: /alerts in the upstream React UI (2.x, 3.x); Debian's 2.x package ships
+# only the classic UI, whose page is /classic/alerts (/alerts answers 404 there).
+PROMETHEUS_ALERT_PAGES = ("/alerts", "/classic/alerts")
+# Debian's Alertmanager package has no web UI: its / is a page saying so, and /#/alerts shows that.
+ALERTMANAGER_NO_UI = "does not include a web application"
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read(65536).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
+
+
+def first_answering(base: str, paths: tuple[str, ...]) -> str:
+    """``base`` + the first of ``paths`` that answers 200 (the last one when none does)."""
+    for path in paths:
+        if _get(base + path)[0] == 200:
+            return base + path
+    return base + paths[-1]
+
+
+def alertmanager_alerts_url(base: str) -> str:
+    """The web UI's alert list where there is a UI, else the v2 API's alert list (JSON)."""
+    status, body = _get(base + "/")
+    if status == 200 and ALERTMANAGER_NO_UI not in " ".join(body.split()):
+        return base + "/#/alerts"
+    return base + "/api/v2/alerts"
 
 
 def reverse_name(target: str, zone: str) -> str:
@@ -251,7 +293,10 @@ class DevStack:
         self._exit.callback(self.alertmanager.stop)
         self.alertmanager.start()
 
-        rules = write_rule_files(self.workdir / "rules", self.timings.rule_overrides(), self.root)
+        rules = write_rule_files(
+            self.workdir / "rules", self.timings.rule_overrides(), self.root, rate_window=self.timings.rate_window
+        )
+        self.rule_files = rules
         self.prometheus = Prometheus(self.workdir / "prometheus", self._prometheus_config(), [str(p) for p in rules])
         self.prometheus.extra_args += [
             # Alert "Source" links in notifications then point at this Prometheus, not at the host name.
@@ -301,12 +346,13 @@ class DevStack:
 
     # ---- what is running -------------------------------------------------------------------------
     def urls(self) -> dict[str, str]:
+        """What a person opens, each checked to answer with the binaries installed here."""
         return {
             "console (Infrastructure Monitoring)": self.console.page_url,
             "probe exporter (status page)": self.probe_exporter.url + "/",
             "reputation exporter (status page)": self.reputation_exporter.url + "/",
-            "Prometheus (alerts)": self.prometheus.url + "/alerts",
-            "Alertmanager": self.alertmanager.url + "/#/alerts",
+            "Prometheus (alerts)": first_answering(self.prometheus.url, PROMETHEUS_ALERT_PAGES),
+            "Alertmanager (alerts)": alertmanager_alerts_url(self.alertmanager.url),
             "demo app health (JSON)": self.app.url + "/health",
             "demo app knobs (POST /-/sim)": self.app.url + "/-/sim",
             "fake PagerDuty (Events API v2)": self.pagerduty.events_url,

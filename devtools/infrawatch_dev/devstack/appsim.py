@@ -16,7 +16,7 @@ Knobs: ``error_ratio`` (share of 5xx), ``latency_seconds`` (median request durat
 ``requests_per_second``, ``health`` (healthy|degraded|down), ``emails_per_second``, ``sending_ips``.
 
 Use from Python: ``sim = AppSim(error_ratio=0.1).start(); ...; sim.stop()``; as a script:
-``python -m infrawatch.devstack.appsim --web.listen-address=127.0.0.1:0 --error-ratio=0.02`` (or
+``python -m infrawatch_dev.devstack.appsim --web.listen-address=127.0.0.1:0 --error-ratio=0.02`` (or
 ``python tests/support/appsim.py ...``) prints a JSON "listening" line (like the exporters) and runs
 until SIGTERM/SIGINT.
 """

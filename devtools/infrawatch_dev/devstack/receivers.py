@@ -6,13 +6,16 @@
   Alertmanager's ``alertmanager_notifications_failed_total``.
 - ``FakeSlack``: a Slack incoming webhook (answers ``ok``).
 - ``FakeWebhook``: a generic webhook (Alertmanager's webhook JSON), records headers (Bearer token).
+
+Only POSTs (and other non-GET requests) are recorded: a GET, as a browser sends when someone opens
+the URL the demo prints, gets a page describing the fake and is not a notification.
 - ``FakeSMTP``: an SMTP server (aiosmtpd) with AUTH PLAIN/LOGIN that records messages and logins.
 
 Each has ``start()``/``stop()``, a ``url`` (or ``host``/``port``), the list ``received``,
 ``wait_for(predicate, timeout)`` and ``subscribe(callback)`` (called with each item as it arrives; the
 demo prints them).  Items carry ``received_at`` (epoch seconds) for latency measurements.  The HTTP
 fakes are aiohttp servers running in their own thread and event loop, so synchronous tests and
-scripts can use them.  ``python -m infrawatch.devstack.receivers`` starts all four and prints their
+scripts can use them.  ``python -m infrawatch_dev.devstack.receivers`` starts all four and prints their
 addresses until interrupted.
 """
 
@@ -116,7 +119,24 @@ class RecordingHTTPServer(_Recorder):
         """Answer one request (subclasses validate and answer like the real service)."""
         return web.Response(text="ok")
 
+    def describe(self) -> str:
+        """What this fake stands in for (the page a browser sees on a GET)."""
+        return "a fake notification receiver"
+
+    def info_page(self) -> web.Response:
+        """A GET (a person opening the URL in a browser) is no notification: it is not recorded and
+        gets a page saying what this is and how many notifications arrived."""
+        name = type(self).__name__
+        text = (
+            f"<!doctype html><title>{name}</title><h1>{name}</h1><p>This is {self.describe()} of the infrawatch "
+            f"dev stack. Alertmanager POSTs notifications here; a GET is not one.</p>"
+            f"<p>{len(self.received)} notification(s) received so far.</p>"
+        )
+        return web.Response(text=text, content_type="text/html")
+
     async def _handle(self, request: web.Request) -> web.Response:
+        if request.method in ("GET", "HEAD"):
+            return self.info_page()
         body = await request.read()
         try:
             parsed = json.loads(body) if body else None
@@ -160,6 +180,9 @@ class RecordingHTTPServer(_Recorder):
 
 class FakePagerDuty(RecordingHTTPServer):
     """PagerDuty Events API v2.  Point Alertmanager's ``pagerduty_url`` at ``events_url``."""
+
+    def describe(self) -> str:
+        return "a fake PagerDuty Events API v2 (POST /v2/enqueue)"
 
     @property
     def events_url(self) -> str:
@@ -208,6 +231,9 @@ class FakePagerDuty(RecordingHTTPServer):
 class FakeSlack(RecordingHTTPServer):
     """A Slack incoming webhook: write ``webhook_url`` into the file Alertmanager's api_url_file names."""
 
+    def describe(self) -> str:
+        return "a fake Slack incoming webhook"
+
     @property
     def webhook_url(self) -> str:
         return self.url + "/services/T000/B000/XXXX"
@@ -226,6 +252,9 @@ class FakeSlack(RecordingHTTPServer):
 
 class FakeWebhook(RecordingHTTPServer):
     """A generic webhook (incident log, heartbeat): records Alertmanager's webhook JSON and headers."""
+
+    def describe(self) -> str:
+        return "a fake generic webhook (heartbeat, incident log, console hooks)"
 
 
 @dataclass

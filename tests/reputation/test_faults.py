@@ -1,0 +1,160 @@
+"""Issue 14: what real resolvers do wrong, from a fault-injecting DNS server of the tests' own.
+
+rbldnsd speaks no TCP and never truncates or misbehaves, so ``support.faultdns.FaultDNS`` (UDP and
+pipelined TCP on one loopback port, messages built by dnspython) stands in for a resolver that
+does: truncated replies (TC), SERVFAIL, REFUSED, FORMERR, timeouts, wrong IDs, wrong source ports,
+garbled and wrong-question replies.  The rule checked everywhere: none of them is ever "listed"
+or "clean"; a truncated reply is asked again over TCP and the TCP answer is the one that counts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infrawatch.reputation.config import load_config_text
+from infrawatch.reputation.engine import Engine
+from infrawatch.reputation.metrics import ReputationCollector
+from infrawatch.reputation.resolver import Resolver
+from support.faultdns import FaultDNS, Rule
+
+LISTED_IP = "192.0.2.10"
+CLEAN_IP = "192.0.2.1"
+Q_LISTED = "10.2.0.192.zen.test"
+TEST_POINTS = {
+    "2.0.0.127.zen.test": Rule(a=["127.0.0.2"], txt=["test point"]),
+}
+
+
+def config(address: str, *ips: str, retries: int = 1) -> str:
+    targets = "".join(f"\n  - {{ip: '{ip}'}}" for ip in ips)
+    return f"""resolver: {{nameservers: ["{address}"], timeout: 300ms, retries: {retries}}}
+interval: 10s
+lists:
+  - {{name: zen, profile: spamhaus-zen, zone: zen.test}}
+targets:{targets}
+"""
+
+
+async def cycle(server: FaultDNS, *ips: str, retries: int = 1) -> Engine:
+    e = Engine(load_config_text(config(server.address, *ips, retries=retries)))
+    try:
+        await e.run_cycle(save=False)
+    finally:
+        await e.close()
+    return e
+
+
+def collected(engine: Engine) -> dict[str, list[tuple[dict[str, str], float]]]:
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for fam in ReputationCollector(lambda: engine, lambda: 0.0).collect():
+        for s in fam.samples:
+            out.setdefault(s.name, []).append((s.labels, s.value))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["truncate", "truncate_partial"])
+async def test_truncated_reply_is_asked_again_over_tcp_and_the_listing_is_seen(mode: str) -> None:
+    """The bug of issue 14: a TC reply (empty or partial) was read as "not listed" -> Good, 100."""
+    reason = "Listed by SBL, see https://check.spamhaus.org/sbl/query/SBL1 " + "x" * 600  # a large TXT
+    rules = {**TEST_POINTS, Q_LISTED: Rule(a=["127.0.0.2", "127.0.0.4"], txt=[reason], udp=mode)}
+    async with FaultDNS(rules) as server:
+        e = await cycle(server, LISTED_IP, CLEAN_IP)
+    r = e.results[(LISTED_IP, "zen")]
+    assert (r.status, r.codes, r.categories) == ("listed", ["127.0.0.2", "127.0.0.4"], ["sbl", "xbl"])
+    assert r.reasons == [reason]  # the TXT came truncated too, and over TCP in full
+    assert server.count("tcp", Q_LISTED) == 2  # A and TXT, each once over TCP
+    s = {x.target.value: x for x in e.summaries()}
+    assert s[LISTED_IP].status == "critical" and s[LISTED_IP].score == 50
+    assert s[CLEAN_IP].status == "good"
+    # packets, not lookups: A (udp truncated + tcp) and TXT (udp truncated + tcp)
+    assert e.queries_total[("zen", "truncated")] == 2
+    assert e.queries_total[("zen", "noerror")] == 3  # test point + A over TCP + TXT over TCP
+    assert e.resolver.truncated_total == 2 and e.resolver.tcp_sent_total == 2
+
+
+@pytest.mark.parametrize("tcp", ["close", "drop", "servfail", "truncate"])
+async def test_truncated_reply_whose_tcp_retry_fails_is_unknown_never_clean(tcp: str) -> None:
+    rules = {**TEST_POINTS, Q_LISTED: Rule(a=["127.0.0.2"], udp="truncate", tcp=tcp)}
+    async with FaultDNS(rules) as server:
+        e = await cycle(server, LISTED_IP)
+    r = e.results[(LISTED_IP, "zen")]
+    assert r.status == "error"
+    assert r.reason == ("servfail" if tcp == "servfail" else "truncated")
+    s = e.summaries()[0]
+    assert s.status == "unknown" and s.score is None
+    m = collected(e)
+    assert ({"target": LISTED_IP, "list": "zen", "reason": r.reason}, 1.0) in m["reputation_lookup_error"]
+    assert not [x for x in m.get("reputation_listed", []) if x[0]["target"] == LISTED_IP]
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("servfail", "servfail"),
+        ("refused", "refused"),
+        ("formerr", "rcode"),
+        ("drop", "timeout"),
+        ("wrong_id", "timeout"),
+        ("wrong_port", "timeout"),
+        ("wrong_question", "timeout"),
+        ("garbage", "malformed"),
+    ],
+)
+async def test_every_resolver_fault_is_unknown_with_its_reason(mode: str, reason: str) -> None:
+    rules = {**TEST_POINTS, Q_LISTED: Rule(a=["127.0.0.2"], udp=mode)}
+    async with FaultDNS(rules) as server:
+        e = await cycle(server, LISTED_IP)
+    r = e.results[(LISTED_IP, "zen")]
+    assert (r.status, r.reason) == ("error", reason)
+    assert e.health["zen"].up  # the list itself works: only this pair is unknown
+    assert e.summaries()[0].status == "unknown"
+    # every packet is counted: a try and a retry (FORMERR is final), + the two test points
+    tries = 1 if mode == "formerr" else 2
+    sent = sum(n for (lst, _res), n in e.queries_total.items() if lst == "zen")
+    assert sent == e.resolver.sent_total == 2 + tries
+    assert server.count("udp", Q_LISTED) == tries
+
+
+async def test_a_wrong_id_or_port_never_becomes_the_answer() -> None:
+    """A spoofed reply (another ID, another source port) listing the clean IP is ignored."""
+    q_clean = "1.2.0.192.zen.test"
+    rules = {**TEST_POINTS, q_clean: Rule(a=["127.0.0.2"], udp="wrong_port")}
+    async with FaultDNS(rules) as server:
+        e = await cycle(server, CLEAN_IP, retries=0)
+    assert e.results[(CLEAN_IP, "zen")].status == "error"
+    assert e.resolver.rejected_total >= 1
+
+
+async def test_servfail_on_the_test_point_marks_the_list_down_with_the_reason() -> None:
+    rules = {"2.0.0.127.zen.test": Rule(a=["127.0.0.2"], udp="servfail")}
+    async with FaultDNS(rules) as server:
+        e = await cycle(server, CLEAN_IP)
+    assert not e.health["zen"].up and e.health["zen"].reason_code == "servfail"
+    assert e.results[(CLEAN_IP, "zen")].reason == "servfail"
+    assert e.queries_total[("zen", "servfail")] == 2  # first try + retry, both counted
+
+
+async def test_many_truncated_answers_share_one_pipelined_tcp_connection_answered_out_of_order() -> None:
+    names = [f"{i}.0.0.10.zen.test" for i in range(300)]
+    rules = {n: Rule(a=[f"127.0.0.{2 + i % 10}"], udp="truncate") for i, n in enumerate(names)}
+    async with FaultDNS(rules, tcp_reverse=True) as server:
+        r = Resolver([("127.0.0.1", server.port)], timeout=2.0, retries=1, concurrency=128)
+        await r.ensure_open()
+        import asyncio
+
+        answers = await asyncio.gather(*(r.submit(n) for n in names))
+        conns = len(server._writers)
+        await r.close()
+    assert [a.addresses for a in answers] == [[f"127.0.0.{2 + i % 10}"] for i in range(300)]
+    assert all(a.tcp and a.packets == ["truncated", "noerror"] for a in answers)
+    assert conns <= 1  # one connection carried them all
+    assert r.tcp_sent_total == 300
+
+
+async def test_invalid_query_name_is_unknown_without_the_name() -> None:
+    r = Resolver([("127.0.0.1", 9)], timeout=0.2, retries=0)
+    await r.ensure_open()
+    a = await r.submit("a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + ".secretkey0123.zen.test")
+    await r.close()
+    assert a.reason == "invalid_name" and a.packets == []
+    assert "secretkey0123" not in a.error and "aaaa" not in a.error
