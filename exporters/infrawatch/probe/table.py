@@ -32,9 +32,6 @@ PROBERS: dict[str, ProberSpec] = {
 
 # blackbox_exporter probers infrawatch does not implement; named so the error says so clearly.
 UNSUPPORTED = {
-    "icmp": "needs raw sockets; use blackbox_exporter for ICMP",
-    "grpc": "not implemented yet; use the http prober against a gRPC health gateway",
-    "unix": "not implemented yet (blackbox 0.26's unix prober)",
     "websocket": "blackbox's websocket prober (main branch, unreleased after 0.28) is not supported",
 }
 
