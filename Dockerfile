@@ -6,13 +6,16 @@
 #     infrawatch-reputation-exporter --config.file=/etc/infrawatch/reputation.yml
 # tests/deploy/test_image.py checks, without an engine, that the default command's config is in the
 # image and valid, and starts the exporter on it.
-FROM python:3.11-slim AS build
+# The base image (a Python 3.11 with pip on Debian); tests/deploy/test_compose.py, where no registry
+# is reachable, passes a local Debian image built with debootstrap instead.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY exporters ./exporters
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 65534 --no-create-home --shell /usr/sbin/nologin infrawatch || true
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels

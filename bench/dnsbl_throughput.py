@@ -253,15 +253,20 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             print("aiodns not installed: pip install aiodns to compare")
         rates: dict[str, list[float]] = {name: [] for name, _ in runs}
+        cpu: dict[str, list[float]] = {name: [] for name, _ in runs}  # CPU microseconds per lookup
         errors: dict[str, int] = {name: 0 for name, _ in runs}
         for rnd in range(args.rounds):
             qnames = names(args.lookups, seed=rnd + 1)  # the same names for every client in a round
             line = []
             for name, fn in runs:
+                # CPU time of this process per lookup: steadier than lookups/s on a loaded machine
+                # (time spent waiting for the CPU does not count), and what a client costs.
+                c0 = time.process_time()
                 rate, e = asyncio.run(fn(server, qnames, args.concurrency))
+                cpu[name].append((time.process_time() - c0) / len(qnames) * 1e6)
                 rates[name].append(rate)
                 errors[name] += e
-                line.append(f"{name} {rate:,.0f}/s")
+                line.append(f"{name} {rate:,.0f}/s ({cpu[name][-1]:.0f} us CPU)")
             ratio = rates["infrawatch"][-1] / rates["aiodns"][-1] if "aiodns" in rates else float("nan")
             print(f"round {rnd + 1}: {', '.join(line)}; infrawatch/aiodns {ratio:.2f}x")
         for name, _ in runs:
@@ -269,9 +274,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:<11} median {statistics.median(r):>9,.0f} lookups/s, best {r[-1]:,.0f} "
                 f"({args.lookups:,} lookups x {args.rounds} rounds, concurrency {args.concurrency}, "
-                f"errors {errors[name]})"
+                f"errors {errors[name]}); CPU per lookup median {statistics.median(cpu[name]):.1f} us"
             )
         ratios = [a / b for a, b in zip(rates["infrawatch"], rates.get("aiodns", []), strict=False)]
+        if "aiodns" in cpu:
+            cpu_ratio = statistics.median(cpu["aiodns"]) / statistics.median(cpu["infrawatch"])
+            print(f"CPU per lookup: aiodns / infrawatch = {cpu_ratio:.2f}x (median of the rounds)")
         if ratios:
             print(
                 f"infrawatch/aiodns per round: {', '.join(f'{x:.2f}' for x in ratios)}; "

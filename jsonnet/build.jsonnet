@@ -1,7 +1,10 @@
 // Entry point of `make build`: a map from generated file path to its content.
 // .yaml/.json values are objects; other files are strings (see devtools/infrawatch_dev/build.py).
 // `sloImported`: the Sloth/OpenSLO specs of slos/ (read by devtools/infrawatch_dev/build.py).
-local mixin = (import 'mixin.libsonnet') + { _config+:: { sloImported: std.extVar('sloImported') } };
+local configSchema = import 'lib/config_schema.libsonnet';
+local mixin = (import 'mixin.libsonnet') + { _config+:: { sloImported: std.extVar('sloImported') } }
+              // The whole _config, the SLO list included (mixin.libsonnet checks all but the SLOs).
+              + { assert std.isObject(configSchema.checked(self._config, withSlos=true)) };
 
 local prometheusRule(area, file) = {
   apiVersion: 'monitoring.coreos.com/v1',

@@ -3,9 +3,13 @@
 {
   _config+:: {
     // ---- Common -------------------------------------------------------------------------
+    // Unknown fields in _config fail the build ('error', with "did you mean"); 'ignore' accepts
+    // unknown top-level fields, for a _config shared with other mixins.  Types, kinds and the
+    // fields of nested objects are always checked (jsonnet/lib/config_schema.libsonnet).
+    unknownConfigFields: 'error',
     // Labels added to every generated alert (e.g. { tenant: 'acme', cluster: 'eu-1' }).
     extraAlertLabels: {},
-    // Where runbooks live; `%(alert)s` is replaced by the alert name.
+    // Where runbooks live; `%(alert)s` (or kubernetes-mixin's plain `%s`) is replaced by the alert name.
     runbookURLPattern: 'https://github.com/infrawatch/infrawatch/blob/main/runbooks/%(alert)s.md',
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
@@ -22,10 +26,12 @@
     // @section alerts
     // One entry per service card (dashboards and SLOs read this list too).  Fields:
     //   name, title        the `service` label value and the card's title.
-    //   kind               which alert set applies: http | smtp | postgres | redis | elasticsearch.
+    //   kind               which alert set applies: http | websocket | smtp | postgres | redis | elasticsearch | custom
+    //                      (custom: no alerts of its own, a card fed by `details`; see jsonnet/lib/config_schema.libsonnet).
     //   probeSelector      selects this service's probe exporter series (probe_success, probe_health_status...).
-    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds.
-    //   upSelector         (http) selects the application's `up` series (APIDown, DeploymentDetected).
+    //   appSelector        (http) selects the application's http_requests_total / http_request_duration_seconds;
+    //                      (websocket) its ws_connections_total.
+    //   upSelector         (http, websocket) selects the application's `up` series (APIDown, DeploymentDetected).
     //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
     //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
     //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
@@ -85,6 +91,8 @@
     serviceDefaults: { latencyThresholdSeconds: 1, errorRatioDegraded: 0.01, errorRatioDown: 0.05 },
     // Alert groups switched off by name (e.g. ['infrawatch-node'] when node-mixin already covers hosts).
     disabledAlertGroups: [],
+    // Single alerts switched off by name (e.g. ['Watchdog'] when kube-prometheus already has one).
+    disabledAlerts: [],
     // Extra matchers on every probe exporter series the alerts read ('' = all; e.g. 'env="prod"').
     probeSelector: '',
     // ServiceProbeFailing: how long a probe must fail before it pages.
@@ -107,6 +115,11 @@
     apiLatencyQuantile: 0.95,
     apiLatencyThresholdSeconds: 1,
     apiLatencyFor: '5m',
+    // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
+    apiLatencyCriticalSeconds: 5,
+    apiLatencyCriticalFor: '5m',
+    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
     // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
@@ -138,6 +151,16 @@
     memoryUsageFor: '10m',
     diskFreeThreshold: 0.2,
     diskFreeFor: '10m',
+    // DiskFillingUp: free space extrapolated over diskFillWindow reaches 0 within diskFillHours, on
+    // a file system with less than diskFillFreeThreshold free, for diskFillFor.
+    diskFillWindow: '6h',
+    diskFillHours: 24,
+    diskFillFreeThreshold: 0.4,
+    diskFillFor: '1h',
+    // DatabaseConnectionPoolFillingUp: connections extrapolated over connectionPoolFillWindow reach
+    // max_connections within connectionPoolFillHours.
+    connectionPoolFillWindow: '1h',
+    connectionPoolFillHours: 1,
     // File systems LowDiskSpace ignores.
     diskFstypeSelector: 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs"',
     // Reputation alerts (reputation exporter) ---------------------------------------------------
@@ -164,6 +187,11 @@
     // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
     exporterDownSeverity: 'critical',
     exporterDownFor: '5m',
+    // TargetsAbsent: a required series (a service's `up` or probe results, node_exporter, the
+    // infrawatch exporters) matched nothing for this long: the job vanished from discovery.
+    // Switch the alerts off with disabledAlertGroups: ['infrawatch-absent'].
+    absentFor: '15m',
+    absentSeverity: 'warning',
     // How long the condition of the other alerts must hold before they fire (pending duration).
     alertFor: {
       TLSCertificateExpiringSoon: '10m',
@@ -176,7 +204,9 @@
       ElasticsearchClusterRed: '2m',
       ElasticsearchClusterYellow: '15m',
       DatabaseErrorRateHigh: '5m',
+      WebSocketConnectionSpike: '5m',
       DatabaseConnectionPoolHigh: '5m',
+      DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',
       ReputationCheckStale: '5m',
       InfrawatchConfigReloadFailed: '5m',
@@ -191,13 +221,17 @@
     //                or errorQuery/goodQuery/totalQuery with a Sloth `{{.window}}` placeholder.
     //   sli.latency: metric (classic histogram base name), selector, threshold (seconds; must be one
     //                of `buckets`, default sloDefaults.latencyBuckets).
+    //   sli.raw:     errorRatioQuery, a precomputed error ratio with `{{.window}}` (Sloth's raw SLI).
     //   alerting:    tiers { 'page-1h': false, ... } switches tiers off (page/ticket: false all of
     //                that severity); nearlyExhausted (bool);
-    //                pageSeverity / ticketSeverity; labels and annotations added to the SLO's alerts.
+    //                absent (SLOMetricAbsent); pageSeverity / ticketSeverity; labels and annotations added
+    //                to the SLO's alerts; pageLabels/ticketLabels, pageAnnotations/ticketAnnotations per
+    //                severity; name/absentName (alert names, with sloDefaults.specAlertNames).
     //   tiers:       optional, replaces sloDefaults.tiers for this SLO.
     //   test:        optional { good: [series], bad: [series] } input series for the generated
     //                promtool tests when they cannot be derived from the selectors.
-    // Sloth `prometheus/v1` and OpenSLO v1 files in slos/ are imported next to these.
+    // Sloth (prometheus/v1 and the PrometheusServiceLevel CRD), OpenSLO v1 and Pyrra files in slos/ are
+    // imported next to these (docs/slo.md).
     local sloApiSelector = std.filter(function(s) s.name == 'api', self.services)[0].appSelector,
     slos: [
       {
@@ -275,6 +309,12 @@
       ticketSeverity: 'warning',
       // SLOErrorBudgetNearlyExhausted fires when this percentage of the period's budget is spent.
       budgetExhaustedPercent: 90,
+      // SLOMetricAbsent fires when an SLO's SLI series have been absent this long.
+      absentFor: '10m',
+      // true: burn-rate alerts of imported specs are named as the spec names them (Sloth's and
+      // Pyrra's `alerting.name`), for routes and silences written against those names; false: every
+      // SLO's alert is SLOErrorBudgetBurn (one runbook, one inhibit rule).
+      specAlertNames: false,
       // Buckets assumed for latency SLIs that do not list theirs (client library defaults).
       latencyBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     },
@@ -386,7 +426,9 @@
           { weekdays: ['monday:friday'], times: [{ start_time: '18:00', end_time: '24:00' }], location: 'UTC' },
         ],
       },
-      warningMuteIntervals: ['outside-business-hours'],
+      // Default []: the seeds want warnings answered within 15 minutes / 1 hour at any hour.  Set
+      // ['outside-business-hours'] to hold them until the next working day.
+      warningMuteIntervals: [],
       // Inhibition (docs/alerting.md): alert name -> the labels that must be equal for the rule to apply.
       // These service-specific down alerts mute ServiceProbeFailing about the same thing, so an outage
       // pages once (their `for` must not exceed ServiceProbeFailing's; the build checks it).
@@ -412,6 +454,8 @@
     // @section dashboards
     // Override one knob with `_config+:: { dashboards+: { refresh: '30s' } }`.
     dashboards: {
+      // Prefix of every dashboard title (e.g. 'Acme / '); '' = none.
+      titlePrefix: '',
       // Prefix of every dashboard uid (uids stay stable so links and bookmarks survive rebuilds).
       uidPrefix: 'infrawatch-',
       // Extra tags on every dashboard (all carry `infrawatch`; the dashboards link to each other by it).
@@ -486,8 +530,8 @@
       probeShards: 1,
       // Contents of the exporters' configuration files (ConfigMaps).  Secrets are never inline:
       // they are `*_file` paths under `secretsMountPath`, where the Secrets below are mounted.
-      probeConfig: importstr '../examples/kubernetes/probe.yml',
-      reputationConfig: importstr '../examples/kubernetes/reputation.yml',
+      probeConfig: importstr 'deploy/config/probe.yml',
+      reputationConfig: importstr 'deploy/config/reputation.yml',
       // Where the configuration files and the Secrets are mounted in the containers.
       configMountPath: '/etc/infrawatch/config',
       secretsMountPath: '/etc/infrawatch/secrets',

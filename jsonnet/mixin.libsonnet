@@ -3,6 +3,7 @@
 // kubernetesManifests (file name -> list of objects, written to deploy/kubernetes/).
 // Each area file adds itself to `ruleFiles` (area name -> {groups: [...]}) so `make build` can write
 // one rules file per area; prometheusAlerts/prometheusRules are derived from it for importers.
+local configSchema = import 'lib/config_schema.libsonnet';
 local isAlertRule(r) = std.objectHas(r, 'alert');
 local filterGroups(groups, pred) = [
   g { rules: std.filter(pred, g.rules) }
@@ -18,7 +19,15 @@ local filterGroups(groups, pred) = [
 (import 'dashboards/dashboards.libsonnet') +
 (import 'deploy/kubernetes.libsonnet') +
 {
+  // _config is checked against lib/config_schema.libsonnet whenever an output is read: a typo,
+  // an unknown kind or a bad duration fails the build naming the key.
+  assert std.isObject(configSchema.checked(self._config)),
   local allGroups = std.flattenArrays([self.ruleFiles[area].groups for area in std.objectFields(self.ruleFiles)]),
+  // dashboards.titlePrefix (e.g. 'Acme / ') on every dashboard title, as node-mixin's knob.
+  local titlePrefix = std.get(self._config.dashboards, 'titlePrefix', ''),
+  grafanaDashboards::
+    if titlePrefix == '' then super.grafanaDashboards
+    else std.mapWithKey(function(_, d) d { title: titlePrefix + d.title }, super.grafanaDashboards),
   prometheusAlerts+:: { groups+: filterGroups(allGroups, isAlertRule) },
   prometheusRules+:: { groups+: filterGroups(allGroups, function(r) !isAlertRule(r)) },
 }

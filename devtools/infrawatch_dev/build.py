@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +23,9 @@ from typing import Any
 import _gojsonnet as _jsonnet
 import yaml
 
+from .promcheck import PromtoolCheck, rule_files
+from .slo_import import check_rules as check_slo_rules
+from .slo_import import load as load_slo_import
 from .slo_import import load_folder as load_slo_specs
 
 GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated", "deploy/kubernetes")
@@ -187,13 +191,30 @@ def evaluate_snippet(root: Path, snippet: str) -> Any:
 
 
 def build(root: Path, check: bool = False) -> list[str]:
-    """Write every generated file; returns the paths that changed (or would, with ``check``)."""
+    """Write every generated file; returns the paths that changed (or would, with ``check``).
+
+    The rule files are checked by promtool (in the background, while the generated tests are still
+    being evaluated) before anything is written: a refused rule fails the build, naming it and the
+    ``_config`` keys its expression uses.
+    """
     changed: list[str] = []
     produced = set()
-    for rel, content in ((rel, c) for part in evaluate_parts(root) for rel, c in sorted(part.items())):
-        if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
-            raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
-        text = render(rel, content)
+    rendered: dict[str, str] = {}
+    promcheck: PromtoolCheck | None = None
+    for part in evaluate_parts(root):
+        for rel, content in sorted(part.items()):
+            if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
+                raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
+            rendered[rel] = render(rel, content)
+        if promcheck is None and rule_files(rendered):
+            promcheck = PromtoolCheck(rule_files(rendered))
+    if promcheck is not None:
+        if promcheck.binary is None:
+            print("build: promtool not found, generated rules not checked (make setup installs it)", file=sys.stderr)
+        problems = promcheck.problems(lambda: evaluate_snippet(root, "(import 'mixin.libsonnet')._config"))
+        if problems:
+            raise RuntimeError("promtool refuses generated rules:\n  " + "\n  ".join(problems))
+    for rel, text in rendered.items():
         target = root / rel
         produced.add(target)
         if not target.exists() or target.read_text() != text:
@@ -210,6 +231,45 @@ def build(root: Path, check: bool = False) -> list[str]:
     return changed
 
 
+# A problem line of jsonnet/lib/config_schema.libsonnet: "  _config.services[1] (smtp).kidn: unknown field...".
+_PROBLEM_RE = re.compile(r"^(\s+)(_config[^:]*?)(?:\.([A-Za-z_][\w-]*))?: (.*)$")
+
+
+def locate_config_problems(root: Path, message: str) -> str:
+    """Add ``(file:line)`` to each ``_config`` problem of a schema error whose key (and, for a bad
+    value, the value) is written on exactly one line of the Jsonnet sources."""
+    sources = [(p, p.read_text().splitlines()) for p in sorted((root / "jsonnet").rglob("*.*sonnet"))]
+    out = []
+    for line in message.splitlines():
+        m = _PROBLEM_RE.match(line)
+        if not m or not m.group(3):
+            out.append(line)
+            continue
+        key, problem = m.group(3), m.group(4)
+        value = re.match(r"^\S*?:? ?(?:unknown kind )?('[^']*')", problem)
+        key_re = re.compile(rf"(?<![\w.]){re.escape(key)}\s*\+?:")
+        hits = [
+            (p, i + 1)
+            for p, lines in sources
+            for i, text in enumerate(lines)
+            if key_re.search(text) and not text.lstrip().startswith("//")
+        ]
+        if value and len(hits) > 1:
+            hits = [(p, n) for p, n in hits if value.group(1) in sources_line(sources, p, n)]
+        if len(hits) == 1:
+            p, n = hits[0]
+            line = f"{line}  ({p.relative_to(root)}:{n})"
+        out.append(line)
+    text = "\n".join(out)
+    if "invalid _config (" in text:  # the problems say it all; jsonnet's stack trace is noise here
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("\t"))
+    return text
+
+
+def sources_line(sources: list[tuple[Path, list[str]]], path: Path, number: int) -> str:
+    return next(lines[number - 1] for p, lines in sources if p == path)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -222,10 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         changed = build(root, check=args.check)
     except RuntimeError as exc:  # jsonnet evaluation error: message names file:line
-        print(f"jsonnet evaluation failed:\n{exc}", file=sys.stderr)
+        print(f"jsonnet evaluation failed:\n{locate_config_problems(root, str(exc))}", file=sys.stderr)
         return 2
     took = time.perf_counter() - t0
     for c in changed:
         print(("out of date: " if args.check else "wrote: ") + c)
     print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s", file=sys.stderr)
+    # A refused SLO spec fails the build (the other SLOs were still written): one located line each.
+    imported = load_slo_import(root)
+    problems = imported.problems + ([] if args.check else check_slo_rules(root, imported.slos))
+    for p in problems:
+        print(f"slos: {p}", file=sys.stderr)
+    if problems:
+        print(f"build: {len(problems)} SLO spec problem(s); those SLOs were not generated", file=sys.stderr)
+        return 2
     return 1 if (args.check and changed) else 0

@@ -1,31 +1,117 @@
-"""Import SLO specs written for Sloth (``prometheus/v1``, ``PrometheusServiceLevel``) and OpenSLO
-(``openslo/v1``, and the ``openslo/v1alpha`` that Sloth reads) into the mixin's SLO format.
+"""Import SLO specs teams already have into the mixin's SLO model (spec -> model -> generator).
 
-Jsonnet cannot list a folder, so ``make build`` reads ``slos/*.yaml`` here and hands the
-normalised list to ``jsonnet/build.jsonnet`` as the ext code ``sloImported``; the mixin then
-validates each SLO like the ones in ``config.libsonnet`` (errors name the SLO and the file).
-Only what can be computed event-weighted is accepted: ratio SLIs on counters.  Raw ratios,
-threshold metrics, Sloth plugins and time-slice budgeting are refused with a message.
+Formats (schemas in ``slo_schema``, read by ``infrawatch.core.config`` like every other loader):
+Sloth ``prometheus/v1`` and its ``PrometheusServiceLevel`` CRD (camelCase), OpenSLO ``openslo/v1``
+(and the ``openslo/v1alpha`` Sloth reads), Pyrra ``ServiceLevelObjective``.
+
+Jsonnet cannot list a folder, so ``make build`` reads ``slos/*.yaml`` here and hands the normalised
+list to ``jsonnet/build.jsonnet`` as the ext code ``sloImported``.  A problem refuses only the SLO it
+belongs to (or the document, when the document itself is broken): it is reported as
+``file:line: key.path: message`` and ``infrawatch build`` exits 2 after writing the other SLOs.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from infrawatch.core.config import ConfigError, Context, Locator, Problem, from_yaml, load_yaml_documents
+
+from . import slo_schema as s
+
 SPEC_DIR = "slos"
 SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^{}]*)\}")
 PLAIN_SELECTOR = re.compile(r"^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(\{[^{}]*\})?\s*$")
-WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
-LABEL_NAME = re.compile(r"[^a-zA-Z0-9_]")
-OPENSLO_UNITS = {"m": "m", "h": "h", "d": "d", "w": "w"}
+WINDOW = s.WINDOW
+LABEL_SAFE = re.compile(r"[^a-zA-Z0-9_]")
+NAME_SAFE = re.compile(r"^[a-zA-Z0-9_.-]+$")
+
+# Sloth SLO plugins that change nothing infrawatch generates (the defaults, which infrawatch's own
+# generator replaces, and debugging aids) and those that are plain rule transformations it applies.
+SLOTH_NOOP_PLUGINS = {
+    "sloth.dev/core/debug/v1",
+    "sloth.dev/core/noop/v1",
+    "sloth.dev/core/validate/v1",
+    "sloth.dev/core/sli_rules/v1",
+    "sloth.dev/core/metadata_rules/v1",
+    "sloth.dev/core/alert_rules/v1",
+}
+SLOTH_INFO_LABELS_PLUGIN = "sloth.dev/contrib/info_labels/v1"
 
 
-class SpecError(RuntimeError):
-    """A spec that cannot be imported; the message names the file and the SLO."""
+@dataclass
+class Imported:
+    """The SLOs that imported and the problems of those that did not."""
+
+    slos: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    value: Any
+    loc: Locator
+    texts: dict[tuple, str]
+    where: str
+
+    def at(self, path: tuple) -> str:
+        """``file:line`` of a key path (the SLO's position, carried into jsonnet's messages)."""
+        line = self.loc.line(path)
+        return f"{self.where}:{line}" if line else self.where
+
+    def text(self, path: tuple, value: Any) -> str:
+        """A label value as written in YAML (``true``, ``2``, ``1.10``), never Python's ``True``."""
+        if isinstance(value, list):
+            return ",".join(self.text((*path, i), v) for i, v in enumerate(value))
+        return self.texts.get(path, str(value))
+
+
+def _scalar_texts(node: yaml.Node, path: tuple, out: dict[tuple, str]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _scalar_texts(v, (*path, str(k.value)), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _scalar_texts(v, (*path, i), out)
+    elif isinstance(node, yaml.ScalarNode):
+        out[path] = node.value
+
+
+def _documents(path: Path, root: Path, result: Imported) -> list[_Doc]:
+    where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        result.problems.append(Problem(where, None, (), f"cannot read spec file: {exc}"))
+        return []
+    docs: list[_Doc] = []
+    try:
+        # The house loader: located errors, duplicate keys refused, size/nesting/alias bounds.
+        for node, value, loc in load_yaml_documents(text, where):
+            texts: dict[tuple, str] = {}
+            _scalar_texts(node, (), texts)
+            docs.append(_Doc(value, loc, texts, where))
+    except ConfigError as exc:
+        result.problems.extend(exc.problems)
+    return docs
+
+
+def _labels(doc: _Doc, path: tuple, labels: dict[str, Any], sanitise: bool = False) -> dict[str, str]:
+    out = {}
+    for k, v in labels.items():
+        name = LABEL_SAFE.sub("_", str(k)) if sanitise else str(k)
+        out[name] = doc.text((*path, k), v)
+    return out
+
+
+def _strings(d: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in d.items()}
 
 
 def _selector(query: str) -> str | None:
@@ -35,15 +121,6 @@ def _selector(query: str) -> str | None:
         return f"{found[0][0]}{{{found[0][1]}}}"
     bare = re.fullmatch(r"\s*sum\s*\(\s*rate\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\[[^\]]*\]\s*\)\s*\)\s*", query)
     return f"{bare.group(1)}{{}}" if bare else None
-
-
-def _labels(raw: Any) -> dict[str, str]:
-    """Label maps as Prometheus label names and string values (OpenSLO allows lists)."""
-    out: dict[str, str] = {}
-    for k, v in (raw or {}).items():
-        value = ",".join(str(x) for x in v) if isinstance(v, list) else str(v)
-        out[LABEL_NAME.sub("_", str(k))] = value
-    return out
 
 
 def _events(error_query: str | None, good_query: str | None, total_query: str) -> dict[str, Any]:
@@ -63,69 +140,129 @@ def _events(error_query: str | None, good_query: str | None, total_query: str) -
     return events
 
 
+def _check_names(ctx: Context, service: str, name: str, service_path: tuple, name_path: tuple) -> None:
+    if not NAME_SAFE.match(service):
+        ctx.error(service_path, f"service {service!r} must be a non-empty name of letters, digits, '-', '_', '.'")
+    if not NAME_SAFE.match(name):
+        ctx.error(name_path, f"name {name!r} must be a non-empty name of letters, digits, '-', '_', '.'")
+
+
+def _prefixed(problems: list[Problem], slo_id: str) -> list[Problem]:
+    return [Problem(p.file, p.line, p.path, f'SLO "{slo_id}": {p.message}') for p in problems]
+
+
 # ---- Sloth ----------------------------------------------------------------------------------
-def _sloth(doc: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    spec = doc.get("spec", doc) if doc.get("kind") == "PrometheusServiceLevel" else doc
-    service = spec.get("service")
-    if not service:
-        raise SpecError(f"{where}: Sloth spec without `service`")
-    out = []
-    for slo in spec.get("slos") or []:
-        name = slo.get("name", "?")
-        slo_id = f"{service}-{name}"
-        sli = slo.get("sli") or {}
-        if "events" not in sli:
-            kind = next(iter(sli), "nothing")
-            raise SpecError(
-                f'SLO "{slo_id}" ({where}): sli.{kind} is not supported; only sli.events '
-                "(error_query/total_query) can be computed event-weighted"
+def _sloth_plugins(plugins: s.SlothPlugins | None, ctx: Context, path: tuple, info: dict[str, str], key: str) -> None:
+    if plugins is None:
+        return
+    for i, p in enumerate(plugins.chain):
+        where = (*path, key, "chain", i, "id")
+        if p.id in SLOTH_NOOP_PLUGINS:
+            continue
+        if p.id == SLOTH_INFO_LABELS_PLUGIN:
+            cfg = p.config if isinstance(p.config, dict) else {}
+            labels = cfg.get("labels")
+            if not isinstance(labels, dict) or set(cfg) - {"labels"}:
+                ctx.error(
+                    where, f"plugin {p.id}: config needs `labels` (a mapping) and nothing else (metricName unsupported)"
+                )
+                continue
+            info.update({LABEL_SAFE.sub("_", str(k)): str(v) for k, v in labels.items()})
+            continue
+        ctx.error(
+            where,
+            f"Sloth plugin {p.id!r} is not supported (infrawatch applies "
+            f"{', '.join(sorted(SLOTH_NOOP_PLUGINS | {SLOTH_INFO_LABELS_PLUGIN}))}); remove it or "
+            "express it in the mixin",
+        )
+
+
+def _sloth(doc: _Doc, crd: bool, result: Imported) -> None:
+    ctx = Context(doc.loc)
+    if crd:
+        from_yaml(s.SlothCRD, doc.value, ctx)
+        base: tuple = ("spec",)
+        spec_raw = doc.value.get("spec") if isinstance(doc.value, dict) else None
+        body = from_yaml(s.camel_variant(s.SlothSpecBody), spec_raw, ctx, base)
+        slo_cls = s.camel_variant(s.SlothSLO)
+        group_key, slo_key, page_key, ticket_key = "sloPlugins", "plugins", "pageAlert", "ticketAlert"
+        source = "sloth.slok.dev/v1"
+    else:
+        body = from_yaml(s.SlothSpec, doc.value, ctx)
+        base = ()
+        slo_cls = s.SlothSLO
+        group_key, slo_key, page_key, ticket_key = "slo_plugins", "plugins", "page_alert", "ticket_alert"
+        source = "prometheus/v1"
+    group_info: dict[str, str] = {}
+    if not ctx.problems:
+        _sloth_plugins(body.slo_plugins, ctx, base, group_info, group_key)
+    if ctx.problems:  # the document itself is broken: none of its SLOs can be built
+        result.problems.extend(ctx.problems)
+        return
+    spec_labels = _labels(doc, (*base, "labels"), body.labels)
+    for i, raw in enumerate(body.slos):
+        path = (*base, "slos", i)
+        sctx = Context(doc.loc)
+        slo = from_yaml(slo_cls, raw, sctx, path)
+        name = getattr(slo, "name", "") or "?"
+        slo_id = f"{body.service}-{name}"
+        if sctx.problems:
+            result.problems.extend(_prefixed(sctx.problems, slo_id))
+            continue
+        _check_names(sctx, body.service, slo.name, (*base, "service"), (*path, "name"))
+        info = dict(group_info)
+        _sloth_plugins(slo.plugins, sctx, path, info, slo_key)
+        if slo.sli.plugin is not None:
+            sctx.error(
+                (*path, "sli", "plugin", "id"),
+                f"Sloth SLI plugin {slo.sli.plugin.id!r} is not supported: infrawatch does not run Sloth's "
+                "Go plugins; write the queries it generates as sli.events (or sli.raw)",
             )
-        ev = sli["events"]
-        for key in ("error_query", "total_query"):
-            if not WINDOW.search(ev.get(key, "")):
-                raise SpecError(f'SLO "{slo_id}" ({where}): sli.events.{key} needs a {{{{.window}}}} placeholder')
-        alerting = slo.get("alerting") or {}
-        page = alerting.get("page_alert") or {}
-        ticket = alerting.get("ticket_alert") or {}
-        out.append(
+        if sctx.problems:
+            result.problems.extend(_prefixed(sctx.problems, slo_id))
+            continue
+        if slo.sli.events is not None:
+            ev = slo.sli.events
+            sli: dict[str, Any] = {"events": _events(ev.error_query, None, ev.total_query)}
+        else:
+            assert slo.sli.raw is not None
+            sli = {"raw": {"errorRatioQuery": slo.sli.raw.error_ratio_query}}
+        al = slo.alerting
+        apath = (*path, "alerting")
+        page, ticket = al.page_alert, al.ticket_alert
+        if al.name:
+            info["sloth_alert_name"] = al.name
+        result.slos.append(
             {
-                "service": service,
-                "name": name,
-                "objective": slo.get("objective"),
-                "description": slo.get("description", ""),
-                "labels": _labels(spec.get("labels")) | _labels(slo.get("labels")),
-                "sli": {"events": _events(ev["error_query"], None, ev["total_query"])},
+                "service": body.service,
+                "name": slo.name,
+                "objective": slo.objective,
+                "description": slo.description,
+                "labels": spec_labels | _labels(doc, (*path, "labels"), slo.labels),
+                "sli": sli,
                 "alerting": {
-                    "page": not page.get("disable", False),
-                    "ticket": not ticket.get("disable", False),
-                    "labels": _labels(alerting.get("labels")),
-                    "annotations": {str(k): str(v) for k, v in (alerting.get("annotations") or {}).items()},
-                    "pageLabels": _labels(page.get("labels")),
-                    "ticketLabels": _labels(ticket.get("labels")),
+                    "page": not page.disable,
+                    "ticket": not ticket.disable,
+                    # Both Sloth alerts disabled: no alert at all for this SLO.
+                    "nearlyExhausted": not ticket.disable,
+                    "absent": not (page.disable and ticket.disable),
+                    "labels": _labels(doc, (*apath, "labels"), al.labels),
+                    "annotations": _strings(al.annotations),
+                    "pageLabels": _labels(doc, (*apath, page_key, "labels"), page.labels),
+                    "ticketLabels": _labels(doc, (*apath, ticket_key, "labels"), ticket.labels),
+                    "pageAnnotations": _strings(page.annotations),
+                    "ticketAnnotations": _strings(ticket.annotations),
+                    **({"name": al.name} if al.name else {}),
                 },
-                "info": {"sloth_alert_name": alerting["name"]} if alerting.get("name") else {},
-                "source": "prometheus/v1",
-                "file": where,
+                "info": info,
+                "source": source,
+                "file": doc.at(path),
             }
         )
-    return out
 
 
 # ---- OpenSLO --------------------------------------------------------------------------------
-def _openslo_query(side: dict[str, Any] | None, slo_id: str, where: str, what: str) -> str | None:
-    if side is None:
-        return None
-    source = side.get("metricSource") or {}
-    kind = str(source.get("type", "prometheus")).lower()
-    if kind != "prometheus":
-        raise SpecError(f'SLO "{slo_id}" ({where}): {what} metric source type {source.get("type")!r} is not Prometheus')
-    query = (source.get("spec") or {}).get("query") or side.get("query")
-    if not query:
-        raise SpecError(f'SLO "{slo_id}" ({where}): {what} has no spec.query')
-    return _counter_query(query, slo_id, where, what)
-
-
-def _counter_query(query: str, slo_id: str, where: str, what: str) -> str:
+def _counter_query(query: str, ctx: Context, path: tuple) -> str | None:
     """A counter query as a per-window rate: templates pass through, selectors are rated."""
     query = query.strip()
     if WINDOW.search(query):
@@ -134,150 +271,291 @@ def _counter_query(query: str, slo_id: str, where: str, what: str) -> str:
     selector = inner.group(1) if inner else query
     if PLAIN_SELECTOR.match(selector):
         return f"sum(rate({selector.strip()}[{{{{.window}}}}]))"
-    raise SpecError(
-        f'SLO "{slo_id}" ({where}): {what} query {query!r} must be a counter selector '
-        "(optionally inside sum()) or use a {{.window}} placeholder"
+    ctx.error(
+        path,
+        f"query {query!r} must be a counter selector (optionally inside sum()) or use a {{{{.window}}}} placeholder",
     )
+    return None
 
 
-def _openslo_duration(tw: dict[str, Any], slo_id: str, where: str) -> str:
-    if "duration" in tw:  # v1
-        d = str(tw["duration"])
-        if tw.get("calendar") or tw.get("isRolling") is False:
-            raise SpecError(f'SLO "{slo_id}" ({where}): calendar-aligned time windows are not supported')
-    else:  # v1alpha: count + unit
-        unit = {"day": "d", "week": "w", "hour": "h", "minute": "m"}.get(str(tw.get("unit", "")).lower())
-        if unit is None or tw.get("isRolling") is False or tw.get("calendar"):
-            raise SpecError(f'SLO "{slo_id}" ({where}): time window {tw} is not a rolling window in days/weeks')
-        d = f"{tw.get('count')}{unit}"
-    if not re.fullmatch(r"\d+[mhdw]", d):
-        raise SpecError(f'SLO "{slo_id}" ({where}): time window {d!r} must be a rolling duration like 28d or 4w')
-    return d
+def _openslo_metric(m: s.OpenSLOMetric | None, ctx: Context, path: tuple) -> str | None:
+    if m is None:
+        return None
+    src = m.metricSource
+    spath = (*path, "metricSource")
+    if src.type.lower() != "prometheus":
+        ctx.error((*spath, "type"), f"metric source type {src.type!r} is not Prometheus")
+        return None
+    query = src.spec.get("query")
+    if not isinstance(query, str) or not query:
+        ctx.error((*spath, "spec"), "a Prometheus metric source needs spec.query")
+        return None
+    return _counter_query(query, ctx, (*spath, "spec", "query"))
 
 
-def _openslo(doc: dict[str, Any], slis: dict[str, dict[str, Any]], where: str) -> list[dict[str, Any]]:
-    meta = doc.get("metadata") or {}
-    spec = doc.get("spec") or {}
-    service = spec.get("service")
-    base_name = meta.get("name", "?")
-    slo_id = f"{service}-{base_name}"
-    if not service:
-        raise SpecError(f'SLO "{base_name}" ({where}): OpenSLO spec without spec.service')
-    method = spec.get("budgetingMethod", "Occurrences")
-    if method != "Occurrences":
-        raise SpecError(f'SLO "{slo_id}" ({where}): budgetingMethod {method} is not supported (only Occurrences)')
-    windows = spec.get("timeWindow") or spec.get("timeWindows") or []
-    period = _openslo_duration(windows[0], slo_id, where) if windows else None
+def _openslo_window(spec: s.OpenSLOSpec, ctx: Context, path: tuple) -> str | None:
+    if not spec.timeWindow:
+        return None
+    if len(spec.timeWindow) > 1:
+        ctx.error((*path, "timeWindow"), "only one time window is supported")
+    tw = spec.timeWindow[0]
+    wpath = (*path, "timeWindow", 0)
+    if tw.calendar is not None or not tw.isRolling:
+        ctx.error(wpath, "calendar-aligned time windows are not supported (rolling windows only)")
+    elif not re.fullmatch(r"\d+[mhdw]", tw.duration):
+        ctx.error((*wpath, "duration"), f"time window {tw.duration!r} must be a rolling duration like 28d or 4w")
+    return tw.duration
 
-    objectives = spec.get("objectives") or []
-    if doc["apiVersion"] == "openslo/v1alpha":
-        pairs = []
-        for obj in objectives:
-            rm = obj.get("ratioMetrics")
-            if not rm:
-                raise SpecError(f'SLO "{slo_id}" ({where}): only ratioMetrics objectives are supported')
-            pairs.append((obj, rm))
-    else:
-        indicator = spec.get("indicator")
-        if indicator is None and spec.get("indicatorRef"):
-            indicator = slis.get(spec["indicatorRef"])
-            if indicator is None:
-                raise SpecError(f'SLO "{slo_id}" ({where}): indicatorRef {spec["indicatorRef"]!r} not found')
-        rm = ((indicator or {}).get("spec") or {}).get("ratioMetric")
-        if not rm:
-            raise SpecError(
-                f'SLO "{slo_id}" ({where}): only ratioMetric indicators are supported '
-                "(thresholdMetric cannot be computed event-weighted)"
+
+def _openslo_v1(doc: _Doc, slis: dict[str, tuple[_Doc, s.OpenSLOSLI]], result: Imported) -> None:
+    ctx = Context(doc.loc)
+    slo = from_yaml(s.OpenSLOSLO, doc.value, ctx)
+    if ctx.problems:
+        result.problems.extend(ctx.problems)
+        return
+    spec, meta = slo.spec, slo.metadata
+    sp = ("spec",)
+    _check_names(ctx, spec.service, meta.name, (*sp, "service"), ("metadata", "name"))
+    if spec.budgetingMethod != "Occurrences":
+        ctx.error(
+            (*sp, "budgetingMethod"),
+            f"budgetingMethod {spec.budgetingMethod} is not supported "
+            "(only Occurrences: time slices cannot be event-weighted)",
+        )
+    period = _openslo_window(spec, ctx, sp)
+    base_id = f"{spec.service}-{meta.name}"
+    if ctx.problems:
+        result.problems.extend(_prefixed(ctx.problems, base_id))
+        return
+    for i, obj in enumerate(spec.objectives):
+        opath = (*sp, "objectives", i)
+        octx = Context(doc.loc)
+        name = f"{meta.name}-{i}"  # Sloth's scheme: <service>-<name>-<index>
+        slo_id = f"{spec.service}-{name}"
+        indicator, ipath, idoc = obj.indicator or spec.indicator, (*opath, "indicator"), doc
+        if obj.indicator is None:
+            ipath = (*sp, "indicator")
+        ref = obj.indicatorRef or spec.indicatorRef
+        if indicator is None and ref:
+            if ref not in slis:
+                octx.error((*sp, "indicatorRef"), f"indicatorRef {ref!r}: no SLI document of that name")
+            else:
+                idoc, sli_obj = slis[ref]
+                indicator, ipath = sli_obj, ()  # type: ignore[assignment]
+        if indicator is None and not octx.problems:
+            octx.error(sp, "needs an indicator or an indicatorRef")
+        rm = indicator.spec.ratioMetric if indicator is not None else None
+        ictx = Context(idoc.loc) if idoc is not doc else octx
+        if indicator is not None and rm is None:
+            ictx.error(
+                (*ipath, "spec"),
+                "only ratioMetric indicators are supported (a thresholdMetric cannot be computed event-weighted)",
             )
-        if "raw" in rm:
-            raise SpecError(
-                f'SLO "{slo_id}" ({where}): ratioMetric.raw is not supported: a precomputed ratio '
-                "cannot be event-weighted; give good/bad and total"
-            )
-        if rm.get("counter") is False:
-            raise SpecError(f'SLO "{slo_id}" ({where}): ratioMetric.counter false is not supported (counters only)')
-        pairs = [(obj, rm) for obj in objectives]
-
-    out = []
-    for i, (obj, rm) in enumerate(pairs):
-        name = base_name
-        if len(pairs) > 1:
-            name = f"{base_name}-" + re.sub(r"[^a-z0-9]+", "-", str(obj.get("displayName") or i).lower()).strip("-")
-        this_id = f"{service}-{name}"
-        if "targetPercent" in obj:
-            objective = obj["targetPercent"]
-        elif "target" in obj:
-            objective = round(float(obj["target"]) * 100, 10)
-        else:
-            raise SpecError(f'SLO "{this_id}" ({where}): objective without target or targetPercent')
-        good = _openslo_query(rm.get("good"), this_id, where, "good")
-        bad = _openslo_query(rm.get("bad"), this_id, where, "bad")
-        total = _openslo_query(rm.get("total"), this_id, where, "total")
-        if total is None or (good is None and bad is None):
-            raise SpecError(f'SLO "{this_id}" ({where}): ratioMetric needs total and good or bad')
-        slo = {
-            "service": service,
+        good = bad = total = None
+        if rm is not None:
+            rpath = (*ipath, "spec", "ratioMetric")
+            if rm.raw is not None:
+                ictx.error((*rpath, "raw"), "ratioMetric.raw is not supported: give good or bad and total counters")
+            if not rm.counter:
+                ictx.error((*rpath, "counter"), "ratioMetric.counter false is not supported (counters only)")
+            good = _openslo_metric(rm.good, ictx, (*rpath, "good"))
+            bad = _openslo_metric(rm.bad, ictx, (*rpath, "bad"))
+            total = _openslo_metric(rm.total, ictx, (*rpath, "total"))
+            if not ictx.problems and (total is None or (good is None) == (bad is None)):
+                ictx.error(rpath, "ratioMetric needs total and exactly one of good and bad")
+        problems = octx.problems + (ictx.problems if ictx is not octx else [])
+        if problems:
+            result.problems.extend(_prefixed(problems, slo_id))
+            continue
+        assert total is not None
+        objective = obj.targetPercent if obj.targetPercent is not None else round(float(obj.target or 0) * 100, 10)
+        info = {"openslo_display_name": meta.displayName} if meta.displayName else {}
+        if obj.displayName:
+            info["openslo_objective"] = obj.displayName
+        out: dict[str, Any] = {
+            "service": spec.service,
             "name": name,
             "objective": objective,
-            "description": spec.get("description", "") or meta.get("displayName", ""),
-            "labels": _labels(meta.get("labels")),
+            "description": spec.description or meta.displayName,
+            "labels": _labels(doc, ("metadata", "labels"), meta.labels, sanitise=True),
             "sli": {"events": _events(bad, good if bad is None else None, total)},
-            "info": {"openslo_display_name": meta["displayName"]} if meta.get("displayName") else {},
-            "source": doc["apiVersion"],
-            "file": where,
+            "info": info,
+            "source": "openslo/v1",
+            "file": doc.at(opath),
         }
         if period:
-            slo["period"] = period
-        out.append(slo)
-    return out
+            out["period"] = period
+        result.slos.append(out)
 
 
-def load_docs(path: Path, root: Path) -> list[tuple[dict[str, Any], str]]:
-    where = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{where}: not valid YAML: {exc}") from exc
-    return [(d, where) for d in docs]
-
-
-def import_specs(paths: list[Path], root: Path) -> list[dict[str, Any]]:
-    """Normalised SLOs of every spec document in ``paths`` (multi-document YAML allowed)."""
-    docs = [dw for p in paths for dw in load_docs(p, root)]
-    slis = {
-        (d.get("metadata") or {}).get("name"): d
-        for d, _ in docs
-        if str(d.get("apiVersion", "")).startswith("openslo/") and d.get("kind") == "SLI"
-    }
-    out: list[dict[str, Any]] = []
-    for doc, where in docs:
-        if not isinstance(doc, dict):
-            raise SpecError(f"{where}: a spec document must be a mapping")
-        api = str(doc.get("apiVersion", doc.get("version", "")))
-        kind = doc.get("kind")
-        if api == "prometheus/v1" or kind == "PrometheusServiceLevel":
-            out += _sloth(doc, where)
-        elif api in ("openslo/v1", "openslo/v1alpha") and kind == "SLO":
-            out += _openslo(doc, slis, where)
-        elif api.startswith("openslo/") and kind in (
-            "SLI",
-            "DataSource",
-            "Service",
-            "AlertPolicy",
-            "AlertCondition",
-            "AlertNotificationTarget",
-        ):
-            continue  # referenced objects; alerting comes from the mixin's tiers
-        else:
-            raise SpecError(
-                f"{where}: unknown spec (version/apiVersion {api!r}, kind {kind!r}); "
-                "expected Sloth prometheus/v1 or OpenSLO v1 SLO"
+def _openslo_v1alpha(doc: _Doc, result: Imported) -> None:
+    ctx = Context(doc.loc)
+    slo = from_yaml(s.OpenSLOAlphaSLO, doc.value, ctx)
+    if ctx.problems:
+        result.problems.extend(ctx.problems)
+        return
+    spec, meta, sp = slo.spec, slo.metadata, ("spec",)
+    _check_names(ctx, spec.service, meta.name, (*sp, "service"), ("metadata", "name"))
+    if spec.budgetingMethod != "Occurrences":
+        ctx.error(
+            (*sp, "budgetingMethod"), f"budgetingMethod {spec.budgetingMethod} is not supported (only Occurrences)"
+        )
+    period = None
+    if spec.timeWindows:
+        tw = spec.timeWindows[0]
+        unit = {"day": "d", "week": "w", "hour": "h", "minute": "m"}.get(tw.unit.lower())
+        if unit is None or not tw.isRolling or tw.calendar:
+            ctx.error(
+                (*sp, "timeWindows", 0), f"time window {tw.count} {tw.unit} is not a rolling window in days/weeks"
             )
-    return out
+        period = f"{tw.count}{unit}"
+    if ctx.problems:
+        result.problems.extend(_prefixed(ctx.problems, f"{spec.service}-{meta.name}"))
+        return
+    for i, obj in enumerate(spec.objectives):
+        opath = (*sp, "objectives", i)
+        octx = Context(doc.loc)
+        name = f"{meta.name}-{i}"
+        rm = obj.ratioMetrics
+        if rm is None:
+            octx.error(opath, "only ratioMetrics objectives are supported")
+        else:
+            rpath = (*opath, "ratioMetrics")
+            queries = {}
+            for key in ("good", "bad", "total"):
+                q = getattr(rm, key)
+                if q is not None:
+                    if q.source.lower() != "prometheus":
+                        octx.error((*rpath, key, "source"), f"source {q.source!r} is not prometheus")
+                    queries[key] = _counter_query(q.query, octx, (*rpath, key, "query"))
+            if ("good" in queries) == ("bad" in queries):
+                octx.error(rpath, "ratioMetrics needs exactly one of good and bad")
+        if octx.problems:
+            result.problems.extend(_prefixed(octx.problems, f"{spec.service}-{name}"))
+            continue
+        out: dict[str, Any] = {
+            "service": spec.service,
+            "name": name,
+            "objective": round(obj.target * 100, 10),
+            "description": spec.description or meta.displayName,
+            "labels": _labels(doc, ("metadata", "labels"), meta.labels, sanitise=True),
+            "sli": {"events": _events(queries.get("bad"), queries.get("good"), queries["total"])},
+            "info": {"openslo_display_name": meta.displayName} if meta.displayName else {},
+            "source": "openslo/v1alpha",
+            "file": doc.at(opath),
+        }
+        if period:
+            out["period"] = period
+        result.slos.append(out)
+
+
+# ---- Dispatch -------------------------------------------------------------------------------
+OPENSLO_REFERENCED_KINDS = ("DataSource", "Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+
+
+def import_specs(paths: list[Path], root: Path) -> Imported:
+    """Normalised SLOs of every spec document in ``paths`` (multi-document YAML allowed), and the
+    located problems of those that could not be imported."""
+    result = Imported()
+    docs = [d for p in paths for d in _documents(p, root, result)]
+    slis: dict[str, tuple[_Doc, s.OpenSLOSLI]] = {}
+    for d in docs:
+        v = d.value
+        if isinstance(v, dict) and v.get("apiVersion") == "openslo/v1" and v.get("kind") == "SLI":
+            ctx = Context(d.loc)
+            sli = from_yaml(s.OpenSLOSLI, v, ctx)
+            result.problems.extend(ctx.problems)
+            if not ctx.problems:
+                slis[sli.metadata.name] = (d, sli)
+    for d in docs:
+        v = d.value
+        if not isinstance(v, dict):
+            result.problems.append(Problem(d.where, d.loc.line(()), (), "a spec document must be a mapping"))
+            continue
+        api, kind = str(v.get("apiVersion", v.get("version", ""))), v.get("kind")
+        if "version" in v and "apiVersion" not in v:
+            _sloth(d, crd=False, result=result)
+        elif kind == "PrometheusServiceLevel":
+            _sloth(d, crd=True, result=result)
+        elif api == "openslo/v1" and kind == "SLO":
+            _openslo_v1(d, slis, result)
+        elif api == "openslo/v1alpha" and kind == "SLO":
+            _openslo_v1alpha(d, result)
+        elif kind == "ServiceLevelObjective" and api.startswith("pyrra.dev/"):
+            from .slo_pyrra import pyrra
+
+            pyrra(d, result)
+        elif api.startswith("openslo/") and kind in ("SLI", *OPENSLO_REFERENCED_KINDS):
+            continue  # SLIs are read above; alerting comes from the mixin's tiers
+        else:
+            result.problems.append(
+                Problem(
+                    d.where,
+                    d.loc.line(()),
+                    (),
+                    f"unknown spec (version/apiVersion {api!r}, kind {kind!r}); expected Sloth prometheus/v1 or "
+                    "sloth.slok.dev/v1 PrometheusServiceLevel, OpenSLO v1 SLO/SLI, or Pyrra ServiceLevelObjective",
+                )
+            )
+    seen: dict[str, str] = {}
+    unique = []
+    for slo in result.slos:
+        sid = f"{slo['service']}-{slo['name']}"
+        if sid in seen:
+            file, _, line = slo["file"].rpartition(":")
+            result.problems.append(
+                Problem(file, int(line) if line.isdigit() else None, (), f'SLO "{sid}": already defined at {seen[sid]}')
+            )
+            continue
+        seen[sid] = slo["file"]
+        unique.append(slo)
+    result.slos = unique
+    return result
+
+
+def spec_files(root: Path, folder: str = SPEC_DIR) -> list[Path]:
+    d = root / folder
+    return sorted([*d.glob("*.yaml"), *d.glob("*.yml")]) if d.is_dir() else []
+
+
+def load(root: Path, folder: str = SPEC_DIR) -> Imported:
+    return import_specs(spec_files(root, folder), root)
 
 
 def load_folder(root: Path, folder: str = SPEC_DIR) -> list[dict[str, Any]]:
-    d = root / folder
-    if not d.is_dir():
+    """The SLOs of ``slos/`` that imported (``load`` also gives the problems)."""
+    return load(root, folder).slos
+
+
+def check_rules(root: Path, slos: list[dict[str, Any]]) -> list[Problem]:
+    """``promtool check rules`` on the rule files of the imported SLOs (their queries are the spec's,
+    so a function Prometheus does not have is caught at build, not when Prometheus loads the file).
+    A failing SLO's rule file is removed, so a half-valid file never reaches Prometheus."""
+    files = {f"{s['service']}-{s['name']}": root / "rules" / f"slo-{s['service']}-{s['name']}.yaml" for s in slos}
+    files = {k: v for k, v in files.items() if v.exists()}
+    if not files:
         return []
-    return import_specs(sorted([*d.glob("*.yaml"), *d.glob("*.yml")]), root)
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return [Problem(SPEC_DIR, None, (), "promtool not found: the imported SLOs' rules cannot be checked")]
+    problems = []
+    for sid, path in files.items():
+        res = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+        if res.returncode == 0:
+            continue
+        slo = next(s for s in slos if f"{s['service']}-{s['name']}" == sid)
+        file, _, line = slo["file"].rpartition(":")
+        errors = [x.strip() for x in (res.stdout + res.stderr).splitlines() if "could not parse" in x or "error" in x]
+        detail = (errors[0] if errors else res.stderr.strip()).replace(str(path) + ": ", "")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        problems.append(
+            Problem(file, int(line) if line.isdigit() else None, ("sli",), f'SLO "{sid}": promtool: {detail}{more}')
+        )
+        # Neither the rule file, its PrometheusRule manifest nor its generated tests are kept.
+        for stale in (
+            path,
+            root / "rules" / "kubernetes" / path.name,
+            *(root / "tests/rules/generated").glob(f"slo-{sid}*.yaml"),
+        ):
+            stale.unlink(missing_ok=True)
+    return problems

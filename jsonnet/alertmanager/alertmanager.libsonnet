@@ -3,6 +3,7 @@
 // alertmanagerConfig / alertmanagerTemplates; alertmanagerRoutingCases is the table of routing cases
 // (labels -> receivers, in amtool's order) that tests/alertmanager runs through amtool and that
 // docs/alerting.md shows.
+local rules = import '../lib/rules.libsonnet';
 local inhibit = import 'inhibit.libsonnet';
 local receivers = import 'receivers.libsonnet';
 local routes = import 'routes.libsonnet';
@@ -18,7 +19,7 @@ local configTemplates(c) =
     {{ define "infrawatch.runbook_fallback" }}%(runbook)s{{ end }}
   ||| % {
     dashboard: c.grafanaURL + am.dashboardPath,
-    runbook: c.runbookURLPattern % { alert: '{{ .CommonLabels.alertname }}' },
+    runbook: rules.runbookURL(c, '{{ .CommonLabels.alertname }}'),
   };
 
 {

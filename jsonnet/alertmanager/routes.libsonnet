@@ -5,7 +5,7 @@
 //   4. one route per team (team label), one per team's services (alerts without a team label)
 //   5. the default team's routes (alerts no team claims), then the root receiver (slack-default)
 // Under a team: critical -> pager (continue), critical P0 -> mail (continue), critical -> critical
-// channel; warning -> team channel (or mail), muted outside business hours; anything else -> the
+// channel; warning -> team channel (or mail), muted in warningMuteIntervals (none by default); anything else -> the
 // team's channel.  The routing table in routing_cases.libsonnet is the executable documentation.
 // Names end up inside matchers ("team=\"x\"", "service=~\"a|b\""): allow only safe characters.
 // (Character sets rather than std.findSubstr, which is slow in the C++ interpreter.)
@@ -101,7 +101,8 @@ local checkName(kind, n) =
         { receiver: 'webhook-' + checkName('webhook name', w.name), matchers: w.matchers, continue: true }
         for w in am.webhooks
       ]
-      + [{ receiver: 'null', matchers: [severity('info')] }]
+      // info (and severity="none", kube-prometheus' InfoInhibitor convention) is never sent.
+      + [{ receiver: 'null', matchers: ['severity=~"info|none"'] }]
       + std.flattenArrays([$.teamRoutes(am, t) for t in teams])
       + $.severityRoutes(am, $.defaultTeam(am)),
   },

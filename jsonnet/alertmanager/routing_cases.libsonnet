@@ -14,6 +14,11 @@
     receivers: ['heartbeat'],
   },
   {
+    why: 'severity none (kube-prometheus InfoInhibitor convention) is never sent, like info',
+    labels: { alertname: 'InfoInhibitor', severity: 'none', service: 'api' },
+    receivers: ['null'],
+  },
+  {
     why: 'P0: critical and listed in p0Alerts -> incident log, pager, team mail, critical channel',
     labels: { alertname: 'APIDown', severity: 'critical', service: 'api' },
     receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'slack-critical'],

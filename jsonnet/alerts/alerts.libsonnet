@@ -5,10 +5,12 @@
 (import 'redis.libsonnet') +
 (import 'elasticsearch.libsonnet') +
 (import 'api.libsonnet') +
+(import 'websocket.libsonnet') +
 (import 'database.libsonnet') +
 (import 'node.libsonnet') +
 (import 'reputation.libsonnet') +
 (import 'pipeline.libsonnet') +
+(import 'absent.libsonnet') +
 {
   ruleFiles+:: {},
   promtoolTests+:: {},

@@ -6,7 +6,7 @@ local r = import '../lib/rules.libsonnet';
     r.group($._config, 'infrawatch-api', std.flattenArrays([
       local app = r.sel([s.appSelector]);
       local appErrors = r.sel([s.appSelector, $._config.httpErrorSelector]);
-      local up = r.sel([s.upSelector]);
+      local up = r.sel([std.get(s, 'upSelector', '')]);
       [
         {
           alert: 'HighErrorRate',
@@ -24,36 +24,48 @@ local r = import '../lib/rules.libsonnet';
           summary: 'Many requests fail with server errors.',
           description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last 5 minutes (threshold %g%%).' % [s.title, s.name, $._config.highErrorRateThreshold * 100],
         },
+      ] + [
+        // Latency tiers (seeds 001/004): a warning (chat) above apiLatencyThresholdSeconds and a
+        // critical page above apiLatencyCriticalSeconds (0 = no critical tier); the critical one
+        // mutes the warning of the same service (inhibition).
         {
           alert: 'APIHighLatency',
           expr: |||
             histogram_quantile(%(q)g, sum by (le) (rate(http_request_duration_seconds_bucket%(all)s[5m])))
             > %(threshold)g
-          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: $._config.apiLatencyThresholdSeconds },
-          'for': $._config.apiLatencyFor,
-          severity: 'warning',
+          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: tier.threshold },
+          'for': tier['for'],
+          severity: tier.severity,
           service: s.name,
           summary: 'API responses are slow.',
-          description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, $._config.apiLatencyThresholdSeconds],
-        },
-        {
-          alert: 'APIDown',
-          expr: 'up%s == 0' % up,
-          'for': $._config.downFor,
-          severity: 'critical',
-          service: s.name,
-          summary: 'An API server is down.',
-          description: '%s (%s): Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).' % [s.title, s.name],
-        },
-        {
-          alert: 'DeploymentDetected',
-          expr: 'changes(process_start_time_seconds%s[5m]) > 0' % up,
-          severity: 'info',
-          service: s.name,
-          summary: 'A new deployment was detected.',
-          description: '%s (%s): {{ $labels.instance }} restarted in the last 5 minutes (new deployment or crash loop).' % [s.title, s.name],
-        },
-      ]
+          description: '%s (%s): p%g latency is {{ $value | humanizeDuration }} (threshold %gs).' % [s.title, s.name, $._config.apiLatencyQuantile * 100, tier.threshold],
+        }
+        for tier in [
+          { threshold: $._config.apiLatencyThresholdSeconds, 'for': $._config.apiLatencyFor, severity: 'warning' },
+        ] + (if $._config.apiLatencyCriticalSeconds > 0 then [
+               { threshold: $._config.apiLatencyCriticalSeconds, 'for': $._config.apiLatencyCriticalFor, severity: 'critical' },
+             ] else [])
+      ] + [
+      ] + (if !std.objectHas(s, 'upSelector') then [] else [
+             // upSelector is optional: without it there is no `up` series to watch.
+             {
+               alert: 'APIDown',
+               expr: 'up%s == 0' % up,
+               'for': $._config.downFor,
+               severity: 'critical',
+               service: s.name,
+               summary: 'An API server is down.',
+               description: '%s (%s): Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}).' % [s.title, s.name],
+             },
+             {
+               alert: 'DeploymentDetected',
+               expr: 'changes(process_start_time_seconds%s[5m]) > 0' % up,
+               severity: 'info',
+               service: s.name,
+               summary: 'A new deployment was detected.',
+               description: '%s (%s): {{ $labels.instance }} restarted in the last 5 minutes (new deployment or crash loop).' % [s.title, s.name],
+             },
+           ])
       for s in r.servicesOfKind($._config, 'http')
       if std.objectHas(s, 'appSelector')
     ])),

@@ -60,6 +60,21 @@ local r = import '../lib/rules.libsonnet';
           summary: 'The database connection pool is highly utilised.',
           description: '%s (%s): {{ $labels.instance }} uses {{ $value | humanizePercentage }} of max_connections.' % [s.title, s.name],
         },
+        {
+          // Capacity (seed 004): connections in use, extrapolated from the last
+          // connectionPoolFillWindow, reach max_connections within connectionPoolFillHours.
+          alert: 'DatabaseConnectionPoolFillingUp',
+          expr: |||
+            predict_linear(sum by (instance) (pg_stat_activity_count%(exp)s)[%(window)s:1m], %(horizon)d)
+            >= on (instance)
+            max by (instance) (pg_settings_max_connections%(exp)s)
+          ||| % { exp: exp, window: $._config.connectionPoolFillWindow, horizon: $._config.connectionPoolFillHours * 3600 },
+          'for': $._config.alertFor.DatabaseConnectionPoolFillingUp,
+          severity: 'warning',
+          service: s.name,
+          summary: 'The database connection pool will be exhausted soon.',
+          description: '%s (%s): at the trend of the last %s, connections on {{ $labels.instance }} reach max_connections within %g hour(s); new clients will then be refused.' % [s.title, s.name, $._config.connectionPoolFillWindow, $._config.connectionPoolFillHours],
+        },
       ]
       for s in r.servicesOfKind($._config, 'postgres')
     ])),

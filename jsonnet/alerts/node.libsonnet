@@ -44,6 +44,23 @@ local r = import '../lib/rules.libsonnet';
         summary: 'A file system is running out of space.',
         description: '{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} has only {{ $value | humanizePercentage }} space left.',
       },
+      {
+        // Capacity (seed 004): the free space trend of the last diskFillWindow reaches zero within
+        // diskFillHours, on a file system already below diskFillFreeThreshold (node-mixin's shape).
+        alert: 'DiskFillingUp',
+        expr: |||
+          predict_linear(node_filesystem_avail_bytes%(fs)s[%(window)s], %(horizon)d) < 0
+          and
+          node_filesystem_avail_bytes%(fs)s / node_filesystem_size_bytes%(fs)s < %(free)g
+          and
+          node_filesystem_readonly%(fs)s == 0
+        ||| % { fs: fs, window: $._config.diskFillWindow, horizon: $._config.diskFillHours * 3600, free: $._config.diskFillFreeThreshold },
+        'for': $._config.diskFillFor,
+        severity: 'warning',
+        service: $._config.nodeService,
+        summary: 'A file system will be full soon.',
+        description: '{{ $labels.mountpoint }} ({{ $labels.device }}) on {{ $labels.instance }} has less than %g%% free and, at the rate of the last %s, fills up within %d hours.' % [$._config.diskFillFreeThreshold * 100, $._config.diskFillWindow, $._config.diskFillHours],
+      },
     ]),
   ]),
 }

@@ -146,22 +146,32 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
       alertRules,
       {},
     ),
-    local feedBase = 'max_over_time(ALERTS_FOR_STATE[%s]) * 1000' % dcfg.alertsFeedRange,
+    // Alerts that fired in the range (pending-only ones are left out), as the time they became
+    // active, with a `state` label: firing now, or resolved.  One row per alert (label set).
+    local fired = |||
+      max_over_time(ALERTS_FOR_STATE[%(range)s]) * 1000
+        and ignoring (alertstate) max_over_time(ALERTS{alertstate="firing"}[%(range)s])
+    ||| % { range: dcfg.alertsFeedRange },
+    local feedBase = |||
+      label_replace(%(fired)s and ignoring (alertstate) ALERTS{alertstate="firing"}, "state", "firing", "", "")
+      or ignoring (state)
+      label_replace(%(fired)s, "state", "resolved", "", "")
+    ||| % { fired: std.rstripChars(fired, '\n') },
     local withSummaries = std.foldl(
       function(expr, name) 'label_replace(%s, "summary", "%s", "alertname", "%s")' % [expr, promString(summaries[name]), name],
       std.objectFields(summaries),
       feedBase,
     ),
-    local runbookURL = cfg.runbookURLPattern % { alert: '${__data.fields.alertname}' },
+    local runbookURL = (import '../lib/rules.libsonnet').runbookURL(cfg, '${__data.fields.alertname}'),
     local alertsFeed =
       lib.table(
         'Infrastructure alerts (last %s)' % dcfg.alertsFeedRange,
         [lib.tableTarget('sort_desc(%s)' % withSummaries)],
         unit='dateTimeAsIso',
-        description='Alerts pending or firing in the last %s; time is when the alert became active. Click a row for its runbook.' % dcfg.alertsFeedRange,
+        description='Alerts that fired in the last %s (firing now or resolved; pending-only alerts are left out); Since is when the alert became active. Click a row for its runbook.' % dcfg.alertsFeedRange,
         transformations=[lib.organize(
           { Time: null, __name__: null, Value: 'Since' },
-          ['Value', 'severity', 'service', 'alertname', 'summary'],
+          ['Value', 'state', 'severity', 'service', 'alertname', 'summary'],
         )],
         mappings=[lib.valueMap({
           critical: ['critical', 'red'],

@@ -18,7 +18,12 @@
   // Give series without a `service` label service="unknown" so every alert carries one.
   withService(expr):: 'label_replace(%s, "service", "unknown", "service", "")' % expr,
 
-  runbookURL(config, alert):: config.runbookURLPattern % { alert: alert },
+  // runbookURLPattern takes `%(alert)s` or, as kubernetes-mixin's, a plain `%s`.
+  runbookURL(config, alert)::
+    local p = config.runbookURLPattern;
+    if std.length(std.findSubstr('%(alert)s', p)) > 0 then p % { alert: alert }
+    else if std.length(std.findSubstr('%s', p)) > 0 then p % [alert]
+    else error '_config.runbookURLPattern: %s must contain %%(alert)s or %%s (the alert name)' % p,
 
   // Complete an alerting rule: severity/service labels, tenant labels from _config.extraAlertLabels,
   // runbook_url; drops an empty `for` (pint flags `for: 0s`).
@@ -45,7 +50,11 @@
 
   // ruleFiles entry for one area: groups named in _config.disabledAlertGroups are left out, and an
   // area whose groups are all disabled produces no file at all.
+  // Alerts named in _config.disabledAlerts are dropped one by one (e.g. Watchdog when kube-prometheus
+  // has its own).
   ruleFile(config, area, groups)::
-    local kept = [g for g in groups if !std.member(config.disabledAlertGroups, g.name) && std.length(g.rules) > 0];
+    local dropped = std.get(config, 'disabledAlerts', []);
+    local trimmed = [g { rules: [r for r in g.rules if !std.member(dropped, std.get(r, 'alert', ''))] } for g in groups];
+    local kept = [g for g in trimmed if !std.member(config.disabledAlertGroups, g.name) && std.length(g.rules) > 0];
     if std.length(kept) == 0 then {} else { [area]: { groups: kept } },
 }

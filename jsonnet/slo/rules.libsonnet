@@ -1,6 +1,9 @@
 // Prometheus rules of one normalised SLO: Sloth's names and labels, minus Sloth's holes.
 // - every ratio is guarded: zero traffic gives 0, never NaN/Inf; a missing error series counts as 0;
 // - the period ratio is event-weighted (sum of error rates / sum of total rates), not a mean of ratios;
+// - the budget spent is weighted by the share of the period the data covers (slo:period_data_coverage:ratio),
+//   so a young SLO's first incident is not taken for a month's worth of errors;
+// - SLOMetricAbsent fires when the SLI's series disappear (as Pyrra's alert does);
 // - thresholds are printed as exact decimals ('(14.4 * 0.001)', not '0.0009999999999999432').
 local u = import 'util.libsonnet';
 
@@ -32,7 +35,7 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
     sloth_severity: t.severity,
     slo_burn_tier: t.name,
   } + t.extraLabels,
-  burnAnnotations(slo, t, config, who=defaultWho):: slo.alerting.annotations {
+  burnAnnotations(slo, t, config, who=defaultWho):: slo.alerting.annotations + t.extraAnnotations {
     summary: summary(slo, 'SLO error budget is burning too fast.'),
     description: who + ': errors over the last ' + t.long + ' and ' + t.short + ' are above ' + t.factorStr
                  + 'x the error budget (' + u.fmt(t.factor * slo.budget * 100) + '% of events for a '
@@ -45,12 +48,22 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
     severity: slo.alerting.ticketSeverity,
     sloth_severity: 'ticket',
   } + slo.alerting.ticketLabels,
-  exhaustedAnnotations(slo, config, who=defaultWho):: slo.alerting.annotations {
+  exhaustedAnnotations(slo, config, who=defaultWho):: slo.alerting.annotations + slo.alerting.ticketAnnotations {
     summary: 'SLO error budget is nearly exhausted.',
     description: who + ' has spent more than ' + u.fmt(slo.nearlyExhausted.percent) + '% of its '
                  + slo.period + ' error budget.',
     runbook_url: std.strReplace(config.runbookURLPattern, '%(alert)s', 'SLOErrorBudgetNearlyExhausted'),
   },
+  // absent() keeps only the selector's equality labels: the SLO's own labels (team, tenant) are added.
+  absentLabels(slo, config):: slo.labels + alertBase(slo, config) + { severity: slo.alerting.ticketSeverity, sloth_severity: 'ticket' }
+                              + slo.alerting.ticketLabels,
+  absentAnnotations(slo, config, who=defaultWho):: slo.alerting.annotations + slo.alerting.ticketAnnotations {
+    summary: 'SLO indicator has no data.',
+    description: who + ': the SLI series are absent, so its burn-rate alerts cannot fire.',
+    runbook_url: std.strReplace(config.runbookURLPattern, '%(alert)s', 'SLOMetricAbsent'),
+  },
+  // The series whose absence means "no SLI data": the recorded 5m rate (or ratio, for raw SLIs).
+  presenceRecord(slo):: if slo.sli.kind == 'raw' then 'slo:sli_error:ratio_rate5m' else 'slo:sli_total_events:rate5m',
 
   groups(slo, config)::
     local labels = slo.labels + slo.ids;
@@ -58,40 +71,51 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
     local errEvents = 'slo:sli_error_events:rate5m' + sel(slo);
     local totEvents = 'slo:sli_total_events:rate5m' + sel(slo);
     local ratio(w) = 'slo:sli_error:ratio_rate' + w + sel(slo);
+    local raw = slo.sli.kind == 'raw';
+    local P = slo.period;
+    local PW = slo.periodWindow;
+    local ids = 'sloth_id, sloth_service, sloth_slo';
+    local absentFor = std.get(config.sloDefaults, 'absentFor', '10m');
     [
       {
         name: 'sloth-slo-sli-recordings-' + slo.id,
-        rules: [
-          {
-            record: 'slo:sli_error_events:rate5m',
-            expr: u.window(slo.sli.errorQuery, '5m'),
-            labels: labels + window('5m'),
-          },
-          {
-            record: 'slo:sli_total_events:rate5m',
-            expr: u.window(slo.sli.totalQuery, '5m'),
-            labels: labels + window('5m'),
-          },
-          {
-            record: 'slo:sli_error:ratio_rate5m',
-            expr: guardedRatio(errEvents, totEvents),
-            labels: labels + window('5m'),
-          },
-        ] + [
+        rules: (if raw then [] else [
+                  {
+                    record: 'slo:sli_error_events:rate5m',
+                    expr: u.window(slo.sli.errorQuery, '5m'),
+                    labels: labels + window('5m'),
+                  },
+                  {
+                    record: 'slo:sli_total_events:rate5m',
+                    expr: u.window(slo.sli.totalQuery, '5m'),
+                    labels: labels + window('5m'),
+                  },
+                  {
+                    record: 'slo:sli_error:ratio_rate5m',
+                    expr: guardedRatio(errEvents, totEvents),
+                    labels: labels + window('5m'),
+                  },
+                ]) + [
           {
             record: 'slo:sli_error:ratio_rate' + w,
-            expr: guardedRatio(u.window(slo.sli.errorQuery, w), u.window(slo.sli.totalQuery, w)),
+            expr: if raw then u.window(slo.sli.errorRatioQuery, w)
+            else guardedRatio(u.window(slo.sli.errorQuery, w), u.window(slo.sli.totalQuery, w)),
             labels: labels + window(w),
           }
           for w in slo.windows
-          if w != '5m'
+          if raw || w != '5m'
         ] + [
-          {
+          if raw then {
+            // A precomputed ratio cannot be event-weighted: the mean of the 5m ratios, as Sloth does.
+            record: 'slo:sli_error:ratio_rate' + PW,
+            expr: 'avg_over_time(' + ratio('5m') + '[' + P + '])\n',
+            labels: labels + window(PW),
+          } else {
             // Event-weighted: each 5m rate sample counts in proportion to its traffic.
-            record: 'slo:sli_error:ratio_rate' + slo.period,
-            expr: guardedRatio('sum_over_time(' + errEvents + '[' + slo.period + '])',
-                               'sum_over_time(' + totEvents + '[' + slo.period + '])'),
-            labels: labels + window(slo.period),
+            record: 'slo:sli_error:ratio_rate' + PW,
+            expr: guardedRatio('sum_over_time(' + errEvents + '[' + P + '])',
+                               'sum_over_time(' + totEvents + '[' + P + '])'),
+            labels: labels + window(PW),
           },
         ],
       },
@@ -109,13 +133,32 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
           },
           {
             record: 'slo:period_burn_rate:ratio',
-            expr: ratio(slo.period) + '\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio'
+            expr: ratio(PW) + '\n/ on(sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio'
                   + sel(slo) + '\n',
             labels: labels,
           },
           {
+            // When the SLI's data starts, at most one period ago: the oldest value this rule recorded
+            // within the period (it survives restarts: it is read back from the TSDB), else now.
+            record: 'slo:sli_data_since:timestamp',
+            expr: 'clamp_min(\n  min by (' + ids + ') (min_over_time(slo:sli_data_since:timestamp' + sel(slo) + '[' + P + ']))\n'
+                  + '  or\n  min by (' + ids + ') (timestamp(' + $.presenceRecord(slo) + sel(slo) + ')),\n'
+                  + '  time() - ' + std.toString(slo.periodSeconds) + '\n)\n',
+            labels: labels,
+          },
+          {
+            // Share of the period the SLI data covers (1 once the data is a period old).
+            record: 'slo:period_data_coverage:ratio',
+            expr: 'clamp_max((time() - slo:sli_data_since:timestamp' + sel(slo) + ') / '
+                  + std.toString(slo.periodSeconds) + ', 1)',
+            labels: labels,
+          },
+          {
+            // Budget spent = period error ratio / budget x the share of the period observed: the errors
+            // so far as a share of what the whole period may spend (1 - spent = remaining).
             record: 'slo:period_error_budget_remaining:ratio',
-            expr: '1 - slo:period_burn_rate:ratio' + sel(slo),
+            expr: '1 - slo:period_burn_rate:ratio' + sel(slo)
+                  + '\n* on(' + ids + ') group_left\nslo:period_data_coverage:ratio' + sel(slo) + '\n',
             labels: labels,
           },
           {
@@ -137,7 +180,7 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
         name: 'sloth-slo-alerts-' + slo.id,
         rules: [
           {
-            alert: 'SLOErrorBudgetBurn',
+            alert: slo.burnAlertName,
             expr: 'max without (sloth_window) (' + ratio(t.long) + ' > ' + t.thresholdExpr + ')\n'
                   + 'and ignoring (sloth_window)\n'
                   + ratio(t.short) + ' > ' + t.thresholdExpr + '\n',
@@ -154,6 +197,14 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
                   + slo.nearlyExhausted.remaining,
             labels: $.exhaustedLabels(slo, config),
             annotations: $.exhaustedAnnotations(slo, config),
+          }] else []
+        ) + (
+          if slo.alerting.absent then [{
+            alert: slo.absentAlertName,
+            expr: 'absent(' + $.presenceRecord(slo) + sel(slo) + ')',
+            'for': absentFor,
+            labels: $.absentLabels(slo, config),
+            annotations: $.absentAnnotations(slo, config),
           }] else []
         ),
       },

@@ -2,9 +2,11 @@
 // Every problem is a build error naming the SLO.  Input fields (see config.libsonnet):
 //   service, name, objective (percent), period, description, labels, info,
 //   sli: { events: { errorSelector | goodSelector | errorQuery | goodQuery, totalSelector | totalQuery } }
-//      | { latency: { metric, selector, threshold, buckets } },
+//      | { latency: { metric, selector, threshold, buckets } } | { raw: { errorRatioQuery } },
 //   alerting: { tiers: { <tier>: bool }, page, ticket (bool: all tiers of that severity), nearlyExhausted,
-//               pageSeverity, ticketSeverity, labels, annotations, pageLabels, ticketLabels },
+//               absent (SLOMetricAbsent), pageSeverity, ticketSeverity, labels, annotations, pageLabels,
+//               ticketLabels, pageAnnotations, ticketAnnotations, name (the spec's alert name, used
+//               when sloDefaults.specAlertNames), absentName },
 //   tiers (optional: replaces the default tier list), test: { good: [series], bad: [series] }.
 local u = import 'util.libsonnet';
 
@@ -27,7 +29,7 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
     local micros = u.objectiveMicros(objective);
     local budget = (100 * 1e6 - micros) / (100 * 1e6);
 
-    local alerting = { tiers: {}, page: true, ticket: true, nearlyExhausted: true, labels: {}, annotations: {}, pageLabels: {}, ticketLabels: {} }
+    local alerting = { tiers: {}, page: true, ticket: true, nearlyExhausted: true, absent: true, labels: {}, annotations: {}, pageLabels: {}, ticketLabels: {}, pageAnnotations: {}, ticketAnnotations: {} }
                      + { pageSeverity: defaults.pageSeverity, ticketSeverity: defaults.ticketSeverity }
                      + std.get(raw, 'alerting', {});
     local tierSpecs = std.get(raw, 'tiers', defaults.tiers);
@@ -52,6 +54,7 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
         enabled: std.get(alerting.tiers, t.name, alerting[t.severity]),
         alertSeverity: if t.severity == 'page' then alerting.pageSeverity else alerting.ticketSeverity,
         extraLabels: if t.severity == 'page' then alerting.pageLabels else alerting.ticketLabels,
+        extraAnnotations: if t.severity == 'page' then alerting.pageAnnotations else alerting.ticketAnnotations,
         // Time to detect a full outage (100% errors): the long window's ratio must reach the threshold.
         outageDetectionSeconds: factor * budget * long,
         // Time the whole budget lasts at exactly this burn rate.
@@ -61,6 +64,7 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
     local sli = need('sli');
     local events = std.get(sli, 'events', null);
     local latency = std.get(sli, 'latency', null);
+    local rawSli = std.get(sli, 'raw', null);
     local rateOf(sel) = 'sum(rate(' + sel + '[{{.window}}]))';
 
     local eventsSli =
@@ -125,8 +129,10 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
     else if objective >= 100 || objective <= 0 then
       fail('objective %s%% must be above 0 and below 100 (a 100%% objective has no error budget)' % u.fmt(objective))
     else if periodSeconds == null then fail('period "%s" is not a duration like 30d or 4w' % period)
-    else if events == null && latency == null then fail('sli needs "events" or "latency"')
-    else if events != null && latency != null then fail('sli has both "events" and "latency"')
+    else if std.length([k for k in std.objectFields(sli) if std.member(['events', 'latency', 'raw'], k)]) != 1 then
+      fail('sli needs exactly one of "events", "latency", "raw"')
+    else if rawSli != null && std.length(std.findSubstr('{{.window}}', std.strReplace(rawSli.errorRatioQuery, ' ', ''))) == 0 then
+      fail('sli.raw.errorRatioQuery needs a {{.window}} placeholder')
     else if std.length(std.setDiff(std.set(std.objectFields(alerting.tiers)), std.set([t.name for t in tierSpecs]))) > 0 then
       fail('alerting.tiers names unknown tiers %s (known: %s)'
            % [std.setDiff(std.set(std.objectFields(alerting.tiers)), std.set([t.name for t in tierSpecs])), [t.name for t in tierSpecs]])
@@ -145,9 +151,12 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
       period: period,
       periodSeconds: periodSeconds,
       periodDaysStr: u.fmt(periodSeconds / 86400),
+      // The period's window as Sloth (and Prometheus) name it: 28d -> 4w, 7d -> 1w, 30d -> 30d.
+      periodWindow: u.promDuration(periodSeconds),
       labels: std.get(raw, 'labels', {}),
       info: std.get(raw, 'info', {}),
-      sli: if events != null then eventsSli else latencySli,
+      sli: if events != null then eventsSli else if rawSli != null then { kind: 'raw', errorRatioQuery: rawSli.errorRatioQuery }
+      else latencySli,
       tiers: normalisedTiers,
       windows: windows,
       alerting: alerting,
@@ -158,5 +167,10 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
       },
       test: std.get(raw, 'test', null),
       ids: { sloth_id: id, sloth_service: service, sloth_slo: name },
+      // Alert names: infrawatch's, or the spec's (Sloth alerting.name, Pyrra alerting.name) where
+      // sloDefaults.specAlertNames is set, for teams whose routes and silences key on those names.
+      burnAlertName: if std.get(defaults, 'specAlertNames', false) && std.objectHas(alerting, 'name') then alerting.name
+      else 'SLOErrorBudgetBurn',
+      absentAlertName: std.get(alerting, 'absentName', 'SLOMetricAbsent'),
     },
 }

@@ -60,7 +60,9 @@ local synth(slo, leStyle='prom2') =
   if slo.test != null then
     [{ series: x, good: 1, bad: 0 } for x in std.get(slo.test, 'good', [])]
     + [{ series: x, good: 0, bad: 1 } for x in std.get(slo.test, 'bad', [])]
-  else if slo.sli.kind == 'events' then eventsSynth(slo) else latencySynth(slo, leStyle);
+  else if slo.sli.kind == 'events' then eventsSynth(slo)
+  else if slo.sli.kind == 'latency' then latencySynth(slo, leStyle)
+  else null;
 
 // ---- Scenarios and the model ----------------------------------------------------------------
 // phase: { minutes, ratio (error ratio), traffic (default true), reset (counters restart) }.
@@ -156,12 +158,14 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
       exp_labels: seriesLabels + rulesLib.exhaustedLabels(slo, config),
       exp_annotations: rulesLib.exhaustedAnnotations(slo, config, who),
     };
+    // Share of the period the data covers at sample k: the first 5m rate exists one step in.
+    local coverage(step, k) = std.min(1, std.max(0, (k - 1) * step) / (slo.periodSeconds / 60));
+    // Share of the period's budget spent, as slo:period_error_budget_remaining:ratio computes it.
+    local spent(ph, step, k) = periodRatio(ph, step, k) / slo.budget * coverage(step, k);
     local exhaustedAlerts(ph, step, k) =
-      local r = periodRatio(ph, step, k);
-      local limit = slo.budget * slo.nearlyExhausted.percent / 100;
-      if !slo.nearlyExhausted.enabled || r <= limit then [] else [exhaustedAlert];
-    local exhaustedDecidable(ph, step, k) =
-      !near(periodRatio(ph, step, k), slo.budget * slo.nearlyExhausted.percent / 100);
+      if !slo.nearlyExhausted.enabled || spent(ph, step, k) <= slo.nearlyExhausted.percent / 100 then []
+      else [exhaustedAlert];
+    local exhaustedDecidable(ph, step, k) = !near(spent(ph, step, k), slo.nearlyExhausted.percent / 100);
 
     // One promtool test: input series for `phases`, alert checks at each of `evalMinutes`.
     local test(name, phases, step, evalMinutes, checkExhausted=false, leStyle='prom2', dropErrorSeries=false, exprTests=[], direction={}) = {
@@ -192,7 +196,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
       alert_rule_test: std.flattenArrays([
         [{
           eval_time: std.toString(e.k * step) + 'm',
-          alertname: 'SLOErrorBudgetBurn',
+          alertname: slo.burnAlertName,
           exp_alerts: burnAlerts(e.ms),
         }] + (
           if checkExhausted && slo.nearlyExhausted.enabled && exhaustedDecidable(ph, step, e.k) then [{
@@ -277,8 +281,12 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
              exprTests=[
                sample('slo:sli_error:ratio_rate5m', '5m', 0, '2h'),
                sample('slo:sli_error:ratio_rate1h', '1h', 0, '2h'),
-               sample('slo:sli_error:ratio_rate' + slo.period, slo.period, 0, '2h'),
-               sample('slo:period_error_budget_remaining:ratio', slo.period, 1, '2h'),
+               sample('slo:sli_error:ratio_rate' + slo.periodWindow, slo.periodWindow, 0, '2h'),
+               sample('slo:period_error_budget_remaining:ratio', slo.periodWindow, 1, '2h'),
+               // The constants the burn thresholds are made of (a changed objective or period fails here).
+               sample('slo:objective:ratio', null, std.parseJson(slo.objectiveRatioStr), '2h'),
+               sample('slo:error_budget:ratio', null, std.parseJson(slo.budgetStr), '2h'),
+               sample('slo:time_period:days', null, slo.periodSeconds / 86400, '2h'),
              ]),
         test('counter reset mid-window: no spurious alert',
              [phase(60, slo.budget / 2), phase(60, slo.budget / 2, reset=true)],
@@ -299,21 +307,41 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                 ]),
          ] else [])
       + (if slo.nearlyExhausted.enabled then [
-           test(u.fmt(100 - limit * 90) + '% of the budget left: no budget warning',
-                [phase(120, limit * 0.9 * slo.budget)],
+           // The SLO is 6 hours old: a 10-minute full outage spends a small share of the period's
+           // budget, so no budget warning (the period ratio alone would say "more than 90% spent").
+           test('born 6 hours ago: a 10-minute outage raises no budget warning',
+                [phase(350, 0), phase(10, 1)],
                 1,
-                [120],
-                checkExhausted=true),
-           test(u.fmt((limit + (1 - limit) * 0.7) * 100) + '% of the budget spent: budget warning fires',
-                [phase(120, (limit + (1 - limit) * 0.7) * slo.budget)],
-                1,
-                [120],
+                [360],
                 checkExhausted=true),
          ] else []);
+
+    // Budget warning over 2 days of data (5m steps): error ratios that spend a given share of the
+    // period's budget once weighted by the 2 days' coverage of the period.
+    local budgetMinutes = 2 * 1440;
+    local ratioSpending(share) = share * slo.budget / coverage(5, budgetMinutes / 5);
+    local budgetTests =
+      if !slo.nearlyExhausted.enabled then [] else
+        local quiet = limit * 0.9;
+        local loud = limit + (1 - limit) * 0.7;
+        [
+          test(u.fmt(quiet * 100) + '% of the budget spent in 2 days: no budget warning',
+               [phase(budgetMinutes, ratioSpending(quiet))],
+               5,
+               [budgetMinutes],
+               checkExhausted=true),
+        ] + (if ratioSpending(loud) < 1 then [
+               test(u.fmt(loud * 100) + '% of the budget spent in 2 days: budget warning fires',
+                    [phase(budgetMinutes, ratioSpending(loud))],
+                    5,
+                    [budgetMinutes],
+                    checkExhausted=true),
+             ] else []);
 
     local slowTests =
       if slow == [] then [] else
         [outageTest(slow, 5), recoveryTest(slow, 5, 30)] + std.flattenArrays([tierTests(t) for t in slow]);
+    local slowFile = slowTests + budgetTests;
 
     local healthy = test('steady healthy traffic (half the budget rate): no alert',
                          [phase(longest + 360, slo.budget / 2)],
@@ -333,6 +361,8 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
     else {
       ['slo-' + slo.id + '.yaml']: file('1m', fastTests + (if healthyStep == 1 then [healthy] else [])),
     } + (
-      if slowTests == [] then {} else { ['slo-' + slo.id + '-slow.yaml']: file('5m', slowTests + [healthy]) }
+      if slowFile == [] then {} else {
+        ['slo-' + slo.id + '-slow.yaml']: file('5m', slowFile + (if healthyStep == 5 then [healthy] else [])),
+      }
     ),
 }

@@ -11,6 +11,17 @@
     then null
     else std.parseInt(num) * self.units[unit],
 
+  // Prometheus' own duration text (model.Duration.String): weeks and years only when exact, then
+  // d/h/m/s (2419200 -> '4w', 604800 -> '1w', 2592000 -> '30d', 5400 -> '1h30m').
+  promDuration(s)::
+    local step(acc, u) =
+      local size = acc.units[u];
+      if (u == 'y' || u == 'w') && acc.rest % size != 0 then acc
+      else if std.floor(acc.rest / size) > 0 then
+        acc { text+: std.toString(std.floor(acc.rest / size)) + u, rest: acc.rest % size }
+      else acc;
+    std.foldl(step, ['y', 'w', 'd', 'h', 'm', 's'], { units: $.units, text: '', rest: s }).text,
+
   // Human form of a number of seconds ('52s', '2m 10s', '1h', '2.1 days').
   human(s)::
     if s < 120 then std.toString(std.floor(s + 0.5)) + 's'

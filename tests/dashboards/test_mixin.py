@@ -159,3 +159,17 @@ m.grafanaDashboards['infrawatch-overview.json']
     assert not overlaps
     cards = _cards(overview)
     assert len(cards) == 9 and len({c["gridPos"]["y"] for c in cards}) == 2  # 8 per line at width 3
+
+
+def test_title_prefix_goes_on_every_dashboard(repo_root):
+    titles = evaluate_snippet(
+        repo_root,
+        """
+local m = (import 'mixin.libsonnet') + { _config+:: { dashboards+: { titlePrefix: 'Acme / ' } } };
+local plain = import 'mixin.libsonnet';
+{ [k]: [m.grafanaDashboards[k].title, plain.grafanaDashboards[k].title] for k in std.objectFields(m.grafanaDashboards) }
+""",
+    )
+    assert len(titles) >= 5
+    for prefixed, plain in titles.values():
+        assert prefixed == "Acme / " + plain and not plain.startswith("Acme")

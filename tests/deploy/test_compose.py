@@ -1,20 +1,28 @@
-"""docker-compose.yml: the stack's configuration is valid and its pieces fit together.
+"""docker-compose.yml: the stack's configuration is valid, its pieces fit together, and it comes up.
 
-Without a Docker engine (``docker info`` fails) only the parts that need one are skipped, with that
-reason: building the image, ``docker-compose up`` and scraping the exporters.  Everything else runs
-here against the real tools: ``docker-compose config``, ``promtool check config``, ``amtool
-check-config`` and the exporters' own ``--config.check``, each on a copy of the container's file
-layout assembled from the compose file's bind mounts.
+``test_stack_comes_up`` needs a Docker engine: the running one, or Debian's ``dockerd`` (docker.io)
+which the test starts itself and stops by PID (support/dockerengine.py).  No registry is reachable
+here, so it builds the images on a local Debian base made with debootstrap (Prometheus and
+Alertmanager from Debian's packages stand in for the prom/ images, Grafana is left out) and points
+Alertmanager's receivers at a fake receiver container; then it sees Prometheus scrape both
+exporters and the Watchdog alert arrive at the receiver, records the image size and tears down.
+Without an engine it skips and says why.  Everything else runs here against the real tools:
+``docker-compose config``, ``promtool check config``, ``amtool check-config`` and the exporters' own
+``--config.check``, each on a copy of the container's file layout assembled from the compose
+file's bind mounts.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import shutil
 import subprocess
+import time
+import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,13 +31,20 @@ import yaml
 
 from infrawatch.probe.allowlist import AllowList, target_host
 from infrawatch_dev.build import evaluate_snippet
+from infrawatch_dev.devstack.procs import free_port
 from support.deploycheck import config_check, iter_files
+from support.dockerengine import Engine, EngineUnavailable, ensure_base_image, start_engine
 from support.procs import require_binary, wait_http
 from support.rulefiles import promtool
 
 ROOT = Path(__file__).resolve().parents[2]
 # Listen ports of the third-party images (their defaults; the compose file does not change them).
-IMAGE_PORTS = {"prom/prometheus": 9090, "prom/alertmanager": 9093, "grafana/grafana": 3000}
+IMAGE_PORTS = {
+    "prom/prometheus": 9090,
+    "prom/alertmanager": 9093,
+    "grafana/grafana": 3000,
+    "victoriametrics/victoria-metrics": 8428,
+}
 
 
 def _compose(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -202,6 +217,7 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
             if rc.get("target_label") == "__address__":
                 addresses.append(rc["replacement"])
     addresses += [t for am in config["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]]
+    addresses += [re.sub(r"^https?://([^/]+).*$", r"\1", rw["url"]) for rw in config.get("remote_write", [])]
     for address in addresses:
         host, port = address.rsplit(":", 1)
         if host == "localhost":  # Prometheus scraping itself
@@ -209,7 +225,7 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
         assert host in services, f"{address}: no compose service {host}"
         assert int(port) == _listen_port(services[host]), address
         seen.add(host)
-    assert {"probe-exporter", "reputation-exporter", "alertmanager", "prometheus"} <= seen
+    assert {"probe-exporter", "reputation-exporter", "alertmanager", "prometheus", "victoria-metrics"} <= seen
     for name, service in services.items():
         for p in service.get("ports", []):
             assert int(p["target"]) == _listen_port(service), f"{name}: publishes {p}"
@@ -254,38 +270,163 @@ def test_grafana_provisioning(stack: dict[str, Any]) -> None:
     assert len(list(dashboards_dir.glob("*.json"))) >= 5
 
 
-def _engine() -> str | None:
-    """None when a Docker engine answers, else why not."""
-    if not shutil.which("docker"):
-        return "the docker CLI is not installed"
-    r = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=60)
-    return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["docker info failed"])[-1]
+FAKE_RECEIVER = """
+import http.server, json
+seen = []
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        seen.append(self.path)
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def do_GET(self):
+        body = json.dumps(seen).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()
+"""
 
 
-def test_stack_builds_and_exporters_answer(stack: dict[str, Any], tmp_path: Path) -> None:
-    """Needs a Docker engine: build the image, start the exporters, scrape them, tear down."""
-    why = _engine()
-    if why is not None:
-        pytest.skip(f"no Docker engine reachable ({why}): image build and `docker-compose up` not run")
-    project = f"infrawatch-test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "COMPOSE_PROJECT_NAME": project}
-    base = [require_binary("docker-compose"), "-f", str(ROOT / "docker-compose.yml")]
-    up = subprocess.run(
-        [*base, "up", "-d", "--build", "probe-exporter", "reputation-exporter"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=1800,
+class _At:
+    """Where the stack's receivers point: the fake receiver container (stands in for PagerDuty, Slack,
+    the webhooks; the real services cannot be reached from here)."""
+
+    url = "http://fake-receiver:8080"
+    events_url = url + "/v2/enqueue"
+    smarthost = "fake-receiver:2525"
+
+
+def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, ports: dict[str, int]) -> dict[str, Any]:
+    """The compose stack as `docker-compose config` resolves it, with what cannot be had here
+    replaced: images from no registry (the local Debian base for Prometheus and Alertmanager, and
+    as the Dockerfile's PYTHON_IMAGE), ports published on 127.0.0.1 only (free ones), Alertmanager's
+    receivers pointed at a fake receiver container, Grafana left out (no Debian package)."""
+    from infrawatch_dev.devstack.alertmanager import render_mixin_config
+    from infrawatch_dev.devstack.stack import DEMO_SECRETS, Timings, loopback_alertmanager_override
+
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name, value in {**DEMO_SECRETS, "slack-webhook-url": _At.url + "/slack", "smtp-password": "x"}.items():
+        (secrets / name).write_text(value + "\n")
+        (secrets / name).chmod(0o644)
+    override = loopback_alertmanager_override(
+        PurePosixPath("/etc/alertmanager/secrets"),
+        Timings(),
+        _At(),
+        _At(),
+        _At(),  # type: ignore[arg-type]
     )
+    am_config = render_mixin_config(tmp_path / "alertmanager", override, ROOT)
+    for key, path in iter_files(yaml.safe_load(am_config.read_text())):
+        assert (secrets / PurePosixPath(path).name).exists(), f"{key}: {path}"
+    services = {n: dict(s) for n, s in stack["services"].items() if n != "grafana"}
+    listen = {n: _listen_port(s) for n, s in services.items()}
+    services["prometheus"].update(image=base, entrypoint=["prometheus"], user="0")
+    services["victoria-metrics"].update(image=base, entrypoint=["victoria-metrics"], user="0")
+    am = services["alertmanager"]
+    am.update(image=base, entrypoint=["prometheus-alertmanager"], user="0")
+    am["volumes"] = [
+        f"{am_config}:/etc/alertmanager/alertmanager.yml:ro",
+        f"{am_config.parent / 'templates'}:/etc/alertmanager/templates:ro",
+        f"{secrets}:/etc/alertmanager/secrets:ro",
+        "alertmanager-data:/alertmanager",
+    ]
+    for name in ("probe-exporter", "reputation-exporter"):
+        svc = services[name]
+        svc["image"] = tag
+        svc["build"] = {"context": str(ROOT), "network": "host", "args": {"PYTHON_IMAGE": base}}
+    for name, svc in services.items():
+        svc["ports"] = [f"127.0.0.1:{ports[name]}:{listen[name]}"] if name in ports else []
+        svc.pop("restart", None)
+        svc.pop("secrets", None)
+    services["fake-receiver"] = {
+        "image": base,
+        "command": ["python3", "-c", FAKE_RECEIVER],
+        "ports": [f"127.0.0.1:{ports['fake-receiver']}:8080"],
+    }
+    services["alertmanager"]["depends_on"] = ["fake-receiver"]
+    return {"services": services, "volumes": stack.get("volumes", {})}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
     try:
-        assert up.returncode == 0, up.stderr
-        for name in ("probe-exporter", "reputation-exporter"):
-            port = _listen_port(stack["services"][name])
-            wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=120)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-                body = resp.read().decode()
-            assert "infrawatch_build_info{" in body
-            assert "infrawatch_config_last_reload_successful 1.0" in body
+        e = start_engine()
+    except EngineUnavailable as exc:
+        pytest.skip(f"no Docker engine: {exc}")
+    try:
+        yield e
     finally:
-        subprocess.run([*base, "down", "-v"], capture_output=True, cwd=ROOT, env=env, timeout=300)
+        e.stop()
+
+
+# The first run on a machine makes the base image with debootstrap (about 5 minutes) and builds.
+@pytest.mark.timeout(2400)
+def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, artifacts_dir: Path) -> None:
+    """Build the image, bring the stack up, see Prometheus scrape both exporters and the Watchdog
+    alert reach the (fake) receiver through the generated routing tree; tear it down."""
+    try:
+        base = ensure_base_image(engine)
+    except EngineUnavailable as exc:
+        pytest.skip(str(exc))
+    project = f"iwtest{uuid.uuid4().hex[:8]}"
+    tag = "infrawatch-test/infrawatch:latest"  # one tag: reruns rebuild it from the cache
+    names = ["prometheus", "alertmanager", "probe-exporter", "reputation-exporter", "victoria-metrics", "fake-receiver"]
+    ports = {n: free_port() for n in names}
+    compose_file = tmp_path / "docker-compose.yml"
+    compose_file.write_text(yaml.safe_dump(_test_stack(stack, base, tag, tmp_path, ports), sort_keys=False))
+    env = {**engine.env, "COMPOSE_PROJECT_NAME": project}
+    base_cmd = [require_binary("docker-compose"), "-f", str(compose_file), "--project-directory", str(ROOT)]
+    up = subprocess.run([*base_cmd, "up", "-d", "--build"], capture_output=True, text=True, env=env, timeout=1800)
+    try:
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        prom = f"http://127.0.0.1:{ports['prometheus']}"
+        wait_http(prom + "/-/ready", timeout=120)
+        deadline = time.monotonic() + 180
+        health: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(prom + "/api/v1/targets", timeout=10) as r:
+                targets = json.loads(r.read())["data"]["activeTargets"]
+            health = {t["labels"]["job"]: t["health"] for t in targets}
+            if health.get("infrawatch-probe") == "up" and health.get("infrawatch-reputation") == "up":
+                break
+            time.sleep(2)
+        assert health.get("infrawatch-probe") == health.get("infrawatch-reputation") == "up", health
+        received: list[str] = []
+        while time.monotonic() < deadline + 60:
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports['fake-receiver']}/", timeout=10) as r:
+                received = json.loads(r.read())
+            if "/heartbeat" in received:
+                break
+            time.sleep(2)
+        assert "/heartbeat" in received, received
+        # remote_write: the scrapes are in the long-term store too
+        vm = f"http://127.0.0.1:{ports['victoria-metrics']}"
+        series: list[Any] = []
+        while time.monotonic() < deadline + 120:
+            q = urllib.parse.urlencode({"query": 'up{job="infrawatch-reputation"}'})
+            with urllib.request.urlopen(f"{vm}/api/v1/query?{q}", timeout=10) as r:
+                series = json.loads(r.read())["data"]["result"]
+            if series:
+                break
+            time.sleep(2)
+        assert series, "nothing arrived in VictoriaMetrics through remote_write"
+        size, base_size = (
+            int(engine.docker("image", "inspect", image, "--format", "{{.Size}}").stdout.strip())
+            for image in (tag, base)
+        )
+        record = {
+            "image": tag,
+            "base": base,
+            "size_bytes": size,
+            "base_size_bytes": base_size,
+            "added_by_the_dockerfile_bytes": size - base_size,
+            "measured_at": time.strftime("%Y-%m-%d"),
+        }
+        (artifacts_dir / "image-size.json").write_text(json.dumps(record, indent=2) + "\n")
+        print(f"\nimage size: {size / 1e6:.0f} MB, of which the Dockerfile adds {(size - base_size) / 1e6:.0f} MB")
+    finally:
+        logs = subprocess.run([*base_cmd, "logs", "--no-color"], capture_output=True, text=True, env=env, timeout=120)
+        (artifacts_dir / "compose-logs.txt").write_text(logs.stdout[-200_000:])
+        subprocess.run([*base_cmd, "down", "-v"], capture_output=True, env=env, timeout=300)

@@ -154,3 +154,9 @@ def test_other_bad_yaml_is_located(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as exc:
         load_yaml_text(text, "m.yml")
     assert str(exc.value).startswith(expected), str(exc.value)
+
+
+def test_an_alias_of_a_merged_mapping_is_no_duplicate() -> None:
+    text = "d: &d {a: 1, b: 2}\ne: &e {<<: *d, c: 3}\nf: {<<: *e, a: 9, x: *e, y: *e}\n"
+    data, _ = load_yaml_text(text, "m.yml")
+    assert data["f"] == {"a": 9, "b": 2, "c": 3, "x": data["e"], "y": data["e"]}

@@ -91,6 +91,26 @@ def test_websocket_module_loads_and_its_probes_fail_naming_the_blackbox_version(
     assert not r.success and r.failure_reason == "config" and "websocket" in r.failure_message
 
 
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("blackbox-0.23.yml", "icmp"),
+        ("blackbox-0.23.yml", "icmp_ttl5"),
+        ("blackbox-0.23.yml", "grpc"),
+        ("blackbox-main.yml", "grpc_plain"),
+        ("example-0.23.yml", "icmp_example"),
+        ("example-main.yml", "unix_socket_ping"),
+    ],
+)
+def test_icmp_grpc_unix_modules_load_as_implemented_probers(name: str, module: str) -> None:
+    cfg = load_probe_config(DATA / name)
+    assert not cfg.modules[module].unsupported
+    assert not [w for w in cfg.warnings if f"modules.{module}." in str(w)]
+    if cfg.modules[module].prober == "icmp":  # the ones that need no server: ping loopback
+        r = _run(cfg, module, "127.0.0.1")
+        assert r.success, r.log_lines
+
+
 def test_upstream_modules_run_against_loopback(targets: Targets) -> None:
     """The modules that need no outside service probe a local target and agree with it."""
     cfg = load_probe_config(DATA / "blackbox-0.23.yml")

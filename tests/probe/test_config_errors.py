@@ -276,6 +276,11 @@ def test_bad_config_at_start_exits_2(tmp_path: Path, name: str) -> None:
 def test_blackbox_example_is_valid(repo_root: Path) -> None:
     cfg = load_probe_config(repo_root / "examples" / "blackbox-compat.yml")
     assert {"http_2xx", "http_post_2xx", "tcp_connect"} <= set(cfg.modules)
+    assert {cfg.modules[m].prober for m in ("icmp_example", "grpc_plain", "unix_socket_ping")} == {
+        "icmp",
+        "grpc",
+        "unix",
+    }
     cfg = load_probe_config(repo_root / "examples" / "probe.yml")
     assert cfg.targets
 

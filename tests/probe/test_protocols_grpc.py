@@ -251,3 +251,27 @@ def test_metadata_values_are_masked_in_the_public_config(cfg) -> None:
 
     public = json.dumps(to_public(cfg.modules["ok_service"]))
     assert "s3cret-ish" not in public and "x-api-token" in public.lower()
+
+
+async def test_missing_ca_file_fails_the_probe_with_reason_config(cfg, tls_servers: dict[str, HealthServer]) -> None:
+    section = cfg.modules["grpc_tls"].section()
+    ca = section.tls_config.ca_file
+    object.__setattr__(section.tls_config, "ca_file", ca + ".gone")  # removed after the load
+    try:
+        r = await probe(cfg, "grpc_tls", f"localhost:{tls_servers['valid'].port}")
+    finally:
+        object.__setattr__(section.tls_config, "ca_file", ca)
+    assert not r.success and r.failure_reason == "config"
+    assert ".gone" in r.failure_message
+
+
+async def test_silent_peer_times_out(cfg) -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts (the kernel's backlog) and never speaks HTTP/2
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        r = await probe(cfg, "grpc", f"127.0.0.1:{silent.getsockname()[1]}", timeout=0.5)
+    assert not r.success and r.failure_reason == "timeout"
+    assert metrics(r)[("probe_grpc_status_code", ())] == 4  # DEADLINE_EXCEEDED
+    assert r.duration < 2

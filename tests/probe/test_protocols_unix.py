@@ -209,3 +209,13 @@ def test_socket_paths_as_targets(tmp_path: Path) -> None:
         "modules:\n  u:\n    prober: unix\ntargets:\n  - {target: /run/app/api.sock, module: u, service: api}\n",
     )
     assert cfg.targets[0].target == "/run/app/api.sock"
+
+
+def test_label_set_twice_is_located(tmp_path: Path) -> None:
+    (err,) = config_errors(
+        tmp_path,
+        "modules:\n  u:\n    prober: unix\n    unix:\n      query_response:\n"
+        "        - {expect: '^(a)', labels: [{name: x, value: '${1}'}]}\n"
+        "        - {expect: '^(b)', labels: [{name: x, value: '${1}'}]}\n",
+    )
+    assert "invalid.yml:7: modules.u.unix.query_response[1].labels:" in err and "already set in step 0" in err

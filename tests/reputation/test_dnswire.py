@@ -162,3 +162,21 @@ def test_aaaa_and_mx_decoding_matches_dnspython(name: str, v6: list, mx: list[tu
         (r.preference, str(r.exchange).rstrip(".")) for rr in parsed.answer if rr.rdtype == dns.rdatatype.MX for r in rr
     ]
     assert sorted(ours.exchanges) == sorted(want_mx)
+
+
+@settings(max_examples=300, deadline=None)
+@given(qid=st.integers(0, 65535), name=names, other=names, upper=st.booleans())
+def test_question_check_on_raw_bytes(qid: int, name: str, other: str, upper: bool) -> None:
+    """The resolver's fast path: the reply's question compared as bytes, case-insensitively."""
+    question = dnswire.encode_question(name)
+    query = dns.message.make_query(name.upper() if upper else name, "A")
+    query.id = qid
+    wire = dns.message.make_response(query).to_wire()
+    assert dnswire.decode_response(wire, question).qid == qid  # 0x20 case changes are the same question
+    if other.lower() != name.lower():
+        q2 = dns.message.make_query(other, "A")
+        q2.id = qid
+        with pytest.raises(dnswire.QuestionMismatch):
+            dnswire.decode_response(dns.message.make_response(q2).to_wire(), question)
+    with pytest.raises(dnswire.QuestionMismatch):
+        dnswire.decode_response(wire, dnswire.encode_question(name, dnswire.TYPE_TXT))

@@ -122,7 +122,8 @@ async def test_a_wrong_id_or_port_never_becomes_the_answer() -> None:
     async with FaultDNS(rules) as server:
         e = await cycle(server, CLEAN_IP, retries=0)
     assert e.results[(CLEAN_IP, "zen")].status == "error"
-    assert e.resolver.rejected_total >= 1
+    assert e.results[(CLEAN_IP, "zen")].reason == "timeout"  # the spoofed reply never counted
+    # (the resolver's sockets are connected: the kernel drops it before our own source check)
 
 
 async def test_servfail_on_the_test_point_marks_the_list_down_with_the_reason() -> None:

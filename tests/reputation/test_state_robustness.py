@@ -87,17 +87,23 @@ def test_exporter_starts_with_a_wrong_shape_state_file(tmp_path: Path, dnsbl: Rb
     assert json.loads(state.read_text())["version"] == 1  # a good file was written afresh
 
 
-def test_temporary_files_of_interrupted_writes_are_removed_at_start(tmp_path: Path) -> None:
+def test_temporary_files_of_interrupted_writes_are_removed_at_start(tmp_path: Path, dnsbl: Rbldnsd) -> None:
+    """Issue 15 item 9: what kill -9 during a write leaves behind (mkstemp files next to the state
+    file) is removed when the exporter starts; other files in the folder are left alone."""
     state = tmp_path / "state.json"
     leftovers = [tmp_path / f"state.json.{i}abc.tmp" for i in range(6)]
     for p in leftovers:
         p.write_text("{partial")
     other = tmp_path / "other.json.x.tmp"  # not ours
     other.write_text("")
-    e = Engine(load_config_text(config("127.0.0.1:53", state)))
-    e.restore()
+    ex = ReputationExporterProc(tmp_path / "ex", config(dnsbl.address, state)).start()
+    try:
+        ex.wait_api(all_checked)
+    finally:
+        ex.stop()
     assert not any(p.exists() for p in leftovers)
-    assert other.exists()
+    assert other.exists() and state.exists()
+    assert "removed temporary state files" in ex.proc.log()  # type: ignore[union-attr]
 
 
 def test_state_write_failure_is_a_metric_and_on_the_page(tmp_path: Path, dnsbl: Rbldnsd) -> None:

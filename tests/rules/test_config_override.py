@@ -6,6 +6,7 @@ which the lowered HighErrorRate threshold and the other error label make the ale
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -144,5 +145,11 @@ def test_bad_severity_is_an_evaluation_error_naming_file_and_line() -> None:
     with pytest.raises(RuntimeError) as exc:
         own_rule_files("{ _config+:: { exporterDownSeverity: 'page' } }")
     msg = str(exc.value)
-    assert "InfrawatchExporterDown: bad severity page" in msg
+    assert re.search(r"(InfrawatchExporterDown|TargetsAbsent): bad severity page", msg)
     assert "lib/rules.libsonnet:" in msg
+    # Through the mixin the _config schema refuses it first, naming the key.
+    with pytest.raises(RuntimeError) as exc:
+        evaluate_snippet(
+            ROOT, "((import 'mixin.libsonnet') + { _config+:: { exporterDownSeverity: 'page' } }).ruleFiles"
+        )
+    assert "_config.exporterDownSeverity: 'page' is not one of critical, warning, info" in str(exc.value)

@@ -1,17 +1,20 @@
-"""Sloth `prometheus/v1` and OpenSLO v1 specs imported into the mixin, on the projects' own examples
-(tests/slo/specs/), down to generated rules and promtool tests that pass."""
+"""Sloth `prometheus/v1` and its CRD, OpenSLO v1 and Pyrra specs imported into the mixin through the
+house loader (tests/slo/specs/, written after each project's published schema), down to generated
+rules and promtool tests that pass; located, per-SLO refusals."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from infrawatch_dev.build import build, evaluate_snippet, render
-from infrawatch_dev.slo_import import SpecError, import_specs
+from infrawatch_dev.slo_import import import_specs
 from support.rulefiles import ROOT, promtool
 
 SPECS = Path(__file__).parent / "specs"
@@ -19,11 +22,19 @@ SPECS = Path(__file__).parent / "specs"
 
 @pytest.fixture(scope="module")
 def imported() -> list[dict]:
-    return import_specs(sorted(SPECS.glob("*.yaml")), ROOT)
+    result = import_specs(sorted(SPECS.glob("*.yaml")), ROOT)
+    assert result.problems == []
+    return result.slos
 
 
 def by_id(slos: list[dict]) -> dict[str, dict]:
     return {f"{s['service']}-{s['name']}": s for s in slos}
+
+
+def import_text(tmp_path: Path, text: str, name: str = "bad.yaml") -> tuple[list[dict], list[str]]:
+    (tmp_path / name).write_text(text)
+    result = import_specs([tmp_path / name], tmp_path)
+    return result.slos, [str(p) for p in result.problems]
 
 
 def test_specs_are_normalised(imported: list[dict]) -> None:
@@ -31,9 +42,15 @@ def test_specs_are_normalised(imported: list[dict]) -> None:
     assert set(slos) == {
         "myservice-requests-availability",
         "home-wifi-good-wifi-client-satisfaction",
-        "web-web-availability",
-        "checkout-checkout-availability",
-        "my-service-sloth-slo-my-service",
+        "payments-charge-errors",
+        "payments-charge-quiet",
+        "web-web-availability-0",
+        "checkout-checkout-availability-0",
+        "my-service-sloth-slo-my-service-0",
+        "shop-api-errors",
+        "shop-api-latency",
+        "shop-api-latency-native",
+        "shop-probe-success",
     }
     sloth = slos["myservice-requests-availability"]
     assert sloth["objective"] == 99.9
@@ -43,23 +60,49 @@ def test_specs_are_normalised(imported: list[dict]) -> None:
         sloth["sli"]["events"]["errorSelector"]
         == 'http_request_duration_seconds_count{job="myservice",code=~"(5..|429)"}'
     )
-    assert slos["home-wifi-good-wifi-client-satisfaction"]["alerting"]["ticket"] is False
-    web = slos["web-web-availability"]
+    assert sloth["file"] == "tests/slo/specs/sloth-getting-started.yaml:10"
+    # The CRD in its own camelCase spelling.
+    wifi = slos["home-wifi-good-wifi-client-satisfaction"]
+    assert wifi["alerting"]["ticket"] is False and wifi["source"] == "sloth.slok.dev/v1"
+    assert wifi["sli"]["events"]["errorQuery"].startswith("sum_over_time((count(unifipoller")
+    web = slos["web-web-availability-0"]
     assert web["period"] == "28d" and web["objective"] == 99.0 and web["labels"] == {"team": "web,platform"}
     assert web["sli"]["events"]["goodQuery"] == 'sum(rate(http_requests_total{job="web", code!~"5.."}[{{.window}}]))'
-    checkout = slos["checkout-checkout-availability"]  # through indicatorRef, sum() unwrapped
+    checkout = slos["checkout-checkout-availability-0"]  # through indicatorRef, sum() unwrapped
     assert checkout["objective"] == 99.95
     assert checkout["sli"]["events"]["errorQuery"] == 'sum(rate(checkout_requests_total{status="error"}[{{.window}}]))'
+
+
+def test_label_values_keep_their_yaml_text(imported: list[dict]) -> None:
+    """`tier: 1`, `critical: true` become "1" and "true" (Sloth's map[string]string), not "True"."""
+    charge = by_id(imported)["payments-charge-errors"]
+    assert charge["labels"] == {"tier": "1", "critical": "true"}
+
+
+def test_sloth_raw_sli_plugins_and_annotations(imported: list[dict]) -> None:
+    charge = by_id(imported)["payments-charge-errors"]
+    assert charge["sli"] == {
+        "raw": {
+            "errorRatioQuery": "sum(rate(payment_charge_failures_total[{{.window}}]))\n/\n"
+            "sum(rate(payment_charges_total[{{.window}}]))\n"
+        }
+    }
+    assert charge["info"] == {"owner": "payments-team", "sloth_alert_name": "PaymentsChargeErrors"}  # info_labels
+    assert charge["alerting"]["pageAnnotations"] == {"playbook": "https://wiki.example.com/payments/page"}
+    assert charge["alerting"]["ticketAnnotations"] == {"playbook": "https://wiki.example.com/payments/ticket"}
 
 
 @pytest.fixture(scope="module")
 def generated(imported: list[dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Rules and generated tests of the imported SLOs only, laid out like the repository."""
-    root = tmp_path_factory.mktemp("imported")
+    return generate(imported, tmp_path_factory.mktemp("imported"))
+
+
+def generate(slos: list[dict], root: Path, config: str = "{}") -> Path:
     out = evaluate_snippet(
         ROOT,
         f"""
-local m = (import 'mixin.libsonnet') + {{ _config+:: {{ slos: [], sloImported: {json.dumps(imported)} }} }};
+local m = (import 'mixin.libsonnet') + {{ _config+:: {{ slos: [], sloImported: {json.dumps(slos)} }} + {config} }};
 {{ rules: {{ [k]: m.ruleFiles[k] for k in std.objectFields(m.ruleFiles) if std.startsWith(k, 'slo-') }},
    tests: m.promtoolTests, slos: m.slos }}
 """,
@@ -70,8 +113,17 @@ local m = (import 'mixin.libsonnet') + {{ _config+:: {{ slos: [], sloImported: {
         (root / "rules" / f"{name}.yaml").write_text(render(f"{name}.yaml", content))
     for name, content in out["tests"].items():
         (root / "tests" / "rules" / "generated" / name).write_text(render(name, content))
-    (root / "slos.json").write_text(json.dumps(out["slos"]))
     return root
+
+
+def rules_of(root: Path, slo_id: str) -> list[dict]:
+    doc = yaml.safe_load((root / "rules" / f"slo-{slo_id}.yaml").read_text())
+    return [r for g in doc["groups"] for r in g["rules"]]
+
+
+def test_every_imported_rule_passes_promtool_check(generated: Path) -> None:
+    res = promtool("check", "rules", *sorted((generated / "rules").glob("*.yaml")))
+    assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_imported_rules_keep_sloth_names_and_labels(generated: Path) -> None:
@@ -90,6 +142,8 @@ def test_imported_rules_keep_sloth_names_and_labels(generated: Path) -> None:
         "slo:current_burn_rate:ratio",
         "slo:period_burn_rate:ratio",
         "slo:period_error_budget_remaining:ratio",
+        "slo:sli_data_since:timestamp",
+        "slo:period_data_coverage:ratio",
         "sloth_slo_info",
     } <= records
     page = next(r for g in rules["groups"] for r in g["rules"] if r.get("labels", {}).get("slo_burn_tier") == "page-1h")
@@ -98,34 +152,87 @@ def test_imported_rules_keep_sloth_names_and_labels(generated: Path) -> None:
     assert page["annotations"]["summary"] == "High error rate on 'myservice' requests responses."
     info = next(r for g in rules["groups"] for r in g["rules"] if r.get("record") == "sloth_slo_info")
     assert info["labels"]["sloth_spec"] == "prometheus/v1" and info["labels"]["sloth_objective"] == "99.9"
-    assert promtool("check", "rules", *sorted((generated / "rules").glob("*.yaml"))).returncode == 0
 
 
 def test_disabled_ticket_alert_is_not_generated(generated: Path) -> None:
-    rules = yaml.safe_load((generated / "rules" / "slo-home-wifi-good-wifi-client-satisfaction.yaml").read_text())
     tiers = [
         r["labels"]["slo_burn_tier"]
-        for g in rules["groups"]
-        for r in g["rules"]
+        for r in rules_of(generated, "home-wifi-good-wifi-client-satisfaction")
         if r.get("alert") == "SLOErrorBudgetBurn"
     ]
     assert tiers == ["page-1h", "page-6h"]
 
 
-def test_openslo_28d_window_gives_exact_factors(generated: Path) -> None:
-    text = (generated / "rules" / "slo-web-web-availability.yaml").read_text()
-    assert "(13.44 * 0.01)" in text and "(5.6 * 0.01)" in text and "ratio_rate28d" in text
+def test_both_sloth_alerts_disabled_means_no_alert(generated: Path) -> None:
+    rules = rules_of(generated, "payments-charge-quiet")
+    assert [r["alert"] for r in rules if "alert" in r] == []
+    assert any(r.get("record") == "slo:sli_error:ratio_rate5m" for r in rules)  # the SLO is still recorded
 
 
-# The fast (1-minute) generated files: page tiers, outage, recovery, zero traffic, counter reset, budget
-# warning.  The 5-minute files exercise the same generator as the config SLOs' (tests/slo/test_generated.py).
+def test_page_and_ticket_annotations_are_applied(generated: Path) -> None:
+    alerts = [r for r in rules_of(generated, "payments-charge-errors") if "alert" in r]
+    by_severity = {r["labels"]["sloth_severity"]: r for r in alerts if r["alert"] == "SLOErrorBudgetBurn"}
+    assert by_severity["page"]["annotations"]["playbook"] == "https://wiki.example.com/payments/page"
+    assert by_severity["ticket"]["annotations"]["playbook"] == "https://wiki.example.com/payments/ticket"
+    assert by_severity["page"]["annotations"]["summary"] == "Charges are failing."
+    assert by_severity["page"]["labels"]["routing"] == "pager"
+
+
+def test_raw_sli_records_the_ratio_query_per_window(generated: Path) -> None:
+    rules = {r["record"]: r for r in rules_of(generated, "payments-charge-errors") if "record" in r}
+    assert "slo:sli_total_events:rate5m" not in rules
+    assert "payment_charge_failures_total[1h]" in rules["slo:sli_error:ratio_rate1h"]["expr"]
+    assert rules["slo:sli_error:ratio_rate30d"]["expr"].startswith("avg_over_time(slo:sli_error:ratio_rate5m{")
+
+
+def test_openslo_28d_window_gives_exact_factors_and_sloth_window_names(generated: Path) -> None:
+    text = (generated / "rules" / "slo-web-web-availability-0.yaml").read_text()
+    assert "(13.44 * 0.01)" in text and "(5.6 * 0.01)" in text
+    # Sloth names a 28d period window as Prometheus prints 28d: 4w.
+    assert "slo:sli_error:ratio_rate4w" in text and "sloth_window: 4w" in text and "ratio_rate28d" not in text
+
+
+def test_pyrra_indicators(generated: Path) -> None:
+    errors = {r.get("record") or r["alert"]: r for r in rules_of(generated, "shop-api-errors")}
+    assert errors["slo:sli_error_events:rate5m"]["expr"].startswith("(sum by (handler) (rate(http_requests_total{")
+    assert errors["slo:sli_error:ratio_rate4w"]["labels"]["sloth_window"] == "4w"
+    assert errors["slo:sli_error:ratio_rate4w"]["labels"]["team"] == "shop"  # pyrra.dev/team
+    assert errors["SLOMetricAbsent"]["expr"].startswith("absent(slo:sli_total_events:rate5m{")
+    native = {r.get("record") or r["alert"]: r for r in rules_of(generated, "shop-api-latency-native")}
+    assert (
+        "histogram_fraction(0, 0.25, sum(rate(http_request_duration_seconds{"
+        in native["slo:sli_error_events:rate5m"]["expr"]
+    )
+    probe = [r["alert"] for r in rules_of(generated, "shop-probe-success") if "alert" in r]
+    assert probe == ["SLOMetricAbsent"]  # burnrates: false
+    gauge = {r.get("record"): r for r in rules_of(generated, "shop-probe-success")}
+    assert "count_over_time(probe_success{" in gauge["slo:sli_total_events:rate5m"]["expr"]
+
+
+def test_spec_alert_names_option(imported: list[dict], tmp_path: Path) -> None:
+    root = generate(imported, tmp_path, "{ sloDefaults+: { specAlertNames: true } }")
+    assert {r["alert"] for r in rules_of(root, "payments-charge-errors") if "alert" in r} == {
+        "PaymentsChargeErrors",
+        "SLOErrorBudgetNearlyExhausted",
+        "SLOMetricAbsent",
+    }
+    assert {r["alert"] for r in rules_of(root, "shop-api-latency") if "alert" in r} >= {"ShopAPILatencyBudgetBurn"}
+    path = root / "tests" / "rules" / "generated" / "slo-myservice-requests-availability.yaml"
+    assert "alertname: MyServiceHighErrorRate" in path.read_text()
+    res = promtool("test", "rules", path.name, cwd=path.parent)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+
+
+# The fast (1-minute) generated files: page tiers, outage, recovery, zero traffic, counter reset, a young
+# SLO's outage.  The 5-minute files exercise the same generator as the config SLOs' (test_generated.py).
 @pytest.mark.parametrize(
     "slo_id",
     [
         "myservice-requests-availability",
-        "web-web-availability",
-        "checkout-checkout-availability",
-        "my-service-sloth-slo-my-service",
+        "web-web-availability-0",
+        "checkout-checkout-availability-0",
+        "shop-api-errors",
+        "shop-api-latency",
     ],
 )
 def test_generated_tests_of_imported_slos_pass(generated: Path, slo_id: str) -> None:
@@ -135,8 +242,60 @@ def test_generated_tests_of_imported_slos_pass(generated: Path, slo_id: str) -> 
 
 
 def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
-    """Subquery SLIs (home-wifi) have no selector to synthesise input series from."""
-    assert not list((generated / "tests" / "rules" / "generated").glob("slo-home-wifi-*"))
+    """Subquery SLIs (home-wifi) and raw ratios have no selector to synthesise input series from."""
+    names = [p.name for p in (generated / "tests" / "rules" / "generated").glob("*")]
+    assert not [n for n in names if n.startswith(("slo-home-wifi-", "slo-payments-charge-errors"))]
+
+
+def test_unknown_key_is_refused_with_file_line_and_key(tmp_path: Path) -> None:
+    """The issue's example: `ticket_alert: {disabel: true}` no longer imports without a word."""
+    text = (
+        (SPECS / "sloth-getting-started.yaml")
+        .read_text()
+        .replace("ticket_alert:\n", "ticket_alert:\n        disabel: true\n")
+    )
+    assert "disabel" in text
+    slos, problems = import_text(tmp_path, text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "disabel" in t)
+    assert slos == []
+    assert problems == [
+        f'bad.yaml:{line}: slos[0].alerting.ticket_alert.disabel: SLO "myservice-requests-availability": '
+        "unknown key 'disabel' (valid keys: annotations, disable, labels); did you mean 'disable'?"
+    ]
+
+
+def test_snake_case_keys_in_the_crd_are_refused_with_the_camel_case_name(tmp_path: Path) -> None:
+    text = (SPECS / "sloth-k8s-no-ticket.yaml").read_text().replace("errorQuery:", "error_query:")
+    _, problems = import_text(tmp_path, text)
+    assert any("spec.slos[0].sli.events.error_query" in p and "did you mean 'errorQuery'?" in p for p in problems)
+
+
+TWO_SLOS = """\
+version: prometheus/v1
+service: s
+slos:
+  - name: good
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+  - name: bad
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e[5m]))
+        total_query: sum(rate(t[{{.window}}]))
+"""
+
+
+def test_one_refused_slo_keeps_the_others_of_its_file(tmp_path: Path) -> None:
+    slos, problems = import_text(tmp_path, TWO_SLOS)
+    assert [s["name"] for s in slos] == ["good"]
+    assert problems == [
+        'bad.yaml:14: slos[1].sli.events.error_query: SLO "s-bad": query needs Sloth\'s {{.window}} placeholder '
+        "(e.g. rate(x[{{.window}}]))"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -146,33 +305,29 @@ def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
             {
                 "version": "prometheus/v1",
                 "service": "s",
-                "slos": [{"name": "raw", "objective": 99, "sli": {"raw": {"error_ratio_query": "x"}}}],
-            },
-            'SLO "s-raw" (bad.yaml): sli.raw is not supported',
-        ),
-        (
-            {
-                "version": "prometheus/v1",
-                "service": "s",
-                "slos": [{"name": "plug", "objective": 99, "sli": {"plugin": {"id": "x"}}}],
-            },
-            'SLO "s-plug" (bad.yaml): sli.plugin is not supported',
-        ),
-        (
-            {
-                "version": "prometheus/v1",
-                "service": "s",
                 "slos": [
-                    {
-                        "name": "nowin",
-                        "objective": 99,
-                        "sli": {
-                            "events": {"error_query": "sum(rate(e[5m]))", "total_query": "sum(rate(t[{{.window}}]))"}
-                        },
-                    }
+                    {"name": "plug", "objective": 99, "sli": {"plugin": {"id": "sloth-common/coredns/availability"}}}
                 ],
             },
-            'SLO "s-nowin" (bad.yaml): sli.events.error_query needs a {{.window}} placeholder',
+            "slos[0].sli.plugin.id: SLO \"s-plug\": Sloth SLI plugin 'sloth-common/coredns/availability' "
+            "is not supported",
+        ),
+        (
+            {
+                "version": "prometheus/v1",
+                "service": "s",
+                "slo_plugins": {"chain": [{"id": "sloth.dev/contrib/denominator_corrected_rules/v1"}]},
+                "slos": [],
+            },
+            "slo_plugins.chain[0].id: Sloth plugin 'sloth.dev/contrib/denominator_corrected_rules/v1' is not supported",
+        ),
+        (
+            {
+                "version": "prometheus/v1",
+                "service": "s",
+                "slos": [{"name": "o", "objective": 100, "sli": {"raw": {"error_ratio_query": "x[{{.window}}]"}}}],
+            },
+            'slos[0].objective: SLO "s-o": objective 100.0 must be above 0 and below 100',
         ),
         (
             {
@@ -181,7 +336,7 @@ def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
                 "metadata": {"name": "ts"},
                 "spec": {"service": "s", "budgetingMethod": "Timeslices", "objectives": [{"target": 0.9}]},
             },
-            'SLO "s-ts" (bad.yaml): budgetingMethod Timeslices is not supported',
+            'spec.budgetingMethod: SLO "s-ts": budgetingMethod Timeslices is not supported',
         ),
         (
             {
@@ -191,11 +346,11 @@ def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
                 "spec": {
                     "service": "s",
                     "budgetingMethod": "Occurrences",
-                    "indicator": {"spec": {"thresholdMetric": {}}},
+                    "indicator": {"spec": {"thresholdMetric": {"metricSource": {"type": "Prometheus"}}}},
                     "objectives": [{"target": 0.9}],
                 },
             },
-            'SLO "s-thr" (bad.yaml): only ratioMetric indicators are supported',
+            'spec.indicator.spec: SLO "s-thr-0": only ratioMetric indicators are supported',
         ),
         (
             {
@@ -217,7 +372,7 @@ def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
                     "objectives": [{"target": 0.9}],
                 },
             },
-            "good metric source type 'Datadog' is not Prometheus",
+            "good.metricSource.type: SLO \"s-dd-0\": metric source type 'Datadog' is not Prometheus",
         ),
         (
             {
@@ -226,20 +381,30 @@ def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
                 "metadata": {"name": "cal"},
                 "spec": {
                     "service": "s",
+                    "budgetingMethod": "Occurrences",
                     "timeWindow": [{"duration": "1M", "calendar": {"startTime": "2020-01-01 00:00:00"}}],
                     "objectives": [{"target": 0.9}],
                 },
             },
-            'SLO "s-cal" (bad.yaml): calendar-aligned time windows are not supported',
+            'spec.timeWindow[0]: SLO "s-cal": calendar-aligned time windows are not supported',
         ),
-        ({"apiVersion": "v2", "kind": "Thing"}, "bad.yaml: unknown spec"),
+        (
+            {
+                "apiVersion": "pyrra.dev/v1alpha1",
+                "kind": "ServiceLevelObjective",
+                "metadata": {"name": "p", "namespace": "n"},
+                "spec": {"target": "99", "window": "4w", "indicator": {"ratio": {"errors": {"metric": "e"}}}},
+            },
+            "spec.indicator.ratio.total: missing required key 'total'",
+        ),
+        ({"apiVersion": "v2", "kind": "Thing"}, "bad.yaml:1: <root>: unknown spec"),
     ],
 )
-def test_unsupported_specs_are_refused_with_the_slo_named(tmp_path: Path, doc: dict, message: str) -> None:
-    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(doc))
-    with pytest.raises(SpecError) as exc:
-        import_specs([tmp_path / "bad.yaml"], tmp_path)
-    assert message in str(exc.value)
+def test_unsupported_specs_are_refused_with_file_line_and_key(tmp_path: Path, doc: dict, message: str) -> None:
+    slos, problems = import_text(tmp_path, yaml.safe_dump(doc, sort_keys=False))
+    assert slos == []
+    assert any(message in p for p in problems), problems
+    assert all(p.startswith("bad.yaml:") for p in problems)
 
 
 def test_objective_of_an_imported_spec_is_validated_by_the_mixin(imported: list[dict]) -> None:
@@ -253,13 +418,52 @@ def test_objective_of_an_imported_spec_is_validated_by_the_mixin(imported: list[
     assert f'SLO "{bad["service"]}-{bad["name"]}" ({bad["file"]}): objective 100% must be above 0' in str(exc.value)
 
 
-def test_make_build_reads_the_slos_folder(tmp_path: Path) -> None:
-    """`infrawatch build` on a tree whose slos/ holds Sloth's example writes that SLO's rules and tests."""
+def _tree(tmp_path: Path) -> Path:
     os.symlink(ROOT / "jsonnet", tmp_path / "jsonnet")
     os.symlink(ROOT / "examples", tmp_path / "examples")  # the Kubernetes ConfigMaps importstr these
     (tmp_path / "slos").mkdir()
-    (tmp_path / "slos" / "getting-started.yaml").write_text((SPECS / "sloth-getting-started.yaml").read_text())
-    changed = build(tmp_path)
+    return tmp_path
+
+
+def test_make_build_reads_the_slos_folder(tmp_path: Path) -> None:
+    """`infrawatch build` on a tree whose slos/ holds Sloth's example writes that SLO's rules and tests."""
+    root = _tree(tmp_path)
+    (root / "slos" / "getting-started.yaml").write_text((SPECS / "sloth-getting-started.yaml").read_text())
+    changed = build(root)
     assert "rules/slo-myservice-requests-availability.yaml" in changed
     assert "tests/rules/generated/slo-myservice-requests-availability.yaml" in changed
-    assert (tmp_path / "rules" / "slo-api-requests-availability.yaml").exists()  # config SLOs stay
+    assert (root / "rules" / "slo-api-requests-availability.yaml").exists()  # config SLOs stay
+
+
+NO_SUCH_FUNCTION = """\
+version: prometheus/v1
+service: t
+slos:
+  - name: nofn
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate_of_change(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+"""
+
+
+def test_a_refused_slo_fails_the_build_and_the_others_are_written(tmp_path: Path) -> None:
+    """Schema refusals (file:line: key) and promtool refusals (a function Prometheus does not have)."""
+    root = _tree(tmp_path)
+    (root / "slos" / "two.yaml").write_text(TWO_SLOS)
+    (root / "slos" / "nofn.yaml").write_text(NO_SUCH_FUNCTION)
+    res = subprocess.run(
+        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 2, res.stderr
+    assert 'slos: slos/two.yaml:14: slos[1].sli.events.error_query: SLO "s-bad"' in res.stderr
+    assert 'slos: slos/nofn.yaml:4: sli: SLO "t-nofn": promtool: ' in res.stderr
+    assert 'unknown function with name "rate_of_change"' in res.stderr
+    assert (root / "rules" / "slo-s-good.yaml").exists()
+    assert not (root / "rules" / "slo-s-bad.yaml").exists()
+    assert not (root / "rules" / "slo-t-nofn.yaml").exists()
+    assert not (root / "rules" / "kubernetes" / "slo-t-nofn.yaml").exists()

@@ -69,7 +69,7 @@ def test_unknown_latency_bucket_is_rejected() -> None:
     [
         ({"period": "thirty days"}, 'period "thirty days" is not a duration'),
         ({"alerting": {"tiers": {"page-2h": False}}}, "alerting.tiers names unknown tiers"),
-        ({"sli": {}}, 'sli needs "events" or "latency"'),
+        ({"sli": {}}, 'sli needs exactly one of "events", "latency", "raw"'),
         ({"sli": {"events": {"totalSelector": "x"}}}, "errorSelector/errorQuery or goodSelector/goodQuery"),
         ({"name": "has space"}, "name must be a non-empty label-safe name"),
     ],

@@ -73,7 +73,9 @@ def load_yaml_files(paths: list[Path]) -> dict[str, dict[str, Any]]:
     return {p.name: yaml.safe_load(p.read_text()) for p in paths}
 
 
-def promtool(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def promtool(*args: str | Path, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run promtool; the timeout only stops a hung run (a 30-day SLO test file takes ~35 s of CPU,
+    several times that on a loaded shared machine), it is no speed check."""
     return subprocess.run(
-        [require_binary("promtool"), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+        [require_binary("promtool"), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout
     )

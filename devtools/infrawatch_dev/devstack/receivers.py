@@ -100,7 +100,13 @@ class _Recorder:
 
 
 class RecordingHTTPServer(_Recorder):
-    """An aiohttp server on 127.0.0.1 in a background thread; records every request."""
+    """An aiohttp server on 127.0.0.1 in a background thread; records every request.
+
+    ``info_on_get``: the notification fakes set it, so a GET (a browser) gets ``info_page()`` and is
+    not recorded; a plain recording server (a test's stand-in for a scrape target) answers GETs
+    with ``respond()`` like any other request."""
+
+    info_on_get = False
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__()
@@ -135,7 +141,7 @@ class RecordingHTTPServer(_Recorder):
         return web.Response(text=text, content_type="text/html")
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if request.method in ("GET", "HEAD"):
+        if self.info_on_get and request.method in ("GET", "HEAD"):
             return self.info_page()
         body = await request.read()
         try:
@@ -180,6 +186,8 @@ class RecordingHTTPServer(_Recorder):
 
 class FakePagerDuty(RecordingHTTPServer):
     """PagerDuty Events API v2.  Point Alertmanager's ``pagerduty_url`` at ``events_url``."""
+
+    info_on_get = True
 
     def describe(self) -> str:
         return "a fake PagerDuty Events API v2 (POST /v2/enqueue)"
@@ -231,6 +239,8 @@ class FakePagerDuty(RecordingHTTPServer):
 class FakeSlack(RecordingHTTPServer):
     """A Slack incoming webhook: write ``webhook_url`` into the file Alertmanager's api_url_file names."""
 
+    info_on_get = True
+
     def describe(self) -> str:
         return "a fake Slack incoming webhook"
 
@@ -252,6 +262,8 @@ class FakeSlack(RecordingHTTPServer):
 
 class FakeWebhook(RecordingHTTPServer):
     """A generic webhook (incident log, heartbeat): records Alertmanager's webhook JSON and headers."""
+
+    info_on_get = True
 
     def describe(self) -> str:
         return "a fake generic webhook (heartbeat, incident log, console hooks)"

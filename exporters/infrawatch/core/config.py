@@ -111,6 +111,7 @@ class _Builder:
         self.seen: set[int] = set()
         self.own = 0  # nodes written out in the file
         self.via_alias = 0  # nodes reached again through an alias or a merge key
+        self.merged: dict[int, int] = {}  # mapping node -> how many leading pairs came from merge keys
         self.scalars: dict[str, Any] = loader.yaml_constructors  # tag -> constructor, for scalars
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
@@ -147,9 +148,11 @@ class _Builder:
             raise _problem(self.loc, line, path, f"unsupported YAML node {type(node).__name__}")
         # Merge keys (``<<: *defaults``): flatten_mapping puts the merged pairs first; those may
         # repeat each other and be overridden by the mapping's own, but its own keys are unique.
-        own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-        self.loader.flatten_mapping(node)
-        merged = len(node.value) - own
+        merged = self.merged.get(id(node))
+        if merged is None:  # first visit; later ones (through aliases) see the flattened node
+            own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+            self.loader.flatten_mapping(node)
+            merged = self.merged[id(node)] = len(node.value) - own
         out: dict[str, Any] = {}
         own_keys: set[str] = set()
         for n, (key_node, value_node) in enumerate(node.value):
@@ -173,22 +176,20 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
-    """Parse YAML text; every problem (syntax, control characters, size, nesting, alias
-    expansion, duplicate keys) becomes a located ``ConfigError``, never a traceback."""
-    loc = Locator(file)
+def _check_text(text: str, loc: Locator) -> None:
     if len(text) > MAX_BYTES:
         raise _problem(loc, None, (), f"file is larger than {MAX_BYTES >> 20} MiB")
     bad = _BAD_CHARS.search(text)
     if bad:
         line, col = _line_col(text, bad.start())
         raise _problem(loc, line, (), f"control character U+{ord(bad.group()):04X} at column {col} is not allowed")
-    loader = _Loader(text)
+
+
+@contextlib.contextmanager
+def _located_yaml_errors(text: str, loc: Locator) -> Iterator[None]:
+    """The parser's errors as located ``ConfigError``s, never a traceback."""
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, loc
-        return _Builder(loc, loader).build(node, ()), loc
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -200,6 +201,41 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
         raise _problem(loc, line, (), f"YAML error: {getattr(exc, 'reason', None) or exc}") from None
     except RecursionError:  # only without libyaml: the pure-Python composer recurses
         raise _problem(loc, None, (), f"nested more than {MAX_DEPTH} levels deep") from None
+
+
+def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
+    """Parse YAML text; every problem (syntax, control characters, size, nesting, alias
+    expansion, duplicate keys) becomes a located ``ConfigError``, never a traceback."""
+    loc = Locator(file)
+    _check_text(text, loc)
+    loader = _Loader(text)
+    try:
+        with _located_yaml_errors(text, loc):
+            node = loader.get_single_node()
+            if node is None:
+                return None, loc
+            return _Builder(loc, loader).build(node, ()), loc
+    finally:
+        loader.dispose()
+
+
+def load_yaml_documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any, Locator]]:
+    """Each document of a multi-document YAML text (``---`` separated, as Kubernetes manifests and
+    SLO spec files are), with its node, value and own ``Locator``; the same bounds and located
+    errors as ``load_yaml_text``.  Empty documents are skipped."""
+    loc = Locator(file)
+    _check_text(text, loc)
+    loader = _Loader(text)
+    try:
+        with _located_yaml_errors(text, loc):
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                doc_loc = Locator(file)
+                value = _Builder(doc_loc, loader).build(node, ())
+                if value is not None:
+                    yield node, value, doc_loc
     finally:
         loader.dispose()
 

@@ -15,7 +15,8 @@ def _iso(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def targets_document(engine: Engine) -> dict[str, Any]:
+def targets_document(engine: Engine, volumes: dict[str, float] | None = None) -> dict[str, Any]:
+    """``volumes``: messages sent per target over a day (the volume query), when configured."""
     now = time.time()
     out_targets = []
     for s in engine.summaries():
@@ -76,6 +77,7 @@ def targets_document(engine: Engine) -> dict[str, Any]:
                 "listed_for_seconds": max(
                     (li["listed_for_seconds"] for li in listings if li["listed_for_seconds"] is not None), default=None
                 ),
+                "daily_volume": None if volumes is None else volumes.get(t.value),
                 "listings": listings,
                 "errors": errors,
             }
@@ -113,6 +115,7 @@ def targets_document(engine: Engine) -> dict[str, Any]:
     ]
     return {
         "generated_at": _iso(now),
+        "volume_column": volumes is not None,
         "targets": out_targets,
         "lists": lists,
         "hosts": hosts,

@@ -17,6 +17,7 @@ from ..core.config import (
     ConfigError,
     Context,
     Duration,
+    DurationOrZero,
     KeyPath,
     Problem,
     Secret,
@@ -243,12 +244,38 @@ class ProbeEndpointConfig:
             ctx.error((*path, "max_per_minute"), "max_per_minute must be between 0 and 100000")
 
 
+# The metric contract of the MTA side (the demo app exports it): messages handed to the MTA per
+# sending IP.  Same default as the mixin's dailyVolumeQuery and the console's daily_volume_query.
+DEFAULT_VOLUME_QUERY = (
+    'sum by (target) (label_replace(increase(email_sent_total{status="success"}[1d]), '
+    '"target", "$1", "source_ip", "(.+)"))'
+)
+
+
+@dataclass
+class VolumeConfig:
+    """The "Daily volume" column: one PromQL instant query against the Prometheus that scrapes the MTA."""
+
+    prometheus_url: str = ""  # empty: no column
+    query: str = DEFAULT_VOLUME_QUERY  # one series per sending IP, label ``target``
+    timeout: Duration = Duration(2)
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        if self.prometheus_url and not re.match(r"^https?://[^/\s]+", self.prometheus_url):
+            ctx.error((*path, "prometheus_url"), f"prometheus_url must be an http(s) URL, got {self.prometheus_url!r}")
+        if not self.query.strip():
+            ctx.error((*path, "query"), "query must not be empty")
+        if self.timeout <= 0:
+            ctx.error((*path, "timeout"), "timeout must be greater than 0")
+
+
 @dataclass
 class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     probe: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
+    volume: VolumeConfig = field(default_factory=VolumeConfig)
     interval: Duration = Duration(300)
-    max_cache_ttl: Duration | None = None  # cap on how long an answer is reused; default: interval / 2
+    max_cache_ttl: DurationOrZero | None = None  # cap on how long an answer is reused (0: never); default: interval / 2
     max_cidr_addresses: int = 256
     state_file: str = ""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)

@@ -268,31 +268,17 @@ class Engine:
         now = time.time()
         for tp, answer in zip(points, answers, strict=True):
             c = classify(answer, spec.profile, spec.code_table)
-            if tp.expect == "listed":
-                if c.status != "listed":
-                    return ListHealth(
-                        False,
-                        now,
-                        f"test point {tp.shown} is not listed ({_describe(c)}): dead list or blocked resolver",
-                        reason_code=c.reason or "list_down",
-                    )
-                missing = [x for x in tp.codes if x not in c.codes] + [
-                    x for x in tp.categories if x not in c.categories
-                ]
+            why = ""
+            if tp.expect == "listed" and c.status != "listed":
+                why = f"is not listed ({_describe(c)}): dead list or blocked resolver"
+            elif tp.expect == "listed":
+                missing = [x for x in (*tp.codes, *tp.categories) if x not in c.codes and x not in c.categories]
                 if missing:
-                    return ListHealth(
-                        False,
-                        now,
-                        f"test point {tp.shown} answers {','.join(c.codes)}, without {', '.join(missing)}",
-                        reason_code="list_down",
-                    )
+                    why = f"answers {','.join(c.codes)}, without {', '.join(missing)}"
             elif c.status != "clean":
-                return ListHealth(
-                    False,
-                    now,
-                    f"test point {tp.shown} is not clean ({_describe(c)}): the list answers 'listed' for everything",
-                    reason_code=c.reason or "list_down",
-                )
+                why = f"is not clean ({_describe(c)}): the list answers 'listed' for everything"
+            if why:
+                return ListHealth(False, now, f"test point {tp.shown} {why}", reason_code=c.reason or "list_down")
         return ListHealth(True, now)
 
     async def check_list(self, spec: ListSpec, save: bool = True) -> None:

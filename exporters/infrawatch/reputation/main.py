@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,7 @@ from prometheus_client.registry import Collector
 from ..core.config import to_public
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter, common_flags, run
-from . import adhoc, api, page
+from . import adhoc, api, page, volume
 from .config import Loaded, load_config
 from .engine import Engine
 from .metrics import ReputationCollector
@@ -33,6 +34,7 @@ class ReputationExporter(Exporter):
         self._first_cycle: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._probe_bucket: adhoc.RateLimit | None = None
+        self._volume_cache: tuple[float, dict[str, float]] | None = None
 
     def load_config(self, path: str) -> Loaded:
         return load_config(path)
@@ -122,10 +124,20 @@ class ReputationExporter(Exporter):
     async def _api_targets(self, request: web.Request) -> web.Response:
         if self.engine is None:
             return web.json_response({"targets": [], "lists": []})
-        return web.json_response(api.targets_document(self.engine))
+        return web.json_response(api.targets_document(self.engine, await self._volumes()))
+
+    async def _volumes(self) -> dict[str, float] | None:
+        if self.engine is None or not self.engine.loaded.raw.volume.prometheus_url:
+            return None
+        if self._volume_cache is None or time.monotonic() - self._volume_cache[0] > 60:
+            self._volume_cache = (time.monotonic(), await volume.fetch(self.engine.loaded.raw.volume))
+        return self._volume_cache[1]
 
     async def status_page(self, request: web.Request) -> web.StreamResponse:
-        doc = api.targets_document(self.engine) if self.engine else {"targets": [], "lists": [], "generated_at": ""}
+        if self.engine is None:
+            doc: dict[str, Any] = {"targets": [], "lists": [], "generated_at": ""}
+        else:
+            doc = api.targets_document(self.engine, await self._volumes())
         return web.Response(text=page.render(doc, self.title, self.weburl.path), content_type="text/html")
 
     async def _config_handler(self, request: web.Request) -> web.Response:

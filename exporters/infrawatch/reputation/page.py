@@ -62,12 +62,17 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
             )
         score = "-" if t["score"] is None else f"{t['score']:.0f}"
         via = f'<div class="muted host">via {_e(t["host"])}</div>' if t.get("host") else ""
+        volume_cell = ""
+        if doc.get("volume_column"):
+            v = t.get("daily_volume")
+            volume_cell = f'<td class="volume">{"-" if v is None else f"{v:,.0f}"}</td>'
         age = ""
         if t["restored"] and t["result_age_seconds"] is not None:
             age = f' <span class="muted">(restored, {t["result_age_seconds"]:.0f}s old)</span>'
         rows.append(
             f'<tr data-target="{_e(t["target"])}"><td>{_e(t["target"])}{via}</td><td>{_e(t["provider"])}</td>'
-            f'<td>{_e(t["pool"])}</td><td class="score">{score}</td><td class="blacklists">{blacklists}</td>'
+            f'<td>{_e(t["pool"])}</td>{volume_cell}<td class="score">{score}</td>'
+            f'<td class="blacklists">{blacklists}</td>'
             f'<td><span class="status {_e(t["status"])}">{_e(t["status"].capitalize())}</span></td>'
             f"<td>{_e(t['last_checked'] or 'never')}{age}"
             f'<div class="muted">coverage {t["lists_answered"]}/{t["lists_applicable"]}</div></td></tr>'
@@ -85,6 +90,7 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
             f'<td><span class="status {cls}">{state}</span> <span class="reason">{_e(li["reason"])}</span></td>'
             f"<td>{_e(li['checked_at'] or '')}</td><td>{_e(budget)}</td></tr>"
         )
+    volume_head = "<th>Daily volume</th>" if doc.get("volume_column") else ""
     state = doc.get("state_file")
     state_note = ""
     if state and state["last_write_ok"] is False:
@@ -95,9 +101,12 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
     body = f"""<h1>IP Reputation Monitor</h1>{state_note}
 <p class="muted">Generated {_e(doc["generated_at"])} · <a href="{base}/api/v1/targets">JSON</a> ·
 <a href="{base}/metrics">metrics</a> · <a href="{base}/config">configuration</a></p>
-<table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th><th>Score</th>
+<table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th>{volume_head}<th>Score</th>
 <th>Blacklists</th><th>Status</th><th>Last checked</th></tr></thead>
-<tbody>{"".join(rows) or '<tr><td colspan="7">no targets configured</td></tr>'}</tbody></table>
+<tbody>{"".join(rows) or '<tr><td colspan="8">no targets configured</td></tr>'}</tbody></table>
+<p class="muted">History for a report or a delisting request:
+<code>infrawatch reputation export --prometheus URL --since 90d --target IP -o history.csv</code>
+(any range and step; see docs/reputation.md).</p>
 <h2>Blacklists</h2>
 <table id="lists"><thead><tr><th>List</th><th>Zone</th><th>Kind</th><th>Tier</th><th>Weight</th>
 <th>Health</th><th>Last test</th><th>Queries/day (projected / budget)</th></tr></thead>

@@ -50,10 +50,11 @@ REASONS: dict[str, str] = {
     "closed": "the resolver was closed while the query was outstanding",
 }
 _RCODE_REASON = {dnswire.RCODE_SERVFAIL: "servfail", dnswire.RCODE_REFUSED: "refused"}
+_RESULTS = {code: name.lower() for code, name in dnswire.RCODE_NAMES.items()}  # per-packet outcome
 _TCP_LEN = struct.Struct("!H")
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     """The outcome of one (name, type) lookup."""
 
@@ -212,6 +213,9 @@ class Resolver:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
                 sock.setblocking(False)
                 sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
+                # Connected: the kernel drops datagrams from any other address or port before we see
+                # them (our own source check stays), and send() skips a route lookup per packet.
+                sock.connect(sockaddr)
                 server = _Server(i, sock, sockaddr, family)
                 self._loop.add_reader(sock.fileno(), self._read_ready, server)
                 self._servers.append(server)
@@ -302,9 +306,11 @@ class Resolver:
             server.tcp.send(packet)
             return
         try:
-            server.sock.sendto(packet, server.addr)
-        except BlockingIOError:
-            pass  # send buffer full: the timeout sweep retries it like a lost packet
+            server.sock.send(packet)
+        except (BlockingIOError, ConnectionRefusedError):
+            # Send buffer full, or the ICMP "port unreachable" of an earlier packet reported on
+            # this connected socket: the timeout sweep retries it like a lost packet.
+            pass
         except OSError as exc:
             p.packets.append("error")
             self._complete(
@@ -395,21 +401,21 @@ class Resolver:
             self._retry_or_complete(key, Answer(None, error=f"truncated; {why}", reason="truncated"))
 
     def _on_reply(self, space: int, data: bytes, tcp_server: _Server | None, udp_server: _Server | None) -> None:
-        try:
-            resp = dnswire.decode_response(data)
-        except dnswire.WireError:
-            # Garbled.  If its header names one of our queries, that query is retried (and, when
-            # retries run out, is "malformed": unknown, never clean); otherwise it is a stray.
-            if len(data) >= 2 and (p := self._pending.get(key := (space, int.from_bytes(data[:2], "big")))):
-                p.packets.append("malformed")
-                self._retry_or_complete(key, Answer(None, error="malformed reply", reason="malformed"))
-            else:
-                self.rejected_total += 1
-            return
-        key = (space, resp.qid)
+        key = (space, int.from_bytes(data[:2], "big"))
         p = self._pending.get(key)
-        if p is None or resp.qtype != p.qtype or resp.qname.lower() != p.qname_lower:
-            self.rejected_total += 1
+        if p is None or len(data) < 12:
+            self.rejected_total += 1  # not one of our IDs (or no header): a stray
+            return
+        try:
+            resp = dnswire.decode_response(data, p.question)
+        except dnswire.QuestionMismatch:
+            self.rejected_total += 1  # our ID, another question: ignored, the real reply may follow
+            return
+        except dnswire.WireError:
+            # Garbled reply to one of our queries: retried, and when retries run out "malformed"
+            # (unknown, never clean).
+            p.packets.append("malformed")
+            self._retry_or_complete(key, Answer(None, error="malformed reply", reason="malformed"))
             return
         if resp.truncated:
             if udp_server is not None:
@@ -424,8 +430,7 @@ class Resolver:
             p.packets.append("truncated")
             self._complete(key, Answer(None, error="truncated even over TCP", attempts=p.attempt, reason="truncated"))
             return
-        result = dnswire.RCODE_NAMES.get(resp.rcode, "error").lower()
-        p.packets.append(result)
+        p.packets.append(_RESULTS.get(resp.rcode, "error"))
         if resp.rcode in RETRYABLE_RCODES:
             self._retry_or_complete(
                 key, Answer(resp.rcode, error=dnswire.RCODE_NAMES[resp.rcode], reason=_RCODE_REASON[resp.rcode])

@@ -16,13 +16,15 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .results import ListHealth, PairResult
 
 log = logging.getLogger("infrawatch.reputation.state")
 VERSION = 1
+T = TypeVar("T")
 TMP_SUFFIX = ".tmp"
 
 
@@ -72,25 +74,25 @@ def _parse(
         raise TypeError("'results' must be a list and 'lists' an object")
     results: dict[tuple[str, str], PairResult] = {}
     for i, d in enumerate(raw_results):
-        if not isinstance(d, dict):
-            raise TypeError(f"results[{i}] is not an object")
-        try:
-            r = PairResult.from_json(d)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise type(exc)(f"results[{i}]: {exc}") from None
+        r = _entry(f"results[{i}]", d, PairResult.from_json)
         if (targets is None or d.get("target") in targets) and d.get("list") in lists:
             results[(_target(d), d["list"])] = r
     health: dict[str, ListHealth] = {}
     for name, h in raw_lists.items():
-        if not isinstance(h, dict):
-            raise TypeError(f"lists[{name!r}] is not an object")
-        try:
-            lh = ListHealth.from_json(h)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise type(exc)(f"lists[{name!r}]: {exc}") from None
+        lh = _entry(f"lists[{name!r}]", h, ListHealth.from_json)
         if name in lists:
             health[name] = lh
     return results, health
+
+
+def _entry(where: str, d: Any, parse: Callable[[dict[str, Any]], T]) -> T:
+    """One record of the file, parsed; errors name where it is (``results[3]: ...``)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"{where} is not an object")
+    try:
+        return parse(d)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise type(exc)(f"{where}: {exc}") from None
 
 
 def _target(d: dict[str, Any]) -> str:

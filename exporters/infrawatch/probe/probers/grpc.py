@@ -13,12 +13,14 @@ tells a certificate problem (reason ``tls``) from a refused connection when the 
 ``UNAVAILABLE``.  grpcio cannot skip verification; ``insecure_skip_verify`` is done by trusting
 the certificate the server presented in that handshake (see docs/probers.md for the limits).
 
-grpcio is imported on first use (it costs ~25 MB of RSS), not with this module.
+grpcio is imported on first use (idle RSS 44.7 -> 54.9 MB with a grpc module configured), not with
+this module.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import ssl
@@ -130,13 +132,15 @@ async def _tls_handshake(
             writer.transport.abort()
 
 
-async def _presented_certificate(ctx: ProbeContext[GRPCProbe], cfg: GRPCProbe, ip: str, port: int) -> bytes | None:
+async def _presented_certificate(
+    ctx: ProbeContext[GRPCProbe], cfg: GRPCProbe, ip: str, port: int, name: str | None
+) -> bytes | None:
     """The server's leaf certificate (PEM), read without verification (``insecure_skip_verify``)."""
     writer = None
     try:
         async with asyncio.timeout(max(0.1, ctx.remaining)):
             _, writer = await asyncio.open_connection(
-                ip, port, ssl=ctx.tls.get(cfg.tls_config, verify=False, alpn=("h2",)), server_hostname=""
+                ip, port, ssl=ctx.tls.get(cfg.tls_config, verify=False, alpn=("h2",)), server_hostname=name or ""
             )
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         return ssl.DER_cert_to_PEM_cert(der).encode() if der else None
@@ -155,15 +159,29 @@ def _read(path: str) -> bytes | None:
         return f.read()
 
 
-async def _credentials(ctx: ProbeContext[GRPCProbe], cfg: GRPCProbe, ip: str, port: int) -> tuple[Any, str | None]:
-    """grpcio channel credentials and the name the certificate must carry."""
+@functools.cache
+def _system_roots() -> bytes | None:
+    """The system CA bundle, as Go and the other probers use it (grpcio would otherwise take the
+    roots bundled with it)."""
+    cafile = ssl.get_default_verify_paths().cafile
+    try:
+        return _read(cafile) if cafile else None
+    except OSError:
+        return None
+
+
+async def _credentials(
+    ctx: ProbeContext[GRPCProbe], cfg: GRPCProbe, ip: str, port: int, sni: str | None
+) -> tuple[Any, str | None]:
+    """grpcio channel credentials and the name the certificate must carry.  Raises OSError when
+    a file of ``tls_config`` cannot be read."""
     import grpc
 
     tc = cfg.tls_config
-    roots = _read(tc.ca_file)
+    roots = _read(tc.ca_file) if tc.ca_file else _system_roots()
     name = tc.server_name or None
     if tc.insecure_skip_verify:
-        roots = await _presented_certificate(ctx, cfg, ip, port)
+        roots = await _presented_certificate(ctx, cfg, ip, port, sni)
         if roots is not None and not name:
             from cryptography import x509
 
@@ -219,7 +237,11 @@ async def _probe(ctx: ProbeContext[GRPCProbe], cfg: GRPCProbe, phases: dict[str,
     tls_name = server_hostname(cfg.tls_config, host)
     address = _channel_address(ip, port)
     if cfg.tls:
-        creds, override = await _credentials(ctx, cfg, ip, port)
+        try:
+            creds, override = await _credentials(ctx, cfg, ip, port, tls_name)
+        except OSError as exc:
+            phases["check"] = time.monotonic() - t1
+            return ctx.fail(GRPCFailure.CONFIG, f"cannot read a tls_config file: {exc}")
         tls_name = override or tls_name
         if tls_name:
             options.append(("grpc.ssl_target_name_override", tls_name))

@@ -449,9 +449,7 @@ def _build_request(
     cookie: str = "",
     credentials: bool = True,
 ) -> bytes:
-    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none).
-    ``credentials=False`` (a redirect to another host) leaves out the module's authorization (basic
-    auth, bearer token, OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
+    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
     target, lines = _request_headers(cfg, method, url, parts, body, via_proxy, creds, cookie, credentials)
     head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
     return head.encode("latin-1", "replace") + body
@@ -468,7 +466,9 @@ def _request_headers(
     cookie: str = "",
     credentials: bool = True,
 ) -> tuple[str, list[tuple[str, str]]]:
-    """The request target and header lines (HTTP/1.1 and HTTP/2 alike)."""
+    """The request target and header lines (HTTP/1.1 and HTTP/2 alike). ``credentials=False`` (a
+    redirect to another host) leaves out the module's authorization (basic auth, bearer token,
+    OAuth 2.0 token) and any ``Authorization``/``Cookie`` header it configures."""
     target = url if via_proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     headers: dict[str, str] = {
@@ -764,7 +764,7 @@ async def _exchange(
                 sink,
                 creds,
                 jar.header(parts.hostname),
-                credentials,
+                credentials=credentials,
             )
             jar.update(parts.hostname, resp.values("Set-Cookie"))
             resp.uncompressed_length, resp.body = sink.uncompressed, b"".join(sink.parts)

@@ -23,7 +23,7 @@ from ..net import tls
 from ..net.dial import Connection
 from ..net.tls import record_tls, verify_error_text
 from ..spec import ProberSpec
-from .tcp import EXPECT_INFO, FAILED_DUE_TO_BYTES, QueryResponse, TCPFailure, _Dialogue
+from .tcp import EXPECT_INFO, FAILED_DUE_TO_BYTES, QueryResponse, TCPFailure, TCPProbe, _Dialogue
 
 FAMILIES = (FAILED_DUE_TO_REGEX, FAILED_DUE_TO_BYTES, EXPECT_INFO, *tls.FAMILIES)
 UnixFailure = TCPFailure
@@ -43,15 +43,8 @@ class UnixProbe:
                 "TLS over a unix socket has no host name to verify: set tls_config.server_name "
                 "(or insecure_skip_verify)",
             )
-        names: dict[str, int] = {}
-        for i, qr in enumerate(self.query_response):
-            for lab in qr.labels:
-                if lab.name in names:
-                    ctx.error(
-                        (*path, "query_response", i, "labels"),
-                        f"label {lab.name!r} is already set in step {names[lab.name]}",
-                    )
-                names[lab.name] = i
+        # The tcp section's checks of the keys both sections share (labels unique across steps).
+        TCPProbe(query_response=self.query_response, tls=self.tls, tls_config=self.tls_config).validate(ctx, path)
 
 
 async def _connect(ctx: ProbeContext[UnixProbe], cfg: UnixProbe, path: str) -> Connection | None:
