@@ -72,3 +72,29 @@ def test_a_bad_flag_entry_is_refused_at_start(unchanged_blackbox_yml: Path) -> N
         timeout=60,
     )
     assert r.returncode == 2 and "invalid allowed_targets entry 'http://x/'" in r.stderr, r.stderr
+
+
+def test_redirect_hops_obey_the_flag_too(tmp_path: Path, unchanged_blackbox_yml: Path, targets: Targets) -> None:
+    """A redirect to another host is followed when --probe.allowed-targets allows that host."""
+    from aiohttp import web
+
+    app = web.Application()
+
+    async def away(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://localhost:{targets.http_port}/ok")
+
+    app.router.add_get("/away", away)
+    port = targets.servers.serve(app)
+    target = f"http://127.0.0.1:{port}/away"
+    refused = ExporterProc(unchanged_blackbox_yml, tmp_path, ["--probe.allowed-targets=127.0.0.1"])
+    try:
+        code, text = refused.get("/probe?module=http_2xx&target=" + target)
+        assert code == 200 and "probe_success 0" in text and 'reason="redirect_not_allowed"' in text, text
+    finally:
+        refused.stop()
+    allowed = ExporterProc(unchanged_blackbox_yml, tmp_path, ["--probe.allowed-targets=127.0.0.1,localhost"])
+    try:
+        code, text = allowed.get("/probe?module=http_2xx&target=" + target)
+        assert code == 200 and "probe_success 1" in text and "probe_http_redirects 1" in text, text
+    finally:
+        allowed.stop()

@@ -69,18 +69,26 @@ def test_missing_header_and_body_files_fail_the_probe_as_config(tmp_path: Path, 
         assert "cannot read" in r.failure_message
 
 
-@pytest.mark.parametrize(
-    ("name", "module", "words"),
-    [
-        ("blackbox-main.yml", "http_3xx", "enable_http3 (blackbox 0.27+) is not supported"),
-    ],
-)
-def test_unsupported_module_loads_and_its_probes_fail_saying_why(name: str, module: str, words: str) -> None:
-    cfg = load_probe_config(DATA / name)
-    r = _run(cfg, module, "127.0.0.1:1")
+def test_http3_module_loads_and_its_probes_fail_saying_why() -> None:
+    cfg = load_probe_config(DATA / "blackbox-main.yml")
+    words = "enable_http3 (blackbox 0.27+) is not supported"
+    r = _run(cfg, "http_3xx", "127.0.0.1:1")
     assert not r.success and r.failure_reason == "config"
     assert words in r.failure_message, r.failure_message
     assert any(words in w.message for w in cfg.warnings)
+
+
+def test_websocket_module_loads_and_its_probes_fail_naming_the_blackbox_version(tmp_path: Path) -> None:
+    f = tmp_path / "ws.yml"
+    f.write_text(
+        "modules:\n  ws:\n    prober: websocket\n    websocket:\n      query_response:\n"
+        "        - send: ping\n        - expect: pong\n  ok:\n    prober: tcp\n"
+    )
+    cfg = load_probe_config(f)
+    (w,) = [w for w in cfg.warnings if w.path[-1] == "prober"]
+    assert str(w).startswith(f"{f}:3: modules.ws.prober: ") and "unreleased after 0.28" in w.message
+    r = _run(cfg, "ws", "ws://127.0.0.1:1/")
+    assert not r.success and r.failure_reason == "config" and "websocket" in r.failure_message
 
 
 @pytest.mark.parametrize(

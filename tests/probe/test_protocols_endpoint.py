@@ -141,5 +141,5 @@ def test_failure_reason_and_debug_output_without_secrets(
     assert "PING answered" in text
     assert redis_server.password not in text
     status, text = exporter.get(f"/probe?target=127.0.0.1:{postgres_server.port}&module=postgres&debug=true")
-    assert status == 200 and 'msg="Query done"' in text
+    assert status == 200 and 'msg="query done"' in text
     assert postgres_server.password not in text

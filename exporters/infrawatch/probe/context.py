@@ -40,9 +40,9 @@ class ProbeLog:
 
     def __call__(self, msg: str, level: str = "info", **kv: Any) -> None:
         ts = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        text = msg[:1].upper() + msg[1:]
-        fields = "".join(f" {k}={_logfmt(v)}" for k, v in kv.items())
-        self.lines.append(f"ts={ts} {self.prefix} level={level} msg={_logfmt(text, always=True)}{fields}")
+        # Fields as key=repr(value), as the probe log always wrote them (readers and tests match on it).
+        fields = "".join(f" {k}={v!r}" for k, v in kv.items())
+        self.lines.append(f"ts={ts} {self.prefix} level={level} msg={_logfmt(msg, always=True)}{fields}")
 
 
 def _logfmt(value: Any, always: bool = False) -> str:

@@ -35,20 +35,6 @@ from .targets import FileSD, in_shard, static_targets
 log = logging.getLogger("infrawatch.probe")
 
 
-def _hop_check(cfg: ProbeConfig, target_host_: str) -> Callable[[str], bool]:
-    """The allow-list check for the hosts a ``/probe`` request goes on to (redirect hops): the
-    target's own host (allowed or configured) and what ``allowed_targets`` allows."""
-
-    def allowed(host: str) -> bool:
-        try:
-            host = target_host(host)
-        except TargetError:
-            return False
-        return host == target_host_ or cfg.allow.allows(host)
-
-    return allowed
-
-
 def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
     """blackbox's ``hostname=`` URL parameter: a copy of the http module sending ``Host: hostname``
     (and so using it for SNI); an error when the module sets another Host header."""
@@ -62,6 +48,20 @@ def with_host(module: ModuleBase, hostname: str) -> tuple[ModuleBase, str]:
     headers = {k: v for k, v in section.headers.items() if k.lower() != "host"}
     headers["Host"] = hostname
     return dataclasses.replace(module, http=dataclasses.replace(section, headers=headers)), ""  # type: ignore[call-arg]
+
+
+def _hop_check(allow: AllowList, target_host_: str) -> Callable[[str], bool]:
+    """The allow-list check for the hosts a ``/probe`` request goes on to (redirect hops): the
+    target's own host (allowed or configured) and what ``allowed_targets`` allows."""
+
+    def allowed(host: str) -> bool:
+        try:
+            host = target_host(host)
+        except TargetError:
+            return False
+        return host == target_host_ or allow.allows(host)
+
+    return allowed
 
 
 class SelfMetrics(Collector):
@@ -317,7 +317,7 @@ class ProbeExporter(Exporter):
                 # time spent queueing for a slot comes out of this probe's budget
                 remaining = max(0.05, timeout - (time.monotonic() - t0))
                 result = await self._probe(
-                    target, module_name, module, remaining, debug, cfg.tls, hop_allowed=_hop_check(cfg, host)
+                    target, module_name, module, remaining, debug, cfg.tls, hop_allowed=_hop_check(self.allow, host)
                 )
             finally:
                 sem.release()

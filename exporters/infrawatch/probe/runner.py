@@ -129,7 +129,7 @@ async def run_probe(
         reasons=spec.reason_values,
         hop_allowed=hop_allowed,
     )
-    ctx.log("beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
+    ctx.log("Beginning probe", probe=module.prober, timeout_seconds=round(timeout, 3))
     try:
         async with asyncio.timeout(timeout + GRACE):
             ok = await spec.probe(ctx)
@@ -145,7 +145,7 @@ async def run_probe(
     samples = outcome_samples(ok, duration, reason)
     samples[2:2] = _dedupe(ctx.metrics.samples)  # success, duration, the prober's, failure_info
     ctx.log(
-        "probe " + ("succeeded" if ok else "failed"),
+        "Probe " + ("succeeded" if ok else "failed"),
         level="info" if ok else "error",
         duration_seconds=round(duration, 6),
     )
