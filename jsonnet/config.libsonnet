@@ -320,6 +320,8 @@
     },
     // SLO specs imported from files (filled by `make build` from slos/*.yaml; see docs/slo.md).
     sloImported: [],
+    // Where the generated SLO tests (tests/rules/generated/) find the rule files, relative to them.
+    sloTestRulesDir: '../../../rules/',
 
     // ---- Alertmanager routing (alertmanager/) ----------------------------------------------
     // @section alertmanager

@@ -132,7 +132,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
     // Synthesised once per SLO and style (selector parsing is the slow part of generation).
     local synthBy = { prom2: synth(slo, 'prom2'), prom3: synth(slo, 'prom3') };
     local series0 = synthBy.prom2;
-    local ruleFile = std.get(config, 'sloTestRulesDir', '../../../rules/') + 'slo-' + slo.id + '.yaml';
+    local ruleFile = config.sloTestRulesDir + 'slo-' + slo.id + '.yaml';
     local who = slo.service + ' SLO ' + slo.name;
     local seriesLabels = slo.labels + slo.ids;
     local enabled = [t for t in slo.tiers if t.enabled];
