@@ -187,3 +187,17 @@ def test_make_build_runs_promtool_and_blames_the_config_key(tmp_path: Path) -> N
     assert "likely cause: _config.services[0].appSelector = 'job=\"api-server'" in r.stderr
     assert 'rules/api.yaml: group "infrawatch-api", HighErrorRate: could not parse expression' in r.stderr
     assert not (root / "rules").exists(), "nothing is written"
+
+
+def test_every_slo_field_the_slo_generator_reads_is_accepted() -> None:
+    """The SLO fields jsonnet/slo/spec.libsonnet documents (raw SLIs, the absent alert, spec alert
+    names, page/ticket annotations) pass the schema, and a typo among them is still refused."""
+    slo = (
+        "{ service: 'api', name: 'raw-errors', objective: 0.999, period: '30d',"
+        "  sli: { raw: { errorRatioQuery: 'sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))' } },"
+        "  alerting: { name: 'ApiRawErrors', absent: false, absentName: 'ApiRawErrorsAbsent',"
+        "              pageAnnotations: { summary: 'p' }, ticketAnnotations: { summary: 't' } } }"
+    )
+    assert problems(f"{{ slos+: [{slo}] }}") == []
+    typo = problems("{{ slos+: [{}] }}".format(slo.replace("absentName", "absentNmae")))
+    assert len(typo) == 1 and "absentNmae" in typo[0] and "absentName" in typo[0], typo
