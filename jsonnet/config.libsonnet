@@ -232,8 +232,11 @@
     //                promtool tests when they cannot be derived from the selectors.
     // Sloth (prometheus/v1 and the PrometheusServiceLevel CRD), OpenSLO v1 and Pyrra files in slos/ are
     // imported next to these (docs/slo.md).
-    local sloApiSelector = std.filter(function(s) s.name == 'api', self.services)[0].appSelector,
-    slos: [
+    // The bundled SLOs are the seed's, on the service named 'api'; a service list without one
+    // (an SRE's own) gets none of them rather than an evaluation error.
+    local apiServices = std.filter(function(s) s.name == 'api', self.services),
+    local sloApiSelector = apiServices[0].appSelector,
+    slos: if apiServices == [] then [] else [
       {
         // Seed: 99.9% availability over 30 days.
         service: 'api',
