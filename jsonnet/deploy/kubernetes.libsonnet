@@ -233,48 +233,48 @@
   ],
 
   kubernetesManifests:: {
-    'probe-exporter.yaml': [
-      configMap('probe', 'probe.yml', c.probeConfig),
-    ] + probeDeployments + [
-      service('probe', c.probePort),
-      serviceMonitor('probe'),
-    ],
-    'reputation-exporter.yaml': [
-      configMap('reputation', 'reputation.yml', c.reputationConfig),
-      // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
-      deployment(
-        'infrawatch-reputation',
-        'reputation',
-        'infrawatch-reputation-exporter',
-        c.reputationPort,
-        'reputation.yml',
-        c.reputationSecret,
-        volumes=[
-          if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
-          else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
-        ],
-        mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
-      ),
-      service('reputation', c.reputationPort),
-      serviceMonitor('reputation'),
-    ],
-    'prometheusrules.yaml': [
-      {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
-        metadata: {
-          name: 'infrawatch-' + area,
-          namespace: c.namespace,
-          labels: labels(area) + k._config.prometheusRuleLabels,
-        },
-        spec: k.ruleFiles[area],
-      }
-      for area in std.objectFields(k.ruleFiles)
-    ],
-  } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
-  + (
-    if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
-  ),
+                          'probe-exporter.yaml': [
+                            configMap('probe', 'probe.yml', c.probeConfig),
+                          ] + probeDeployments + [
+                            service('probe', c.probePort),
+                            serviceMonitor('probe'),
+                          ],
+                          'reputation-exporter.yaml': [
+                            configMap('reputation', 'reputation.yml', c.reputationConfig),
+                            // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
+                            deployment(
+                              'infrawatch-reputation',
+                              'reputation',
+                              'infrawatch-reputation-exporter',
+                              c.reputationPort,
+                              'reputation.yml',
+                              c.reputationSecret,
+                              volumes=[
+                                if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
+                                else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
+                              ],
+                              mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
+                            ),
+                            service('reputation', c.reputationPort),
+                            serviceMonitor('reputation'),
+                          ],
+                          'prometheusrules.yaml': [
+                            {
+                              apiVersion: 'monitoring.coreos.com/v1',
+                              kind: 'PrometheusRule',
+                              metadata: {
+                                name: 'infrawatch-' + area,
+                                namespace: c.namespace,
+                                labels: labels(area) + k._config.prometheusRuleLabels,
+                              },
+                              spec: k.ruleFiles[area],
+                            }
+                            for area in std.objectFields(k.ruleFiles)
+                          ],
+                        } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
+                        + (
+                          if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
+                        ),
 
   // Patches of objects the manifests do not own, written to deploy/kubernetes/patches/ (a subfolder:
   // `kubectl apply -f deploy/kubernetes/` skips it).  A merge patch for the Prometheus object:
