@@ -41,4 +41,7 @@ local prometheusRule(area, file) = {
 } + {
   ['deploy/kubernetes/%s' % name]: mixin.kubernetesManifests[name]
   for name in std.objectFields(mixin.kubernetesManifests)
+} + {
+  ['deploy/kubernetes/patches/%s' % name]: mixin.kubernetesPatches[name]
+  for name in std.objectFields(mixin.kubernetesPatches)
 }

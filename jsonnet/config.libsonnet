@@ -555,6 +555,31 @@
       // State of the reputation exporter (last results, served at once after a restart): an emptyDir
       // survives container restarts, not rescheduling.  Set a PersistentVolumeClaim name to keep it.
       reputationStateClaim: '',
+      // Long-term history (docs/deployment.md "Long-term history"): `enabled: true` adds
+      // deploy/kubernetes/victoria-metrics.yaml (single-node VictoriaMetrics: Deployment, its
+      // PersistentVolumeClaim, Service `name` on `port`, ServiceMonitor for its own metrics) and
+      // deploy/kubernetes/patches/prometheus-remote-write.yaml, a merge patch setting your
+      // `Prometheus` object's `spec.remoteWrite` to it (also the jsonnet field
+      // `kubernetesPrometheusRemoteWrite`).  The name stays outside `infrawatchSelector`'s
+      // `infrawatch.*` jobs, so the pipeline alerts do not count it as an exporter.
+      longTermStorage: {
+        enabled: false,
+        name: 'victoria-metrics',
+        image: 'victoriametrics/victoria-metrics:v1.102.1',
+        imagePullPolicy: 'IfNotPresent',
+        // VictoriaMetrics' -retentionPeriod (a number is months; 1y, 90d...).
+        retention: '1y',
+        port: 8428,
+        // The PersistentVolumeClaim; storageClassName '' = the cluster's default class.
+        storageSize: '50Gi',
+        storageClassName: '',
+        resources: {
+          requests: { cpu: '100m', memory: '512Mi' },
+          limits: { memory: '2Gi' },
+        },
+        // More VictoriaMetrics flags, e.g. ['-dedup.minScrapeInterval=15s'].
+        extraArgs: [],
+      },
       // Probe objects: blackbox-style probing through the exporter's `/probe`, scraped by Prometheus
       // on its own schedule.  Fields: name, module (a module of probeConfig), service (label),
       // targets (every host must be in probeConfig's allowed_targets), interval (optional).

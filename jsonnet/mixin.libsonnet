@@ -1,6 +1,7 @@
 // The infrawatch monitoring mixin (monitoring-mixins convention).
 // Exposes: _config, prometheusAlerts, prometheusRules, grafanaDashboards, alertmanagerConfig, slos,
-// kubernetesManifests (file name -> list of objects, written to deploy/kubernetes/).
+// kubernetesManifests (file name -> list of objects, written to deploy/kubernetes/), kubernetesPatches
+// (deploy/kubernetes/patches/) and kubernetesPrometheusRemoteWrite (a `Prometheus` spec.remoteWrite).
 // Each area file adds itself to `ruleFiles` (area name -> {groups: [...]}) so `make build` can write
 // one rules file per area; prometheusAlerts/prometheusRules are derived from it for importers.
 local configSchema = import 'lib/config_schema.libsonnet';

@@ -110,13 +110,13 @@
 
   // Prometheus names the job after the Service (infrawatch-probe, infrawatch-reputation), which the
   // pipeline alerts' `infrawatchSelector` matches.
-  local serviceMonitor(component) = {
+  local serviceMonitor(component, name='infrawatch-' + component, objLabels=labels(component), auth=basicAuth) = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
-    metadata: { name: 'infrawatch-' + component, namespace: c.namespace, labels: labels(component) + c.monitorLabels },
+    metadata: { name: name, namespace: c.namespace, labels: objLabels + c.monitorLabels },
     spec: {
-      selector: { matchLabels: labels(component) },
-      endpoints: [{ port: 'http-metrics', interval: c.scrapeInterval, path: '/metrics' } + basicAuth],
+      selector: { matchLabels: objLabels },
+      endpoints: [{ port: 'http-metrics', interval: c.scrapeInterval, path: '/metrics' } + auth],
     },
   },
 
@@ -150,44 +150,139 @@
       for i in std.range(0, c.probeShards - 1)
     ],
 
-  kubernetesManifests:: {
-    'probe-exporter.yaml': [
-      configMap('probe', 'probe.yml', c.probeConfig),
-    ] + probeDeployments + [
-      service('probe', c.probePort),
-      serviceMonitor('probe'),
-    ],
-    'reputation-exporter.yaml': [
-      configMap('reputation', 'reputation.yml', c.reputationConfig),
-      // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
-      deployment(
-        'infrawatch-reputation',
-        'reputation',
-        'infrawatch-reputation-exporter',
-        c.reputationPort,
-        'reputation.yml',
-        c.reputationSecret,
-        volumes=[
-          if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
-          else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
-        ],
-        mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
-      ),
-      service('reputation', c.reputationPort),
-      serviceMonitor('reputation'),
-    ],
-    'prometheusrules.yaml': [
-      {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
-        metadata: {
-          name: 'infrawatch-' + area,
-          namespace: c.namespace,
-          labels: labels(area) + k._config.prometheusRuleLabels,
+  // ---- Long-term history: single-node VictoriaMetrics (`c.longTermStorage`, off by default) ----
+  local lts = c.longTermStorage,
+  local ltsLabels = {
+    'app.kubernetes.io/name': 'victoria-metrics',
+    'app.kubernetes.io/component': 'long-term-storage',
+    'app.kubernetes.io/part-of': 'infrawatch',
+  },
+  local ltsDataPath = '/victoria-metrics-data',
+  local ltsClaim = lts.name + '-data',
+  local longTermObjects = [
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: ltsClaim, namespace: c.namespace, labels: ltsLabels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: lts.storageSize } },
+      } + (if lts.storageClassName != '' then { storageClassName: lts.storageClassName } else {}),
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: lts.name, namespace: c.namespace, labels: ltsLabels },
+      spec: {
+        replicas: 1,
+        // One writer of the ReadWriteOnce volume: the old pod stops before the new one starts.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: ltsLabels },
+        template: {
+          metadata: { labels: ltsLabels },
+          spec: {
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65534,
+              runAsGroup: 65534,
+              fsGroup: 65534,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers: [{
+              name: 'victoria-metrics',
+              image: lts.image,
+              imagePullPolicy: lts.imagePullPolicy,
+              args: [
+                '-storageDataPath=' + ltsDataPath,
+                '-retentionPeriod=' + lts.retention,
+                '-httpListenAddr=:%d' % lts.port,
+              ] + lts.extraArgs,
+              ports: [{ name: 'http-metrics', containerPort: lts.port }],
+              readinessProbe: { httpGet: { path: '/health', port: 'http-metrics' } },
+              livenessProbe: { httpGet: { path: '/health', port: 'http-metrics' }, periodSeconds: 30 },
+              resources: lts.resources,
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'data', mountPath: ltsDataPath }],
+            }],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: ltsClaim } }],
+          },
         },
-        spec: k.ruleFiles[area],
-      }
-      for area in std.objectFields(k.ruleFiles)
-    ],
-  } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {}),
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: lts.name, namespace: c.namespace, labels: ltsLabels },
+      spec: {
+        selector: ltsLabels,
+        ports: [{ name: 'http-metrics', port: lts.port, targetPort: 'http-metrics' }],
+      },
+    },
+    // Its own metrics (ingestion rate, disk use); not the exporters' basic auth.
+    serviceMonitor('victoria-metrics', name=lts.name, objLabels=ltsLabels, auth={}),
+  ],
+
+  // `spec.remoteWrite` of the Prometheus Operator `Prometheus` object sending every sample to the
+  // VictoriaMetrics above (kube-prometheus: merge it into `prometheus.prometheus.spec`).
+  kubernetesPrometheusRemoteWrite:: [
+    { url: 'http://%s.%s.svc:%d/api/v1/write' % [lts.name, c.namespace, lts.port] },
+  ],
+
+  kubernetesManifests:: {
+                          'probe-exporter.yaml': [
+                            configMap('probe', 'probe.yml', c.probeConfig),
+                          ] + probeDeployments + [
+                            service('probe', c.probePort),
+                            serviceMonitor('probe'),
+                          ],
+                          'reputation-exporter.yaml': [
+                            configMap('reputation', 'reputation.yml', c.reputationConfig),
+                            // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
+                            deployment(
+                              'infrawatch-reputation',
+                              'reputation',
+                              'infrawatch-reputation-exporter',
+                              c.reputationPort,
+                              'reputation.yml',
+                              c.reputationSecret,
+                              volumes=[
+                                if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
+                                else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
+                              ],
+                              mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
+                            ),
+                            service('reputation', c.reputationPort),
+                            serviceMonitor('reputation'),
+                          ],
+                          'prometheusrules.yaml': [
+                            {
+                              apiVersion: 'monitoring.coreos.com/v1',
+                              kind: 'PrometheusRule',
+                              metadata: {
+                                name: 'infrawatch-' + area,
+                                namespace: c.namespace,
+                                labels: labels(area) + k._config.prometheusRuleLabels,
+                              },
+                              spec: k.ruleFiles[area],
+                            }
+                            for area in std.objectFields(k.ruleFiles)
+                          ],
+                        } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
+                        + (
+                          if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
+                        ),
+
+  // Patches of objects the manifests do not own, written to deploy/kubernetes/patches/ (a subfolder:
+  // `kubectl apply -f deploy/kubernetes/` skips it).  A merge patch for the Prometheus object:
+  //   kubectl -n monitoring patch prometheus k8s --type merge \
+  //     --patch-file deploy/kubernetes/patches/prometheus-remote-write.yaml
+  kubernetesPatches:: (
+    if lts.enabled then {
+      'prometheus-remote-write.yaml': { spec: { remoteWrite: k.kubernetesPrometheusRemoteWrite } },
+    } else {}
+  ),
 }

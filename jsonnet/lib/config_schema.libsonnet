@@ -144,6 +144,8 @@ local explicit = {
   'kubernetes.resources': T.any,  // Kubernetes' own syntax
   'kubernetes.monitorLabels': labels,
   'kubernetes.probeShards': T.number,
+  'kubernetes.longTermStorage.resources': T.any,  // Kubernetes' own syntax
+  'kubernetes.longTermStorage.extraArgs': T.list(T.string),
   'kubernetes.probes': T.list(T.object({
     name: T.string,
     module: T.string,

@@ -24,38 +24,11 @@ import pytest
 import yaml
 
 from infrawatch_dev.devstack.exporters import ReputationExporterProc, all_checked
-from infrawatch_dev.devstack.procs import Proc, free_port, wait_http
 from infrawatch_dev.devstack.rbldnsd import Rbldnsd, zones_from_datasets
+from support.victoriametrics import VictoriaMetrics
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class VictoriaMetrics:
-    """Single-node VictoriaMetrics (Debian package victoria-metrics) on a free loopback port."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("victoria-metrics")
-        if not binary:
-            pytest.skip("victoria-metrics is not installed (scripts/bootstrap installs it)")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = Proc(
-            [
-                binary,
-                f"-storageDataPath={workdir / 'data'}",
-                f"-httpListenAddr=127.0.0.1:{self.port}",
-                "-retentionPeriod=1y",  # the seed's "a year of metrics"
-                "-search.latencyOffset=0s",  # show samples at once (default: hide the last 30 s)
-                "-search.disableCache",
-            ],
-            workdir / "victoria-metrics.log",
-        )
-        wait_http(self.url + "/health", timeout=60, proc=self.proc.proc)
-
-    def stop(self) -> None:
-        self.proc.stop()
 
 
 @pytest.fixture

@@ -86,6 +86,14 @@ CASES = {
         " warningsTo: 'mail' }] } }",
         "_config.alertmanager.teams[0].warningsTo: 'mail' is not one of slack, email; did you mean 'email'?",
     ),
+    "long-term storage typo": (
+        "{ kubernetes+: { longTermStorage+: { enabled: true, retentoin: '2y' } } }",
+        "_config.kubernetes.longTermStorage.retentoin: unknown field; did you mean 'retention'?",
+    ),
+    "long-term storage type": (
+        "{ kubernetes+: { longTermStorage+: { enabled: 'yes' } } }",
+        "_config.kubernetes.longTermStorage.enabled: must be true or false, not 'yes'",
+    ),
     "slo field typo": (
         "{ slos: [super.slos[0] { objectve: 99 }] }",
         "_config.slos[0].objectve: unknown field; did you mean 'objective'?",
@@ -161,12 +169,37 @@ def test_make_build_fails_naming_the_file_and_line(tmp_path: Path) -> None:
         timeout=120,
     )
     assert r.returncode == 2, r.stdout + r.stderr
-    assert "invalid _config (3 problems)" in r.stderr
+    assert f"invalid _config ({len(EDITS)} problems)" in r.stderr
     for _, edited, problem in EDITS:
         [line] = [x for x in r.stderr.splitlines() if problem in x]
         assert line.endswith(f"(jsonnet/config.libsonnet:{lines[edited]})"), line
     assert "\tjsonnet" not in r.stderr and "thunk" not in r.stderr, "the stack trace is left out"
     assert not (root / "rules").exists(), "nothing is written"
+
+
+def test_a_long_term_storage_typo_in_an_override_fails_the_build_located(tmp_path: Path) -> None:
+    """An override of `_config.kubernetes.longTermStorage` (as an importer writes it, here spliced into
+    the copy's mixin.libsonnet) with a misspelt field fails `infrawatch build`, naming file:line.
+    (The defaults in config.libsonnet are the schema itself: a key renamed there is not caught.)"""
+    root = _copy_repo(tmp_path)
+    mixin = root / "jsonnet" / "mixin.libsonnet"
+    original = "(import 'config.libsonnet') +\n"
+    assert original in mixin.read_text()
+    override = "{ _config+:: { kubernetes+: { longTermStorage+: {\n  enabled: true,\n  retentoin: '2y',\n} } } } +\n"
+    mixin.write_text(mixin.read_text().replace(original, original + override, 1))
+    line = mixin.read_text().splitlines().index("  retentoin: '2y',") + 1
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert (
+        "_config.kubernetes.longTermStorage.retentoin: unknown field; did you mean 'retention'?"
+        f"  (jsonnet/mixin.libsonnet:{line})"
+    ) in r.stderr, r.stderr
+    assert not (root / "deploy").exists(), "nothing is written"
 
 
 def test_make_build_runs_promtool_and_blames_the_config_key(tmp_path: Path) -> None:
