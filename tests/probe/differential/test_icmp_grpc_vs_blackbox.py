@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
+from probe.differential.harness import Samples, names, parse
 from support.grpcserver import HealthServer, health_server
 from support.loopback import NO_IPV6_REASON, has_ipv6_loopback
 from support.probeutil import ExporterProc
@@ -31,7 +31,6 @@ from support.tls import Certs
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 pytestmark = pytest.mark.skipif(shutil.which(BLACKBOX) is None, reason="scripts/bootstrap installs blackbox 0.23")
 
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 # Metric names one exporter has and the other has not, on purpose.  name -> (who has it, why).
 INTENDED: dict[str, tuple[str, str]] = {
@@ -78,18 +77,6 @@ KEY_VALUES = {
 KEY_LABELS = {"probe_icmp_duration_seconds": ("phase",), "probe_grpc_duration_seconds": ("phase",)}
 # probe_ip_addr_hash: present in both; its value is CRC32 here and FNV-32a in blackbox until the
 # blackbox lane's change lands; compared there, presence only here.
-
-
-def parse(text: str) -> Samples:
-    out: Samples = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def names(samples: Samples) -> set[str]:
-    return {n for n, _ in samples}
 
 
 def compare(bb: Samples, iw: Samples, tls: bool) -> list[tuple[str, str]]:

@@ -438,19 +438,8 @@ async def _credentials(ctx: ProbeContext[HTTPProbe], cfg: HTTPProbe) -> _Creds:
     return out
 
 
-def _build_request(
-    cfg: HTTPProbe,
-    method: str,
-    url: str,
-    parts,
-    body: bytes,
-    via_proxy: str,
-    creds: _Creds | None = None,
-    cookie: str = "",
-    credentials: bool = True,
-) -> bytes:
-    """The HTTP/1.1 request head and body; ``via_proxy``: the proxy URL of a plain-http request ('' if none)."""
-    target, lines = _request_headers(cfg, method, url, parts, body, via_proxy, creds, cookie, credentials)
+def _http11_request(method: str, target: str, lines: list[tuple[str, str]], body: bytes) -> bytes:
+    """The HTTP/1.1 request bytes from ``_request_headers``' target and header lines."""
     head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines) + "\r\n"
     return head.encode("latin-1", "replace") + body
 
@@ -770,10 +759,10 @@ async def _exchange(
             resp.uncompressed_length, resp.body = sink.uncompressed, b"".join(sink.parts)
             return resp
         via_proxy = proxy_url if parts.scheme == "http" else ""
-        request = _build_request(
-            cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname), credentials=credentials
+        target, lines = _request_headers(
+            cfg, method, url, parts, body, via_proxy, creds, jar.header(parts.hostname), credentials
         )
-        writer.write(request)
+        writer.write(_http11_request(method, target, lines, body))
         await writer.drain()
         phases.enter("processing")
         version, status, headers = await _read_head(reader)
