@@ -555,6 +555,26 @@
       // State of the reputation exporter (last results, served at once after a restart): an emptyDir
       // survives container restarts, not rescheduling.  Set a PersistentVolumeClaim name to keep it.
       reputationStateClaim: '',
+      // The reputation exporter's own recursive resolver (Spamhaus refuses public and cloud ones):
+      // Debian's unbound as a second container of the reputation pod, image built from
+      // deploy/compose/unbound/Dockerfile.  It listens on `port` (non-root: above 1024) and answers
+      // only the pod itself; reputation.yml's `resolver.nameservers` must be `127.0.0.1:<port>` (the
+      // build fails otherwise).  Its configuration is `config` (jsonnet/deploy/config/unbound.conf)
+      // plus the port and one stub-zone per `stubZones` entry: `{name: 'zen.spamhaus.org', addrs:
+      // ['10.0.0.25@53']}` sends a list zone to your own mirror (rbldnsd) instead of resolving it
+      // from the root servers.  `enabled: false` = no unbound; then point reputation.yml at yours.
+      unbound: {
+        enabled: true,
+        image: 'ghcr.io/infrawatch/unbound:0.1.0',
+        imagePullPolicy: 'IfNotPresent',
+        port: 5353,
+        stubZones: [],
+        config: importstr 'deploy/config/unbound.conf',
+        resources: {
+          requests: { cpu: '20m', memory: '32Mi' },
+          limits: { memory: '128Mi' },
+        },
+      },
       // Long-term history (docs/deployment.md "Long-term history"): `enabled: true` adds
       // deploy/kubernetes/victoria-metrics.yaml (single-node VictoriaMetrics: Deployment, its
       // PersistentVolumeClaim, Service `name` on `port`, ServiceMonitor for its own metrics) and

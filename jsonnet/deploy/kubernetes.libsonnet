@@ -28,9 +28,15 @@
 
   local webConfigMountPath = '/etc/infrawatch/web',
 
+  local containerSecurity = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  },
+
   // One exporter Deployment.  `secret` ('' = none) is mounted at secretsMountPath for `*_file` keys;
   // `volumes` / `mounts` add more (the reputation state).
-  local deployment(name, component, command, port, file, secret, podLabels={}, extraArgs=[], volumes=[], mounts=[]) = {
+  local deployment(name, component, command, port, file, secret, podLabels={}, extraArgs=[], volumes=[], mounts=[], sidecars=[]) = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: name, namespace: c.namespace, labels: labels(component) + podLabels },
@@ -65,18 +71,14 @@
             readinessProbe: healthCheck('/-/ready'),
             livenessProbe: healthCheck('/-/healthy') + { periodSeconds: 30 },
             resources: c.resources,
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ['ALL'] },
-            },
+            securityContext: containerSecurity,
             volumeMounts: [{ name: 'config', mountPath: c.configMountPath, readOnly: true }] + (
               if secret != '' then [{ name: 'secrets', mountPath: c.secretsMountPath, readOnly: true }] else []
             ) + (
               if c.webConfigSecret != '' then [{ name: 'web-config', mountPath: webConfigMountPath, readOnly: true }]
               else []
             ) + mounts,
-          }],
+          }] + sidecars,
           volumes: [{ name: 'config', configMap: { name: configName(component) } }] + (
             if secret != '' then [{ name: 'secrets', secret: { secretName: secret } }] else []
           ) + (
@@ -149,6 +151,39 @@
       )
       for i in std.range(0, c.probeShards - 1)
     ],
+
+  // ---- The reputation exporter's resolver: Debian's unbound in the same pod (`c.unbound`) ----
+  // The exporter asks 127.0.0.1:<port>; unbound resolves from the root servers (or the stub zones'
+  // mirrors) on the pod's address.  Kubelet checks its TCP port (it answers only the pod: access-control).
+  local u = c.unbound,
+  local unboundMountPath = '/etc/infrawatch/unbound',
+  local unboundConfigText =
+    u.config + '\nserver:\n  port: %d\n  directory: "%s"\n' % [u.port, unboundMountPath] + std.join('', [
+      // A mirror serves the zone unsigned: no DNSSEC validation below its name.
+      'server:\n  domain-insecure: "%s."\nstub-zone:\n  name: "%s."\n' % [z.name, z.name]
+      + std.join('', ['  stub-addr: %s\n' % a for a in z.addrs])
+      for z in u.stubZones
+    ]),
+  local unboundContainer = {
+    name: 'unbound',
+    image: u.image,
+    imagePullPolicy: u.imagePullPolicy,
+    // -d: foreground, -p: no pidfile (read-only root filesystem)
+    command: ['unbound', '-d', '-p', '-c', unboundMountPath + '/unbound.conf'],
+    ports: [
+      { name: 'dns-udp', containerPort: u.port, protocol: 'UDP' },
+      { name: 'dns-tcp', containerPort: u.port, protocol: 'TCP' },
+    ],
+    readinessProbe: { tcpSocket: { port: 'dns-tcp' } },
+    livenessProbe: { tcpSocket: { port: 'dns-tcp' }, periodSeconds: 30 },
+    resources: u.resources,
+    securityContext: containerSecurity,
+    volumeMounts: [{ name: 'unbound-config', mountPath: unboundMountPath, readOnly: true }],
+  },
+  local reputationNameserver = '127.0.0.1:%d' % u.port,
+  local nameserverMessage =
+    ('_config.kubernetes.reputationConfig: resolver.nameservers must be ["%s"] (the unbound container'
+     + ' of the pod, _config.kubernetes.unbound.port), or set unbound.enabled: false') % reputationNameserver,
 
   // ---- Long-term history: single-node VictoriaMetrics (`c.longTermStorage`, off by default) ----
   local lts = c.longTermStorage,
@@ -232,49 +267,53 @@
     { url: 'http://%s.%s.svc:%d/api/v1/write' % [lts.name, c.namespace, lts.port] },
   ],
 
-  kubernetesManifests:: {
-                          'probe-exporter.yaml': [
-                            configMap('probe', 'probe.yml', c.probeConfig),
-                          ] + probeDeployments + [
-                            service('probe', c.probePort),
-                            serviceMonitor('probe'),
-                          ],
-                          'reputation-exporter.yaml': [
-                            configMap('reputation', 'reputation.yml', c.reputationConfig),
-                            // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
-                            deployment(
-                              'infrawatch-reputation',
-                              'reputation',
-                              'infrawatch-reputation-exporter',
-                              c.reputationPort,
-                              'reputation.yml',
-                              c.reputationSecret,
-                              volumes=[
-                                if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
-                                else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
-                              ],
-                              mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
-                            ),
-                            service('reputation', c.reputationPort),
-                            serviceMonitor('reputation'),
-                          ],
-                          'prometheusrules.yaml': [
-                            {
-                              apiVersion: 'monitoring.coreos.com/v1',
-                              kind: 'PrometheusRule',
-                              metadata: {
-                                name: 'infrawatch-' + area,
-                                namespace: c.namespace,
-                                labels: labels(area) + k._config.prometheusRuleLabels,
-                              },
-                              spec: k.ruleFiles[area],
-                            }
-                            for area in std.objectFields(k.ruleFiles)
-                          ],
-                        } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
-                        + (
-                          if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
-                        ),
+  kubernetesManifests::
+    assert !u.enabled || std.length(std.findSubstr('"%s"' % reputationNameserver, c.reputationConfig)) > 0 : nameserverMessage;
+    {
+      'probe-exporter.yaml': [
+        configMap('probe', 'probe.yml', c.probeConfig),
+      ] + probeDeployments + [
+        service('probe', c.probePort),
+        serviceMonitor('probe'),
+      ],
+      'reputation-exporter.yaml': [
+        configMap('reputation', 'reputation.yml', c.reputationConfig),
+      ] + (if u.enabled then [configMap('unbound', 'unbound.conf', unboundConfigText)] else []) + [
+        // One exporter per resolver: blacklist query budgets are per resolver IP (docs/scaling.md).
+        deployment(
+          'infrawatch-reputation',
+          'reputation',
+          'infrawatch-reputation-exporter',
+          c.reputationPort,
+          'reputation.yml',
+          c.reputationSecret,
+          volumes=[
+            if c.reputationStateClaim == '' then { name: 'state', emptyDir: {} }
+            else { name: 'state', persistentVolumeClaim: { claimName: c.reputationStateClaim } },
+          ] + (if u.enabled then [{ name: 'unbound-config', configMap: { name: configName('unbound') } }] else []),
+          mounts=[{ name: 'state', mountPath: '/var/lib/infrawatch' }],
+          sidecars=if u.enabled then [unboundContainer] else [],
+        ),
+        service('reputation', c.reputationPort),
+        serviceMonitor('reputation'),
+      ],
+      'prometheusrules.yaml': [
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PrometheusRule',
+          metadata: {
+            name: 'infrawatch-' + area,
+            namespace: c.namespace,
+            labels: labels(area) + k._config.prometheusRuleLabels,
+          },
+          spec: k.ruleFiles[area],
+        }
+        for area in std.objectFields(k.ruleFiles)
+      ],
+    } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
+    + (
+      if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
+    ),
 
   // Patches of objects the manifests do not own, written to deploy/kubernetes/patches/ (a subfolder:
   // `kubectl apply -f deploy/kubernetes/` skips it).  A merge patch for the Prometheus object:

@@ -145,6 +145,8 @@ local explicit = {
   'kubernetes.monitorLabels': labels,
   'kubernetes.probeShards': T.number,
   'kubernetes.longTermStorage.resources': T.any,  // Kubernetes' own syntax
+  'kubernetes.unbound.resources': T.any,  // Kubernetes' own syntax
+  'kubernetes.unbound.stubZones': T.list(T.object({ name: T.string, addrs: T.list(T.string) }, ['name', 'addrs'])),
   'kubernetes.longTermStorage.extraArgs': T.list(T.string),
   'kubernetes.probes': T.list(T.object({
     name: T.string,

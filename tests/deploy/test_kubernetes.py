@@ -78,8 +78,14 @@ def _pod_labels(dep: dict[str, Any]) -> dict[str, str]:
     return dep["spec"]["template"]["metadata"]["labels"]
 
 
+def _containers(dep: dict[str, Any]) -> list[dict[str, Any]]:
+    return dep["spec"]["template"]["spec"]["containers"]
+
+
 def _container(dep: dict[str, Any]) -> dict[str, Any]:
-    (c,) = dep["spec"]["template"]["spec"]["containers"]
+    """The exporter container (the first; the reputation pod's unbound comes after it)."""
+    c = _containers(dep)[0]
+    assert c["name"] == _pod_labels(dep)["app.kubernetes.io/component"]
     return c
 
 
@@ -152,7 +158,9 @@ def _core(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("version", kubernetes_versions())
-@pytest.mark.parametrize("variant", ["{}", "{ probeShards: 3 }", "{ webConfigSecret: 'infrawatch-web' }"])
+@pytest.mark.parametrize(
+    "variant", ["{}", "{ probeShards: 3 }", "{ webConfigSecret: 'infrawatch-web' }", "{ unbound+: { enabled: false } }"]
+)
 def test_core_objects_match_kubernetes_schema(objects: list[dict[str, Any]], version: str, variant: str) -> None:
     """Every core object (committed manifests and the sharded / basic-auth variants) against the
     Kubernetes OpenAPI schema, unknown fields rejected as ``kubectl apply --validate=strict`` does."""
@@ -185,9 +193,17 @@ def test_core_objects_structure(objects: list[dict[str, Any]]) -> None:
         c = _container(dep)
         assert c["image"] == _config()["image"]
         assert c["command"][0] in ("infrawatch-probe-exporter", "infrawatch-reputation-exporter")
-        assert c["securityContext"]["readOnlyRootFilesystem"] is True
         assert dep["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert {p["name"] for p in c["ports"]} == {"http-metrics"}
+        names = [x["name"] for x in _containers(dep)]
+        assert names == (["reputation", "unbound"] if names[0] == "reputation" else [names[0]])
+        for x in _containers(dep):  # every container, the unbound sidecar too
+            assert x["securityContext"]["readOnlyRootFilesystem"] is True, x["name"]
+            assert x["securityContext"]["allowPrivilegeEscalation"] is False, x["name"]
+            assert x["securityContext"]["capabilities"]["drop"] == ["ALL"], x["name"]
+            assert x["resources"]["limits"]["memory"], x["name"]
+            assert x["readinessProbe"] and x["livenessProbe"], x["name"]
+            assert "runAsUser" not in x.get("securityContext", {}), "the pod's user (65534) for every container"
     for svc in _of(objects, "Service"):
         assert svc["apiVersion"] == "v1"
         for p in svc["spec"]["ports"]:
@@ -336,7 +352,9 @@ def test_no_inline_secrets_in_configmaps(objects: list[dict[str, Any]]) -> None:
 
     secret_files = 0
     for cm in _of(objects, "ConfigMap"):
-        for text in cm["data"].values():
+        for name, text in cm["data"].items():
+            if not name.endswith((".yml", ".yaml")):
+                continue  # unbound.conf: tests/reputation/test_deploy_unbound.py
             parsed = yaml.safe_load(text)
             assert not keys(parsed) & INLINE_SECRET_KEYS
             secret_files += len(list(iter_files(parsed, "key_file")))
@@ -417,9 +435,68 @@ def test_basic_auth_from_a_secret(tmp_path: Path) -> None:
 
 
 def test_default_resolver_is_not_a_public_one(objects: list[dict[str, Any]]) -> None:
-    """Spamhaus refuses public resolvers; the shipped config points at a private address to change."""
+    """Spamhaus refuses public resolvers; the shipped config asks the pod's own unbound (issue 14)."""
     cm = next(cm for cm in _of(objects, "ConfigMap") if "reputation.yml" in cm["data"])
     text = cm["data"]["reputation.yml"]
     for ns in yaml.safe_load(text)["resolver"]["nameservers"]:
         assert ipaddress.ip_address(ns.rsplit(":", 1)[0]).is_private
-    assert "CHANGE THIS" in text
+    assert "CHANGE THIS" in text  # what to do without the unbound container
+
+
+def _unbound(objects: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The reputation Deployment's unbound container and the unbound ConfigMap."""
+    dep = next(d for d in _of(objects, "Deployment") if _container(d)["name"] == "reputation")
+    (ub,) = [c for c in _containers(dep) if c["name"] == "unbound"]
+    (cm,) = [o for o in _of(objects, "ConfigMap") if "unbound.conf" in o["data"]]
+    return ub, cm
+
+
+def test_reputation_exporter_asks_the_pods_unbound(objects: list[dict[str, Any]]) -> None:
+    """Issue 14: Debian's unbound runs next to the exporter (a second container of its pod, as in the
+    compose stack), the exporter's only nameserver is its port on 127.0.0.1, the health checks and
+    the ConfigMap are wired to it; tests/reputation/test_deploy_unbound.py runs the generated
+    unbound.conf in a real unbound."""
+    cfg = _config()["unbound"]
+    dep = next(d for d in _of(objects, "Deployment") if _container(d)["name"] == "reputation")
+    ub, cm = _unbound(objects)
+    rep = yaml.safe_load(
+        next(o for o in _of(objects, "ConfigMap") if "reputation.yml" in o["data"])["data"]["reputation.yml"]
+    )
+    assert rep["resolver"]["nameservers"] == [f"127.0.0.1:{cfg['port']}"]
+    assert ub["image"] == cfg["image"] and ub["image"].rsplit(":", 1)[1] == __version__
+    assert {(p["protocol"], p["containerPort"]) for p in ub["ports"]} == {("UDP", cfg["port"]), ("TCP", cfg["port"])}
+    tcp = next(p["name"] for p in ub["ports"] if p["protocol"] == "TCP")
+    assert ub["readinessProbe"]["tcpSocket"]["port"] == tcp and ub["livenessProbe"]["tcpSocket"]["port"] == tcp
+    assert ub["command"][:2] == ["unbound", "-d"] and "-p" in ub["command"]  # foreground, no pidfile
+    conf_path = ub["command"][ub["command"].index("-c") + 1]
+    volumes = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    (mount,) = [m for m in ub["volumeMounts"] if conf_path.startswith(m["mountPath"] + "/")]
+    assert mount["readOnly"] is True
+    assert volumes[mount["name"]]["configMap"]["name"] == cm["metadata"]["name"]
+    conf = cm["data"][conf_path.removeprefix(mount["mountPath"] + "/")]
+    assert f"port: {cfg['port']}" in conf and f'directory: "{mount["mountPath"]}"' in conf
+    # the exporter container does not see unbound's files, nor unbound the exporter's Secret
+    assert mount["name"] not in {m["name"] for m in _container(dep)["volumeMounts"]}
+    assert {m["name"] for m in ub["volumeMounts"]} == {mount["name"]}
+
+
+def test_unbound_variants(tmp_path: Path) -> None:
+    """Stub zones for list mirrors, unbound off, and a build refusing a nameserver that misses unbound."""
+    objects = _evaluate(
+        "{ unbound+: { stubZones: [{ name: 'zen.spamhaus.org', addrs: ['10.0.0.25@53', '10.0.0.26'] }] } }"
+    )
+    _, cm = _unbound(objects)
+    conf = cm["data"]["unbound.conf"]
+    assert 'stub-zone:\n  name: "zen.spamhaus.org."\n  stub-addr: 10.0.0.25@53\n  stub-addr: 10.0.0.26\n' in conf
+    assert 'domain-insecure: "zen.spamhaus.org."' in conf  # a mirror serves the zone unsigned
+    for version in kubernetes_versions():
+        assert [e for o in _core(objects) for e in core_errors(o, version)] == []
+
+    off = _evaluate("{ unbound+: { enabled: false } }")
+    assert not [o for o in off if o["kind"] == "ConfigMap" and "unbound.conf" in o["data"]]
+    assert all(len(_containers(d)) == 1 for d in _of(off, "Deployment"))
+    _check_selectors(off)
+    _assert_configs_pass_check(off, tmp_path)
+
+    with pytest.raises(Exception, match=r"resolver.nameservers must be \[\"127.0.0.1:5400\"\]"):
+        _evaluate("{ unbound+: { port: 5400 } }")
