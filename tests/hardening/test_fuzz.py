@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infrawatch.console.config import load_console_config
+from infrawatch.core import config
 from infrawatch.core.config import ConfigError, load_yaml_text
 from infrawatch.core.webconfig import load_web_config
 from infrawatch.probe.config import load_probe_config
@@ -247,3 +248,93 @@ def test_raw_probe_query_strings(exporter: ExporterProc, raw: bytes) -> None:
     status, secs = _get(f"{exporter.url}/probe?" + urllib.parse.quote(raw, safe="=&%+"))
     assert status in (200, 400, 403), (status, raw)
     assert secs < 3, secs
+
+
+# ---- the fast builder against the recording one ------------------------------------------------
+# ``load_yaml_text`` builds values without key paths and parses again with paths only when a
+# problem needs a line.  Both builders must agree: the same value, or the same located error
+# (the fast one hands every problem to the recording one).
+
+
+def _outcome(text: str, build: Any) -> tuple[str, str]:
+    loc = config.Locator("f.yml")
+    try:
+        config._check_text(text, loc)
+        return "value", repr(config._load(text, loc, build))
+    except config._Again:
+        return "again", ""
+    except ConfigError as exc:
+        return "error", str(exc)
+
+
+def _same_outcome(text: str) -> None:
+    fast = _outcome(text, config._build_fast)
+    slow = _outcome(text, config._build_recording)
+    if fast[0] == "again":
+        assert slow[0] == "error" and "f.yml:" in slow[1], (text, slow)
+    else:
+        assert fast == slow, text
+
+
+def _alias_text(levels: int, fanout: int, merge: bool, dup: bool) -> str:
+    lines = ["a0: &a0 {k: v}" if merge else "a0: &a0 [v]"]
+    for i in range(1, levels):
+        if merge:
+            body = ", ".join(f"k{j}: *a{i - 1}" for j in range(fanout)) + (", k0: x" if dup else "")
+            lines.append(f"a{i}: &a{i} {{<<: *a{i - 1}, {body}}}")
+        else:
+            lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * fanout) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(levels=st.integers(1, 9), fanout=st.integers(1, 12), merge=st.booleans(), dup=st.booleans())
+def test_fast_builder_agrees_on_alias_documents(levels: int, fanout: int, merge: bool, dup: bool) -> None:
+    _same_outcome(_alias_text(levels, fanout, merge, dup))
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in LOADERS if EXAMPLES[k]))
+@FUZZ
+@given(data=st.data())
+def test_fast_builder_agrees_on_mutated_examples(kind: str, data: st.DataObject) -> None:
+    _same_outcome(_mutate(data.draw(st.sampled_from(EXAMPLES[kind])).read_text(), data))
+
+
+@FUZZ
+@given(doc=DOCS, deep=st.integers(0, 120))
+def test_fast_builder_agrees_on_structured_documents(doc: Any, deep: int) -> None:
+    # ``deep`` nests the document under an anchor used again one level deeper than written.
+    text = yaml.safe_dump(doc, allow_unicode=False)
+    nested = "x: &x " + "[" * deep + "1" + "]" * deep + "\ny: [*x]\n"
+    _same_outcome(text)
+    _same_outcome(nested)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",
+        "d: &d {a: 1}\ne: {<<: *d, a: 2}\n",
+        "d: &d {a: 1}\ne: {<<: *d, a: 2, a: 3}\n",
+        "d: &d {a: 1, b: 2}\ne: &e {<<: *d, c: 3}\nf: {<<: [*e, *d], a: 9, x: *e}\n",
+        "1: a\n'1': b\n",
+        "? [a]\n: 1\n",
+        "a: !!binary aGVsbG8=\nb: !!int '3'\nc: 2001-12-14\n",
+        "a: !foo x\n",
+        "s: &s text\nt: [*s, *s]\n",
+        # written within MAX_DEPTH, deeper through the alias (or not) at the edge
+        *("x: &x " + "[" * n + "1" + "]" * n + "\ny: [*x]\n" for n in (98, 99, 100)),
+        *("x: &x " + "{a: " * n + "1" + "}" * n + "\ny: {b: *x}\n" for n in (98, 99, 100)),
+    ],
+)
+def test_fast_builder_agrees_on_edge_cases(text: str) -> None:
+    _same_outcome(text)
+
+
+def test_lines_are_recorded_only_when_asked() -> None:
+    text = "modules:\n  a:\n    prober: http\n\n  b: {prober: tcp}\n"
+    data, loc = load_yaml_text(text, "m.yml")
+    assert data == {"modules": {"a": {"prober": "http"}, "b": {"prober": "tcp"}}}
+    assert loc._lines is None  # a clean load never walked the key paths
+    assert loc.line(("modules", "b", "prober")) == 5
+    assert loc.line(("modules", "a", "timeout")) == 2  # a missing key: at its mapping

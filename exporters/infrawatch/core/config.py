@@ -17,8 +17,10 @@ import contextlib
 import dataclasses
 import difflib
 import functools
+import gc
 import math
 import re
+import threading
 import types
 import typing
 import urllib.parse
@@ -68,18 +70,37 @@ class ConfigError(Exception):
 
 
 class Locator:
-    """Maps key paths to line numbers of the YAML source (1-based)."""
+    """Maps key paths to line numbers of the YAML source (1-based).
+
+    A loaded file's lines are recorded only when first asked for (a problem or a warning to
+    locate): the text is then parsed again, with key paths, which a clean load never pays for.
+    """
 
     def __init__(self, file: str):
         self.file = file
-        self.lines: dict[KeyPath, int] = {}
+        self._lines: dict[KeyPath, int] | None = {}
+        self._text: str | None = None
+
+    def defer(self, text: str) -> None:
+        """Record the lines of ``text`` (already loaded once, within the bounds) on first use."""
+        self._text, self._lines = text, None
+
+    @property
+    def lines(self) -> dict[KeyPath, int]:
+        if self._lines is None:
+            self._lines = {}
+            text, self._text = self._text, None
+            with contextlib.suppress(ConfigError):  # it loaded before; at worst lines stay unknown
+                _load(text or "", self, _build_recording)
+        return self._lines
 
     def line(self, path: KeyPath) -> int | None:
         # Fall back to the nearest parent that has a position: a missing key is reported
         # at the mapping that should have held it.
+        lines = self.lines
         while True:
-            if path in self.lines:
-                return self.lines[path]
+            if path in lines:
+                return lines[path]
             if not path:
                 return None
             path = path[:-1]
@@ -95,11 +116,163 @@ ALIAS_RATIO = 4  # ... beyond that, at most this many per node written out in th
 # surrogates and non-characters a str may hold.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with a memo of plain scalars' implicit tags: a config repeats the same
+    keys and values thousands of times, and the resolver tries its regexps for each."""
+
+    _TAGS_MAX = 100_000
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:  # quoted: a string (the safe loader has no path resolvers)
+            return _STR_TAG
+        tag = self._tags.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < self._TAGS_MAX:
+                self._tags[value] = tag
+        return tag
+
+
+assert not _Loader.yaml_path_resolvers  # what resolve's shortcut for quoted scalars relies on
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a config is loaded: composing and converting build
+    hundreds of thousands of objects (no cycles), and each collection they trigger walks them all
+    again; on a 5 MB file the collector took more than half of the load time.  The bounds above
+    bound what is built meanwhile."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _problem(loc: Locator, line: int | None, path: KeyPath, message: str) -> ConfigError:
     return ConfigError([Problem(loc.file, line, path, message)])
+
+
+class _Again(Exception):
+    """The fast build met a problem: build again with key paths, to locate it."""
+
+
+class _FastBuilder:
+    """Turns a composed YAML node tree into plain values without recording key paths (the
+    ``Locator`` re-parses the text when a problem needs a line).  Enforces the same bounds as
+    ``_Builder``, counted the same way, and raises ``_Again`` where that one raises a located
+    error.  A node reached again (an alias or a merge key) gives the value built the first time,
+    and is charged the size and height of its expansion."""
+
+    def __init__(self, loader: Any):
+        self.loader = loader
+        self.own = 0
+        self.via_alias = 0
+        self.scalars: dict[int, Any] = {}  # id(scalar node) -> value
+        self.nodes: dict[int, tuple[Any, int, int]] = {}  # id(collection) -> value, expanded size, height
+        self.ctors: dict[str, Any] = loader.yaml_constructors
+
+    def charge(self, count: int) -> None:
+        self.via_alias += count
+        if self.via_alias > ALIAS_FREE and self.via_alias > ALIAS_RATIO * self.own:
+            raise _Again
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR_TAG:
+            return node.value
+        ctor = self.ctors.get(node.tag)
+        if ctor is None:
+            return self.loader.construct_object(node)  # an unknown tag: its error
+        return ctor(self.loader, node)
+
+    def build(self, node: yaml.Node, depth: int = 0) -> tuple[Any, int]:
+        """The value and the height of the deepest collection under ``node``."""
+        nid = id(node)
+        if node.__class__ is yaml.ScalarNode:
+            if nid in self.scalars:
+                self.charge(1)
+                return self.scalars[nid], -1
+            self.own += 1
+            value = self.scalars[nid] = self.scalar(node)
+            return value, -1
+        hit = self.nodes.get(nid)
+        if hit is not None:
+            value, size, height = hit
+            self.charge(size)
+            if depth + height >= MAX_DEPTH:
+                raise _Again
+            return value, height
+        if depth >= MAX_DEPTH:
+            raise _Again
+        self.own += 1
+        before = self.own + self.via_alias
+        height = 0
+        if node.__class__ is yaml.SequenceNode:
+            out_list = []
+            for item in node.value:
+                v, h = self.build(item, depth + 1)
+                out_list.append(v)
+                if h >= height:
+                    height = h + 1
+            value: Any = out_list
+        elif node.__class__ is yaml.MappingNode:
+            pairs = node.value
+            merged = 0
+            for k, _ in pairs:
+                if k.tag == _MERGE_TAG:
+                    own = sum(1 for k, _ in pairs if k.tag != _MERGE_TAG)
+                    self.loader.flatten_mapping(node)
+                    pairs = node.value
+                    merged = len(pairs) - own
+                    break
+            out: dict[str, Any] = {}
+            for n, (key_node, value_node) in enumerate(pairs):
+                if key_node.__class__ is not yaml.ScalarNode:
+                    raise _Again
+                key = self.scalar(key_node)
+                if key.__class__ is not str:
+                    if not isinstance(key, str | int | float | bool) or key is None:
+                        raise _Again
+                    key = str(key)
+                # An own key seen before is a duplicate, unless the earlier one was merged in.
+                if (
+                    n >= merged
+                    and key in out
+                    and (merged == 0 or key in {str(self.scalar(k)) for k, _ in pairs[merged:n]})
+                ):
+                    raise _Again
+                v, h = self.build(value_node, depth + 1)
+                out[key] = v
+                if h >= height:
+                    height = h + 1
+            value = out
+        else:
+            raise _Again
+        self.nodes[nid] = (value, self.own + self.via_alias - before + 1, height)
+        return value, height
 
 
 class _Builder:
@@ -203,20 +376,38 @@ def _located_yaml_errors(text: str, loc: Locator) -> Iterator[None]:
         raise _problem(loc, None, (), f"nested more than {MAX_DEPTH} levels deep") from None
 
 
-def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
-    """Parse YAML text; every problem (syntax, control characters, size, nesting, alias
-    expansion, duplicate keys) becomes a located ``ConfigError``, never a traceback."""
-    loc = Locator(file)
-    _check_text(text, loc)
+def _build_recording(loader: Any, node: yaml.Node, loc: Locator) -> Any:
+    return _Builder(loc, loader).build(node, ())
+
+
+def _build_fast(loader: Any, node: yaml.Node, loc: Locator) -> Any:
+    return _FastBuilder(loader).build(node)[0]
+
+
+def _load(text: str, loc: Locator, build: Callable[[Any, yaml.Node, Locator], Any]) -> Any:
     loader = _Loader(text)
     try:
-        with _located_yaml_errors(text, loc):
+        with _located_yaml_errors(text, loc), _gc_paused():
             node = loader.get_single_node()
-            if node is None:
-                return None, loc
-            return _Builder(loc, loader).build(node, ()), loc
+            return None if node is None else build(loader, node, loc)
     finally:
         loader.dispose()
+
+
+def load_yaml_text(text: str, file: str) -> tuple[Any, Locator]:
+    """Parse YAML text; every problem (syntax, control characters, size, nesting, alias
+    expansion, duplicate keys) becomes a located ``ConfigError``, never a traceback.
+
+    The values are built without key paths; a problem found while building them, or the first
+    ``Locator.line`` asked for later, parses the text again with paths (``_Builder``)."""
+    loc = Locator(file)
+    _check_text(text, loc)
+    try:
+        value = _load(text, loc, _build_fast)
+    except _Again:
+        return _load(text, loc, _build_recording), loc  # raises the located problem
+    loc.defer(text)
+    return value, loc
 
 
 def load_yaml_documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any, Locator]]:
@@ -227,15 +418,17 @@ def load_yaml_documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any, 
     _check_text(text, loc)
     loader = _Loader(text)
     try:
-        with _located_yaml_errors(text, loc):
-            while loader.check_node():
+        while True:
+            with _located_yaml_errors(text, loc), _gc_paused():  # not across the yield
+                if not loader.check_node():
+                    break
                 node = loader.get_node()
                 if node is None:
                     continue
                 doc_loc = Locator(file)
                 value = _Builder(doc_loc, loader).build(node, ())
-                if value is not None:
-                    yield node, value, doc_loc
+            if value is not None:
+                yield node, value, doc_loc
     finally:
         loader.dispose()
 
@@ -410,129 +603,233 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+Converter = Callable[[Any, "Context", KeyPath], Any]
+
+
 def convert(tp: Any, value: Any, ctx: Context, path: KeyPath) -> Any:
     """Convert a YAML value to ``tp``; reports and returns ``_INVALID`` on mismatch."""
+    return _converter(tp)(value, ctx, path)
+
+
+@functools.cache
+def _converter(tp: Any) -> Converter:
+    """The conversion function of schema type ``tp``, made once per type: converting a value
+    then runs no chain of type tests."""
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        if len(args) == 1:
-            return convert(args[0], value, ctx, path)
-        for a in args:
-            sub = Context(ctx.loc, ctx.base_dir)
-            out = convert(a, value, sub, path)
-            if out is not _INVALID and not sub.problems:
-                return out
-        ctx.error(path, f"expected {' or '.join(_type_name(a) for a in args)}, got {value!r}")
-        return _INVALID
+        return _union_converter(tuple(a for a in get_args(tp) if a is not type(None)))
     if tp is Any:
-        return value
+        return lambda value, ctx, path: value
     if origin is Literal:
         choices = get_args(tp)
-        if value not in choices:
-            ctx.error(path, f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
-            return _INVALID
-        return value
+        shown = ", ".join(repr(c) for c in choices)
+
+        def literal(value: Any, ctx: Context, path: KeyPath) -> Any:
+            if value not in choices:
+                ctx.error(path, f"expected one of {shown}, got {value!r}")
+                return _INVALID
+            return value
+
+        return literal
     if isinstance(tp, type) and issubclass(tp, Duration):
-        try:
-            return tp.parse_config(value)
-        except ValueError as exc:
-            ctx.error(path, str(exc))
-            return _INVALID
-    if tp is bool:
-        if not isinstance(value, bool):
-            ctx.error(path, f"expected true or false, got {value!r}")
-            return _INVALID
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            ctx.error(path, f"expected an integer, got {value!r}")
-            return _INVALID
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            ctx.error(path, f"expected a number, got {value!r}")
-            return _INVALID
-        return float(value)
-    if tp is bytes:  # YAML !!binary
-        if not isinstance(value, bytes):
-            ctx.error(path, f"expected !!binary bytes, got {value!r}")
-            return _INVALID
-        return value
-    if tp in (str, Secret):
-        if isinstance(value, bool | bytes) or value is None or isinstance(value, list | dict):
-            ctx.error(path, f"expected a string, got {value!r}")
-            return _INVALID
-        if tp is str and isinstance(value, str) and userinfo_passwords(value):
-            ctx.warn(
-                path,
-                "holds a password (URL user:password@ or password=); masked wherever shown, prefer a *_file setting",
-            )
-        return tp(value)
+
+        def duration(value: Any, ctx: Context, path: KeyPath) -> Any:
+            try:
+                return tp.parse_config(value)
+            except ValueError as exc:
+                ctx.error(path, str(exc))
+                return _INVALID
+
+        return duration
+    if tp in _SCALARS:
+        return _SCALARS[tp]
     if origin is list:
         (item_tp,) = get_args(tp) or (Any,)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            ctx.error(path, f"expected a list, got {type(value).__name__} {value!r}")
-            return _INVALID
-        out = [convert(item_tp, v, ctx, (*path, i)) for i, v in enumerate(value)]
-        return [v for v in out if v is not _INVALID]
+        return _list_converter(item_tp)
     if origin is dict:
         _key_tp, val_tp = get_args(tp) or (str, Any)
+        return _dict_converter(val_tp)
+    if dataclasses.is_dataclass(tp):
+        return lambda value, ctx, path: from_yaml(tp, value, ctx, path)
+    raise TypeError(f"unsupported schema type {tp!r}")
+
+
+def _union_converter(args: tuple[Any, ...]) -> Converter:
+    if len(args) == 1:
+        inner = _converter(args[0])
+        return lambda value, ctx, path: None if value is None else inner(value, ctx, path)
+    convs = [_converter(a) for a in args]
+    names = " or ".join(_type_name(a) for a in args)
+
+    def union(value: Any, ctx: Context, path: KeyPath) -> Any:
+        if value is None:
+            return None
+        for conv in convs:
+            # A trial: its problems are only counted, so they need no lines.
+            sub = Context(Locator(ctx.loc.file), ctx.base_dir)
+            out = conv(value, sub, path)
+            if out is not _INVALID and not sub.problems:
+                return out
+        ctx.error(path, f"expected {names}, got {value!r}")
+        return _INVALID
+
+    return union
+
+
+def _list_converter(item_tp: Any) -> Converter:
+    item = _converter(item_tp)
+
+    def convert_list(value: Any, ctx: Context, path: KeyPath) -> Any:
+        if value is None:
+            return []
+        if value.__class__ is not list:
+            ctx.error(path, f"expected a list, got {type(value).__name__} {value!r}")
+            return _INVALID
+        out = [item(v, ctx, (*path, i)) for i, v in enumerate(value)]
+        return [v for v in out if v is not _INVALID]
+
+    return convert_list
+
+
+def _dict_converter(val_tp: Any) -> Converter:
+    item = _converter(val_tp)
+
+    def convert_dict(value: Any, ctx: Context, path: KeyPath) -> Any:
         if value is None:
             return {}
-        if not isinstance(value, dict):
+        if value.__class__ is not dict:
             ctx.error(path, f"expected a mapping, got {type(value).__name__} {value!r}")
             return _INVALID
         res = {}
         for k, v in value.items():
-            cv = convert(val_tp, v, ctx, (*path, k))
+            cv = item(v, ctx, (*path, k))
             if cv is not _INVALID:
                 res[k] = cv
         return res
-    if dataclasses.is_dataclass(tp):
-        return from_yaml(tp, value, ctx, path)
-    raise TypeError(f"unsupported schema type {tp!r} at {format_path(path)}")
+
+    return convert_dict
+
+
+def _to_bool(value: Any, ctx: Context, path: KeyPath) -> Any:
+    if value.__class__ is not bool:
+        ctx.error(path, f"expected true or false, got {value!r}")
+        return _INVALID
+    return value
+
+
+def _to_int(value: Any, ctx: Context, path: KeyPath) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        ctx.error(path, f"expected an integer, got {value!r}")
+        return _INVALID
+    return value
+
+
+def _to_float(value: Any, ctx: Context, path: KeyPath) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        ctx.error(path, f"expected a number, got {value!r}")
+        return _INVALID
+    return float(value)
+
+
+def _to_bytes(value: Any, ctx: Context, path: KeyPath) -> Any:  # YAML !!binary
+    if not isinstance(value, bytes):
+        ctx.error(path, f"expected !!binary bytes, got {value!r}")
+        return _INVALID
+    return value
+
+
+def _not_a_string(value: Any) -> bool:
+    return isinstance(value, bool | bytes) or value is None or isinstance(value, list | dict)
+
+
+def _to_str(value: Any, ctx: Context, path: KeyPath) -> Any:
+    if value.__class__ is str:
+        if userinfo_passwords(value):
+            ctx.warn(
+                path,
+                "holds a password (URL user:password@ or password=); masked wherever shown, prefer a *_file setting",
+            )
+        return value
+    if _not_a_string(value):
+        ctx.error(path, f"expected a string, got {value!r}")
+        return _INVALID
+    return str(value)
+
+
+def _to_secret(value: Any, ctx: Context, path: KeyPath) -> Any:
+    if _not_a_string(value):
+        ctx.error(path, f"expected a string, got {value!r}")
+        return _INVALID
+    return Secret(value)
+
+
+_SCALARS: dict[Any, Converter] = {
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    bytes: _to_bytes,
+    str: _to_str,
+    Secret: _to_secret,
+}
 
 
 def yaml_key(f: dataclasses.Field) -> str:
     return f.metadata.get("key", f.name)
 
 
+@dataclass(frozen=True)
+class _Field:
+    name: str  # the dataclass field's
+    convert: Converter
+    required: bool
+
+
 @functools.cache
-def _schema(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
-    """A dataclass's type hints and its YAML keys (``get_type_hints`` is slow: once per class)."""
+def _schema(cls: type) -> tuple[dict[str, _Field], str, Any]:
+    """A dataclass's YAML keys with their converters, the keys as listed in an error, and its
+    ``validate`` (``get_type_hints`` is slow: all of it once per class)."""
     hints = typing.get_type_hints(cls)
-    fields = {yaml_key(f): f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
-    return hints, fields
+    fields = {
+        yaml_key(f): _Field(f.name, _converter(hints[f.name]), bool(f.metadata.get("required")))
+        for f in dataclasses.fields(cls)
+        if f.init and not f.metadata.get("internal")
+    }
+    validate = getattr(cls, "validate", None)
+    return fields, ", ".join(sorted(fields)), validate if callable(validate) else None
 
 
 def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
     """Build dataclass ``cls`` from a YAML mapping, reporting unknown/missing/invalid keys."""
+    if path:
+        return _from_yaml(cls, data, ctx, path)
+    with _gc_paused():  # a whole file: see _gc_paused
+        return _from_yaml(cls, data, ctx, path)
+
+
+def _from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath) -> T:
     if data is None:
         data = {}
-    if not isinstance(data, dict):
+    if data.__class__ is not dict:
         ctx.error(path, f"expected a mapping, got {type(data).__name__} {data!r}")
         obj = cls.__new__(cls)
         return obj
     before = len(ctx.problems)
-    hints, fields = _schema(cls)
-    for key in data:
-        if key not in fields:
+    fields, known, validate = _schema(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        f = fields.get(key)
+        if f is None:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            known = ", ".join(sorted(fields))
             ctx.error((*path, key), f"unknown key {key!r} (valid keys: {known}){hint}")
-    kwargs: dict[str, Any] = {}
-    for key, f in fields.items():
-        if key in data:
-            v = convert(hints[f.name], data[key], ctx, (*path, key))
-            if v is not _INVALID:
-                kwargs[f.name] = v
-        elif f.metadata.get("required"):
-            ctx.error((*path, key), f"missing required key {key!r}")
+            continue
+        v = f.convert(value, ctx, (*path, key))
+        if v is not _INVALID:
+            kwargs[f.name] = v
+    if len(kwargs) < len(fields):
+        for key, f in fields.items():
+            if f.required and key not in data:
+                ctx.error((*path, key), f"missing required key {key!r}")
     try:
         obj = cls(**kwargs)
     except TypeError as exc:  # a required dataclass field without a value
@@ -540,9 +837,8 @@ def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
         obj = cls.__new__(cls)
     # Cross-field rules run only on a section whose own keys converted cleanly, so one typo
     # does not cascade into follow-up errors.
-    validate = getattr(obj, "validate", None)
-    if callable(validate) and len(ctx.problems) == before:
-        validate(ctx, path)
+    if validate is not None and len(ctx.problems) == before:
+        validate(obj, ctx, path)
     return obj
 
 

@@ -15,6 +15,7 @@ bytes, as Go matches ``[]byte``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 import re2
@@ -41,8 +42,12 @@ class Pattern(Protocol):
     def search(self, text: Any) -> Match | None: ...
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_pattern(pattern: str | bytes) -> Pattern:
-    """Compile with RE2 (Go's syntax and semantics); ``RegexpError`` when RE2 rejects it."""
+    """Compile with RE2 (Go's syntax and semantics); ``RegexpError`` when RE2 rejects it.
+
+    Compiled patterns are immutable, so one per pattern is kept (a module file repeats the same
+    patterns in many modules)."""
     try:
         return re2.compile(pattern, options=_OPTIONS)
     except re2.error as exc:

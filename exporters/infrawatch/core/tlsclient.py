@@ -10,9 +10,12 @@ process-wide cache keyed on the config value would keep serving the old CA for e
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ssl
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_origin
 
 from .config import Context
 from .webconfig import TLS_VERSIONS, TLSVersion
@@ -88,9 +91,8 @@ def tls_files(obj: object, path: tuple = ()) -> list[tuple[str, str]]:
         prefix = ".".join(str(p) for p in path)
         return [(f"{prefix}.{k}" if prefix else k, v) for k, v in obj.files()]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            if not f.metadata.get("internal"):
-                out += tls_files(getattr(obj, f.name, None), (*path, f.name))
+        for name in _tls_fields(type(obj)):  # only the fields whose type can hold a section
+            out += tls_files(getattr(obj, name, None), (*path, name))
     elif isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
             out += tls_files(v, (*path, i))
@@ -98,6 +100,28 @@ def tls_files(obj: object, path: tuple = ()) -> list[tuple[str, str]]:
         for k, v in obj.items():
             out += tls_files(v, (*path, k))
     return out
+
+
+@functools.cache
+def _tls_fields(cls: type) -> tuple[str, ...]:
+    """The non-internal fields of dataclass ``cls`` whose declared type may hold a ``TLSConfig``."""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        f.name
+        for f in dataclasses.fields(cls)
+        if not f.metadata.get("internal") and _may_hold_tls(hints.get(f.name, Any), frozenset())
+    )
+
+
+def _may_hold_tls(tp: Any, seen: frozenset) -> bool:
+    if tp is TLSConfig or tp is Any or tp is object:
+        return True
+    if get_origin(tp) is Literal or tp in seen:
+        return False
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return any(_may_hold_tls(hints.get(f.name, Any), seen | {tp}) for f in dataclasses.fields(tp))
+    return any(_may_hold_tls(a, seen) for a in get_args(tp))
 
 
 def build_client_context(
