@@ -187,6 +187,11 @@
     // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
     exporterDownSeverity: 'critical',
     exporterDownFor: '5m',
+    // InfrawatchSchedulerLagging: the most delayed scheduled probe or list check of an exporter
+    // (infrawatch_scheduler_lag_seconds) started more than this many seconds late, for
+    // schedulerLagFor: the exporter is overloaded and its results are older than their interval.
+    schedulerLagThresholdSeconds: 30,
+    schedulerLagFor: '10m',
     // TargetsAbsent: a required series (a service's `up` or probe results, node_exporter, the
     // infrawatch exporters) matched nothing for this long: the job vanished from discovery.
     // Switch the alerts off with disabledAlertGroups: ['infrawatch-absent'].
