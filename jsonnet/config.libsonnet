@@ -175,6 +175,10 @@
     // DNSBLLookupsFailing: share of a list's lookups that failed, for dnsblLookupsFailingFor.
     dnsblLookupErrorRatio: 0.5,
     dnsblLookupsFailingFor: '30m',
+    // DNSBLQueriesRefused: lookups a list refuses for one of these reasons (reputation_lookup_error
+    // `reason`; the exporter's classify.REASONS) for alertFor.DNSBLQueriesRefused.  They do not heal
+    // by waiting: our resolver is blocked, we are over the list's query limit, or the key is wrong.
+    dnsblRefusalReasons: ['blocked_resolver', 'rate_limited', 'bad_key'],
     // DNSBLListDown: list failing its RFC 5782 test points for this long.
     dnsblListDownFor: '30m',
     // ReputationCheckStale: no completed check of a target for this many seconds (default interval 5m).
@@ -213,6 +217,7 @@
       DatabaseConnectionPoolHigh: '5m',
       DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',
+      DNSBLQueriesRefused: '15m',
       ReputationCheckStale: '5m',
       InfrawatchConfigReloadFailed: '5m',
     },

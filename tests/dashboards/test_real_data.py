@@ -447,3 +447,13 @@ def test_panels_show_the_simulated_state(stack):
         },
     )
     assert {r["metric"]["target"] for r in volume["data"]["result"]} == {CLEAN_IP, SBL_IP}
+
+
+def test_unknown_answers_table_names_list_and_reason(stack, make_queries):
+    """The reputation dashboard's "Unknown answers" table shows why: rbldnsd REFUSES the `refused`
+    zone, so its row is (refused, refused); the answered lists have no row."""
+    (query,) = [q for q in make_queries(BUILTINS) if q.panel_title == "Unknown answers by list and reason"]
+    assert query.dashboard == "infrawatch-reputation.json" and query.instant
+    rows = _api(stack.prometheus_url, "query", {"query": query.expr})["data"]["result"]
+    by_list = {r["metric"]["list"]: (r["metric"]["reason"], float(r["value"][1])) for r in rows}
+    assert by_list == {"refused": ("refused", 2.0)}, by_list
