@@ -14,7 +14,8 @@
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
     // Multi-cluster Prometheus (kubernetes-mixin's knobs): the label naming the cluster, and whether
-    // alerts about the same thing must also share it to mute each other (inhibition `equal`).
+    // alerts about the same thing must also share it to mute each other (inhibition `equal`) and
+    // every dashboard gets a `cluster` variable matched by all its queries.
     clusterLabel: 'cluster',
     showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
@@ -471,6 +472,16 @@
     dashboards: {
       // Prefix of every dashboard title (e.g. 'Acme / '); '' = none.
       titlePrefix: '',
+      // Window of every rate()/increase() in the dashboards (Grafana's `$__rate_interval` adapts to
+      // the scrape interval and zoom; set e.g. '5m' for a fixed window).
+      rateInterval: '$__rate_interval',
+      // Per-tenant health (seed 001): the label naming the tenant ('' = no tenant variable).  When set,
+      // the dashboards in tenantDashboards get a `tenant` variable (values of that label on
+      // tenantVariableMetric) and every query matches it; "All" also matches series without the label
+      // (the recording rules aggregate it away unless their selectors keep it).
+      tenantLabel: '',
+      tenantDashboards: ['infrawatch-overview.json', 'infrawatch-probes.json'],
+      tenantVariableMetric: 'probe_success',
       // Prefix of every dashboard uid (uids stay stable so links and bookmarks survive rebuilds).
       uidPrefix: 'infrawatch-',
       // Extra tags on every dashboard (all carry `infrawatch`; the dashboards link to each other by it).

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from infrawatch_dev.build import evaluate_snippet
 from support.appsim import AppSim
 from support.dnsbl_zones import CLEAN_IP, SBL_IP, standard_zones
 from support.procs import Proc, free_port, require_binary, wait_http
@@ -417,6 +418,25 @@ def test_every_panel_query_returns_data(stack, make_queries):
             unexpected_data.append(f"{q.name} has data now: drop it from NO_DATA ({reason})")
     assert not failures, f"{len(failures)} of {len(queries)} queries failed:\n" + "\n".join(failures)
     assert not unexpected_data, "\n".join(unexpected_data)
+
+
+def test_queries_rewritten_by_the_knobs_return_the_same_data(stack, queries_of, make_queries, repo_root):
+    """With showMultiCluster, a tenant label and a fixed rateInterval (tests/dashboards/test_knobs.py)
+    every query, "All" selected, still returns data here, where no series has a cluster label."""
+    knobbed = evaluate_snippet(
+        repo_root,
+        "((import 'mixin.libsonnet') + { _config+:: { showMultiCluster: true, "
+        "dashboards+: { tenantLabel: 'tenant', rateInterval: '1m' } } }).grafanaDashboards",
+    )
+    queries = queries_of(knobbed, BUILTINS)
+    assert len(queries) == len(make_queries(BUILTINS))
+    assert all('cluster=~".*"' in q.expr for q in queries)
+    failures = []
+    for q in queries:
+        error, series = run_query(stack.prometheus_url, q.expr, q.instant)
+        if error or (series == 0 and (q.dashboard, q.panel_title) not in NO_DATA):
+            failures.append(f"{q.name}: {error or 'no data'}\n    {q.expr}")
+    assert not failures, "\n".join(failures)
 
 
 def test_every_variable_has_values(stack, dashboards):
