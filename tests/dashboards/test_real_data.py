@@ -273,6 +273,10 @@ def _build_stack(work: Path, cleanup: _Cleanup, redis_server, postgres_server, r
             "--collector.meminfo",
             "--collector.filesystem",
             "--collector.loadavg",
+            # the hosts dashboard's disk I/O, network and host variable
+            "--collector.diskstats",
+            "--collector.netdev",
+            "--collector.uname",
         ],
         node_port,
         work / "node.log",
