@@ -14,7 +14,8 @@
     // Grafana base URL used in alert links (dashboard link in notifications).
     grafanaURL: 'http://localhost:3000',
     // Multi-cluster Prometheus (kubernetes-mixin's knobs): the label naming the cluster, and whether
-    // alerts about the same thing must also share it to mute each other (inhibition `equal`).
+    // alerts about the same thing must also share it to mute each other (inhibition `equal`) and
+    // every dashboard gets a `cluster` variable matched by all its queries.
     clusterLabel: 'cluster',
     showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
@@ -175,6 +176,10 @@
     // DNSBLLookupsFailing: share of a list's lookups that failed, for dnsblLookupsFailingFor.
     dnsblLookupErrorRatio: 0.5,
     dnsblLookupsFailingFor: '30m',
+    // DNSBLQueriesRefused: lookups a list refuses for one of these reasons (reputation_lookup_error
+    // `reason`; the exporter's classify.REASONS) for alertFor.DNSBLQueriesRefused.  They do not heal
+    // by waiting: our resolver is blocked, we are over the list's query limit, or the key is wrong.
+    dnsblRefusalReasons: ['blocked_resolver', 'rate_limited', 'bad_key'],
     // DNSBLListDown: list failing its RFC 5782 test points for this long.
     dnsblListDownFor: '30m',
     // ReputationCheckStale: no completed check of a target for this many seconds (default interval 5m).
@@ -187,6 +192,11 @@
     // InfrawatchExporterDown severity: critical because every probe alert goes blind with it.
     exporterDownSeverity: 'critical',
     exporterDownFor: '5m',
+    // InfrawatchSchedulerLagging: the most delayed scheduled probe or list check of an exporter
+    // (infrawatch_scheduler_lag_seconds) started more than this many seconds late, for
+    // schedulerLagFor: the exporter is overloaded and its results are older than their interval.
+    schedulerLagThresholdSeconds: 30,
+    schedulerLagFor: '10m',
     // TargetsAbsent: a required series (a service's `up` or probe results, node_exporter, the
     // infrawatch exporters) matched nothing for this long: the job vanished from discovery.
     // Switch the alerts off with disabledAlertGroups: ['infrawatch-absent'].
@@ -208,6 +218,7 @@
       DatabaseConnectionPoolHigh: '5m',
       DatabaseConnectionPoolFillingUp: '15m',
       IPReputationLow: '15m',
+      DNSBLQueriesRefused: '15m',
       ReputationCheckStale: '5m',
       InfrawatchConfigReloadFailed: '5m',
     },
@@ -461,6 +472,16 @@
     dashboards: {
       // Prefix of every dashboard title (e.g. 'Acme / '); '' = none.
       titlePrefix: '',
+      // Window of every rate()/increase() in the dashboards (Grafana's `$__rate_interval` adapts to
+      // the scrape interval and zoom; set e.g. '5m' for a fixed window).
+      rateInterval: '$__rate_interval',
+      // Per-tenant health (seed 001): the label naming the tenant ('' = no tenant variable).  When set,
+      // the dashboards in tenantDashboards get a `tenant` variable (values of that label on
+      // tenantVariableMetric) and every query matches it; "All" also matches series without the label
+      // (the recording rules aggregate it away unless their selectors keep it).
+      tenantLabel: '',
+      tenantDashboards: ['infrawatch-overview.json', 'infrawatch-probes.json'],
+      tenantVariableMetric: 'probe_success',
       // Prefix of every dashboard uid (uids stay stable so links and bookmarks survive rebuilds).
       uidPrefix: 'infrawatch-',
       // Extra tags on every dashboard (all carry `infrawatch`; the dashboards link to each other by it).

@@ -25,6 +25,15 @@ local r = import '../lib/rules.libsonnet';
         description: '{{ $labels.instance }} (job {{ $labels.job }}) rejected its new configuration and keeps running the previous one.',
       },
       {
+        alert: 'InfrawatchSchedulerLagging',
+        expr: 'infrawatch_scheduler_lag_seconds%s > %g' % [sel, $._config.schedulerLagThresholdSeconds],
+        'for': $._config.schedulerLagFor,
+        severity: 'warning',
+        service: $._config.pipelineService,
+        summary: 'An infrawatch exporter starts its scheduled checks late.',
+        description: '{{ $labels.instance }} (job {{ $labels.job }}) started its most delayed scheduled probe or list check {{ $value | humanizeDuration }} late (threshold %gs) for %s: it is overloaded, so its results are older than their interval and alerts on them come late.' % [$._config.schedulerLagThresholdSeconds, $._config.schedulerLagFor],
+      },
+      {
         alert: 'Watchdog',
         expr: 'vector(1)',
         severity: 'info',

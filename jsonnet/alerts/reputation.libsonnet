@@ -10,6 +10,27 @@ local r = import '../lib/rules.libsonnet';
       max by (list, zone, tier, delist_url) (reputation_list_info%(info)s)
   ||| % { rep: r.sel([rep]), info: r.sel([rep, tierMatcher]) },
 
+  // What each refusal reason means and what to do, for DNSBLQueriesRefused's description
+  // (reasons of exporters/infrawatch/reputation/classify.py; tests/rules check the names).
+  local refusalTexts = {
+    blocked_resolver: ['refuses our resolver', 'the list blocks public or shared resolvers (Spamhaus answers 127.255.255.254): query it through your own recursive resolver, or use a Spamhaus DQS key'],
+    rate_limited: ['says we send too many queries', 'we are over its free query limit (Spamhaus answers 127.255.255.255): lengthen its interval, check reputation_projected_daily_queries, or use a DQS key'],
+    bad_key: ['rejects the zone name or key', 'the zone name has a typo or the DQS key is invalid (Spamhaus answers 127.255.255.252): check the list profile and the key file'],
+  },
+  local reasonText(i) =
+    std.join('', [
+      '{{ %sif eq $labels.reason "%s" }}%s' % [if n == 0 then '' else 'else ', $._config.dnsblRefusalReasons[n], refusalTexts[$._config.dnsblRefusalReasons[n]][i]]
+      for n in std.range(0, std.length($._config.dnsblRefusalReasons) - 1)
+      if std.objectHas(refusalTexts, $._config.dnsblRefusalReasons[n])
+    ]) + '{{ else }}%s{{ end }}' % (if i == 0 then 'refuses our queries' else 'see the runbook'),
+  // `Reasons: timeout (2), servfail (1)` from the failing lookups of the alert's list.
+  // (inside a Go template string literal: the selector's quotes are escaped)
+  local errorSel(extra) = std.join(', ', std.filter(function(x) x != '', [std.strReplace(rep, '"', '\\"'), extra])),
+  local reasonsOfList =
+    '{{ range $i, $r := query (printf "count by (reason) (reputation_lookup_error{'
+    + errorSel('list=%q') + '} == 1)" $labels.list) | sortByLabel "reason" }}'
+    + '{{ if $i }}, {{ end }}{{ $r.Labels.reason }} ({{ $r.Value }}){{ end }}',
+
   ruleFiles+:: r.ruleFile($._config, 'reputation', [
     r.group($._config, 'infrawatch-reputation', [
       {
@@ -44,7 +65,16 @@ local r = import '../lib/rules.libsonnet';
         severity: 'warning',
         service: $._config.reputationService,
         summary: 'Blacklist lookups are failing.',
-        description: 'Lookups against {{ $labels.list }} fail for {{ $value | humanizePercentage }} of targets; their listing status is unknown.',
+        description: 'Lookups against {{ $labels.list }} fail for {{ $value | humanizePercentage }} of targets; their listing status is unknown. Reasons: ' + reasonsOfList + '.',
+      },
+      {
+        alert: 'DNSBLQueriesRefused',
+        expr: 'count by (list, reason) (reputation_lookup_error%s == 1)' % r.sel([rep, 'reason=~"%s"' % std.join('|', $._config.dnsblRefusalReasons)]),
+        'for': $._config.alertFor.DNSBLQueriesRefused,
+        severity: 'warning',
+        service: $._config.reputationService,
+        summary: 'A blacklist refuses our queries.',
+        description: '{{ $labels.list }} ' + reasonText(0) + ' ({{ $labels.reason }}) for {{ $value }} target(s): their listing status is unknown until this is fixed, ' + reasonText(1) + '.',
       },
       {
         alert: 'DNSBLListDown',

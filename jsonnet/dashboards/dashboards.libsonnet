@@ -5,6 +5,7 @@
 (import 'slo.libsonnet') +
 (import 'probes.libsonnet') +
 (import 'exporters.libsonnet') +
+(import 'hosts.libsonnet') +
 (import 'provisioning.libsonnet') +
 {
   ruleFiles+:: {},

@@ -98,6 +98,22 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
         noValue='Not listed anywhere',
       ) + lib.size(24, 7),
 
+    // Why answers are unknown: one row per (list, reason) with the number of targets, so "Spamhaus
+    // refuses our resolver (blocked_resolver)" reads off the table instead of a bare "unknown".
+    local unknownAnswers =
+      lib.table(
+        'Unknown answers by list and reason',
+        [lib.tableTarget('count by (list, reason) (reputation_lookup_error{%s} == 1)' % t, 'A')],
+        unit='none',
+        description='Lookups with no definitive answer, by list and the reason the exporter gives (timeout, servfail, refused, truncated, blocked_resolver, rate_limited, bad_key, malformed, list_down...). blocked_resolver, rate_limited and bad_key do not heal by waiting (alert DNSBLQueriesRefused).',
+        transformations=[lib.organize(
+          { Time: null, list: 'List', reason: 'Reason', Value: 'Targets' },
+          ['list', 'reason', 'Value'],
+        )],
+        sortBy=[{ displayName: 'Targets', desc: true }],
+        noValue='Every lookup answered',
+      ) + lib.size(24, 6),
+
     'infrawatch-reputation.json': lib.dashboard(
       uid=dcfg.uidPrefix + 'reputation',
       title='IP reputation',
@@ -156,13 +172,14 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
                             [lib.target('max by (list) (reputation_list_up)', '{{list}}')],
                             upMappings,
                             steps=[[null, 'red'], [1, 'green']]) + lib.size(12, 8),
-          lib.timeseries('Lookup errors (unknown results)',
-                         [lib.target('sum by (list) (reputation_lookup_error{%s})' % t, '{{list}}')],
+          lib.timeseries('Lookup errors (unknown results) by list and reason',
+                         [lib.target('sum by (list, reason) (reputation_lookup_error{%s})' % t, '{{list}} {{reason}}')],
                          'none',
                          min=0,
                          drawStyle='bars',
                          fillOpacity=80) + lib.size(12, 8),
         ],
+        [unknownAnswers],
         [
           lib.timeseries('DNS answers by list', [
             lib.target('sum by (list, result) (rate(reputation_queries_total[$__rate_interval]))', '{{list}} {{result}}'),

@@ -141,6 +141,10 @@ local explicit = {
   'alertmanager.probeFailingSupersededBy': T.map(T.list(T.string)),
   'dashboards.tags': T.list(T.string),
   'dashboards.defaultTimeRange': T.string,  // Grafana's 'now-6h'
+  // A fixed window or one of Grafana's interval variables.
+  'dashboards.rateInterval': T.oneOf([T.duration, T.enum(['$__rate_interval', '$__interval'])]),
+  'dashboards.tenantDashboards': T.list(T.string),
+  dnsblRefusalReasons: T.list(T.string),
   'kubernetes.resources': T.any,  // Kubernetes' own syntax
   'kubernetes.monitorLabels': labels,
   'kubernetes.probeShards': T.number,
@@ -251,6 +255,9 @@ local check(t, v, path) =
     else if !std.objectHas(serviceKinds, v.kind) then
       ['%s.kind: unknown kind %s%s' % [where, show(v.kind), if std.isString(v.kind) then suggest(v.kind, std.objectFields(serviceKinds)) else '']]
     else check(T.object(serviceCommon + serviceKinds[v.kind], ['name', 'kind']), v, where)
+  else if t.t == 'oneOf' then
+    local results = [check(x, v, path) for x in t.types];
+    if std.member(results, []) then [] else [std.join('; or ', [r[0] for r in results])]
   else error 'config_schema: unknown type ' + t.t;
 
 {

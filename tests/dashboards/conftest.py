@@ -117,6 +117,16 @@ def panels(dashboards: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, A
 
 
 @pytest.fixture(scope="session")
+def queries_of():
+    """``queries_of(dashboards, builtins)`` -> every query of rendered dashboards (e.g. with other knobs)."""
+
+    def make(dashboards: dict[str, dict[str, Any]], builtins: dict[str, str] | None = None) -> list[Query]:
+        return [q for name, d in dashboards.items() for q in dashboard_queries(name, d, builtins)]
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def make_queries():
     """``make_queries(builtins)`` -> every query with the given built-in variable values."""
 

@@ -15,6 +15,7 @@ EXPECTED_UIDS = {
     "infrawatch-slo.json": "infrawatch-slo",
     "infrawatch-probes.json": "infrawatch-probes",
     "infrawatch-exporters.json": "infrawatch-exporters",
+    "infrawatch-hosts.json": "infrawatch-hosts",
 }
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
 

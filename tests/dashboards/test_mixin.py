@@ -173,3 +173,35 @@ local plain = import 'mixin.libsonnet';
     assert len(titles) >= 5
     for prefixed, plain in titles.values():
         assert prefixed == "Acme / " + plain and not plain.startswith("Acme")
+
+
+def test_hosts_dashboard_follows_the_node_alert_knobs(repo_root):
+    """The hosts dashboard draws the node alerts' thresholds from the same knobs (CPU, memory, disk
+    free, fill horizon and window) and reads the alerts' node selector."""
+    out = evaluate_snippet(
+        repo_root,
+        """
+local m = (import 'mixin.libsonnet') + { _config+:: {
+  nodeSelector: 'job="hosts"', cpuUsageThreshold: 0.7, memoryUsageThreshold: 0.9, diskFreeThreshold: 0.1,
+  diskFillHours: 12, diskFillWindow: '3h' } };
+{ hosts: m.grafanaDashboards['infrawatch-hosts.json'], node: m.ruleFiles.node }
+""",
+    )
+    panels = {p["title"]: p for p in out["hosts"]["panels"]}
+
+    def steps(title):
+        return [s["value"] for s in panels[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+    assert steps("CPU usage") == [None, 0.7] and steps("Highest CPU usage") == [None, 0.7]
+    assert steps("Memory usage") == [None, 0.9] and steps("Free disk space") == [None, 0.1]
+    predicted = panels["Available space predicted in 12h"]["targets"][0]["expr"]
+    assert (
+        predicted.startswith('predict_linear(node_filesystem_avail_bytes{job="hosts"') and "[3h], 43200)" in predicted
+    )
+    exprs = [t["expr"] for p in out["hosts"]["panels"] for t in p.get("targets", [])]
+    assert exprs and all('job="node"' not in e for e in exprs)
+    # The alert and the panel extrapolate the same way.
+    (fill,) = [r for g in out["node"]["groups"] for r in g["rules"] if r.get("alert") == "DiskFillingUp"]
+    assert "[3h], 43200)" in fill["expr"]
+    variable = next(v for v in out["hosts"]["templating"]["list"] if v["name"] == "instance")
+    assert variable["query"] == 'label_values(node_uname_info{job="hosts"}, instance)'

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from infrawatch_dev.build import evaluate_snippet
 from support.appsim import AppSim
 from support.dnsbl_zones import CLEAN_IP, SBL_IP, standard_zones
 from support.procs import Proc, free_port, require_binary, wait_http
@@ -272,6 +273,10 @@ def _build_stack(work: Path, cleanup: _Cleanup, redis_server, postgres_server, r
             "--collector.meminfo",
             "--collector.filesystem",
             "--collector.loadavg",
+            # the hosts dashboard's disk I/O, network and host variable
+            "--collector.diskstats",
+            "--collector.netdev",
+            "--collector.uname",
         ],
         node_port,
         work / "node.log",
@@ -419,6 +424,25 @@ def test_every_panel_query_returns_data(stack, make_queries):
     assert not unexpected_data, "\n".join(unexpected_data)
 
 
+def test_queries_rewritten_by_the_knobs_return_the_same_data(stack, queries_of, make_queries, repo_root):
+    """With showMultiCluster, a tenant label and a fixed rateInterval (tests/dashboards/test_knobs.py)
+    every query, "All" selected, still returns data here, where no series has a cluster label."""
+    knobbed = evaluate_snippet(
+        repo_root,
+        "((import 'mixin.libsonnet') + { _config+:: { showMultiCluster: true, "
+        "dashboards+: { tenantLabel: 'tenant', rateInterval: '1m' } } }).grafanaDashboards",
+    )
+    queries = queries_of(knobbed, BUILTINS)
+    assert len(queries) == len(make_queries(BUILTINS))
+    assert all('cluster=~".*"' in q.expr for q in queries)
+    failures = []
+    for q in queries:
+        error, series = run_query(stack.prometheus_url, q.expr, q.instant)
+        if error or (series == 0 and (q.dashboard, q.panel_title) not in NO_DATA):
+            failures.append(f"{q.name}: {error or 'no data'}\n    {q.expr}")
+    assert not failures, "\n".join(failures)
+
+
 def test_every_variable_has_values(stack, dashboards):
     for name, d in dashboards.items():
         for v in d["templating"]["list"]:
@@ -447,3 +471,13 @@ def test_panels_show_the_simulated_state(stack):
         },
     )
     assert {r["metric"]["target"] for r in volume["data"]["result"]} == {CLEAN_IP, SBL_IP}
+
+
+def test_unknown_answers_table_names_list_and_reason(stack, make_queries):
+    """The reputation dashboard's "Unknown answers" table shows why: rbldnsd REFUSES the `refused`
+    zone, so its row is (refused, refused); the answered lists have no row."""
+    (query,) = [q for q in make_queries(BUILTINS) if q.panel_title == "Unknown answers by list and reason"]
+    assert query.dashboard == "infrawatch-reputation.json" and query.instant
+    rows = _api(stack.prometheus_url, "query", {"query": query.expr})["data"]["result"]
+    by_list = {r["metric"]["list"]: (r["metric"]["reason"], float(r["value"][1])) for r in rows}
+    assert by_list == {"refused": ("refused", 2.0)}, by_list

@@ -89,3 +89,36 @@ def test_kubernetes_manifests_use_the_vendored_exporter_configs(vendor: Path) ->
     manifests = json.loads(_gojsonnet.evaluate_snippet("m", snippet, jpathdir=[str(vendor / "vendor")]))
     config_maps = [o for objs in manifests.values() for o in objs if o.get("kind") == "ConfigMap"]
     assert config_maps and all(yaml.safe_load(next(iter(cm["data"].values()))) for cm in config_maps)
+
+
+# kube-prometheus' addMixin reads mixin.grafanaDashboards and mixin.grafanaDashboardFolder.
+DASHBOARD_CONSUMER = """
+local infrawatch = (import 'infrawatch-mixin/mixin.libsonnet') + {
+  _config+:: {
+    showMultiCluster: true,
+    clusterLabel: 'cluster_id',
+    dashboards+: { titlePrefix: 'Infrawatch / ', rateInterval: '5m', tenantLabel: 'tenant',
+                   grafanaFolder: 'Infrawatch' },
+  },
+};
+{ folder: infrawatch.grafanaDashboardFolder, dashboards: infrawatch.grafanaDashboards }
+"""
+
+
+def test_consumer_dashboard_knobs(vendor: Path) -> None:
+    """The dashboard knobs from a vendored copy: cluster variable and matcher, tenant variable on the
+    service-health dashboards, fixed rate window, title prefix, folder (tests/dashboards/test_knobs.py
+    checks every selector)."""
+    out = json.loads(_gojsonnet.evaluate_snippet("main.jsonnet", DASHBOARD_CONSUMER, jpathdir=[str(vendor / "vendor")]))
+    assert out["folder"] == "Infrawatch"
+    assert len(out["dashboards"]) >= 5
+    for name, d in out["dashboards"].items():
+        assert d["title"].startswith("Infrawatch / "), name
+        variables = {v["name"]: v for v in d["templating"]["list"]}
+        assert variables["cluster"]["query"] == "label_values(up, cluster_id)", name
+        assert ("tenant" in variables) == (name in {"infrawatch-overview.json", "infrawatch-probes.json"}), name
+        exprs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+        assert exprs and all('cluster_id=~"$cluster"' in e for e in exprs), name
+        assert not any("$__rate_interval" in e for e in exprs), name
+    overview = out["dashboards"]["infrawatch-overview.json"]
+    assert any('tenant=~"$tenant"' in t["expr"] for p in overview["panels"] for t in p.get("targets", []))
