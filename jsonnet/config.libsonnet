@@ -329,6 +329,10 @@
       // Pyrra's `alerting.name`), for routes and silences written against those names; false: every
       // SLO's alert is SLOErrorBudgetBurn (one runbook, one inhibit rule).
       specAlertNames: false,
+      // true: imported Pyrra SLOs alert with Pyrra's own burn-rate windows (14/7/2/1 over 1h/5m, 6h/30m,
+      // 1d/2h, 4d/6h for 28d, scaled by the window, with Pyrra's `for` and long/short/exhaustion
+      // labels); false: with the `tiers` above, like every other SLO.
+      specTiers: true,
       // Buckets assumed for latency SLIs that do not list theirs (client library defaults).
       latencyBuckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     },

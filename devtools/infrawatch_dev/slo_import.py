@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -502,10 +503,7 @@ def import_specs(paths: list[Path], root: Path) -> Imported:
     for slo in result.slos:
         sid = f"{slo['service']}-{slo['name']}"
         if sid in seen:
-            file, _, line = slo["file"].rpartition(":")
-            result.problems.append(
-                Problem(file, int(line) if line.isdigit() else None, (), f'SLO "{sid}": already defined at {seen[sid]}')
-            )
+            result.problems.append(_located(slo, (), f"already defined at {seen[sid]}"))
             continue
         seen[sid] = slo["file"]
         unique.append(slo)
@@ -518,8 +516,90 @@ def spec_files(root: Path, folder: str = SPEC_DIR) -> list[Path]:
     return sorted([*d.glob("*.yaml"), *d.glob("*.yml")]) if d.is_dir() else []
 
 
+_QUERY_KEYS = (
+    ("sli", "events", "errorQuery"),
+    ("sli", "events", "goodQuery"),
+    ("sli", "events", "totalQuery"),
+    ("sli", "raw", "errorRatioQuery"),
+)
+_TEMPLATE_KEYS = ("labels", "alerting.labels", "alerting.pageLabels", "alerting.ticketLabels")
+_TEMPLATE_KEYS += ("alerting.annotations", "alerting.pageAnnotations", "alerting.ticketAnnotations")
+_PROMTOOL_PROBLEM = re.compile(r'group "(?P<group>[^"]*)", rule (?P<rule>\d+), "[^"]*": (?P<detail>.*)$')
+
+
+def _located(slo: dict[str, Any], key: tuple, message: str) -> Problem:
+    file, _, line = slo["file"].rpartition(":")
+    sid = f"{slo['service']}-{slo['name']}"
+    return Problem(file, int(line) if line.isdigit() else None, key, f'SLO "{sid}": {message}')
+
+
+def _get(d: dict[str, Any], dotted: str) -> Any:
+    for k in dotted.split("."):
+        d = d.get(k, {}) if isinstance(d, dict) else {}
+    return d
+
+
+def precheck(slos: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """``promtool check rules`` on what each imported SLO brings of its own (its queries, alone and in
+    parentheses, and its label and annotation templates), before the mixin generates anything from
+    it: a refused SLO reaches no rule file, PrometheusRule object or combined manifest.  One promtool
+    run for all SLOs (a group per SLO); without promtool nothing is refused here (``check_rules``
+    reports it)."""
+    promtool = shutil.which("promtool")
+    if promtool is None or not slos:
+        return slos, []
+    groups, keys = [], {}
+    for slo in slos:
+        sid = f"{slo['service']}-{slo['name']}"
+        rules: list[dict[str, Any]] = []
+        keys[sid] = []
+        for key in _QUERY_KEYS:
+            query = _get(slo, ".".join(key))
+            if isinstance(query, str) and query:
+                text = WINDOW.sub("5m", query)
+                for expr in (text, f"({text})"):
+                    rules.append({"record": "slo_spec:check", "expr": expr})
+                    keys[sid].append(key)
+        labels: dict[str, str] = {}
+        annotations: dict[str, str] = {}
+        for dotted in _TEMPLATE_KEYS:
+            (annotations if "nnotations" in dotted else labels).update(_strings(_get(slo, dotted) or {}))
+        rules.append({"alert": "SLOSpecCheck", "expr": "vector(1)", "labels": labels, "annotations": annotations})
+        keys[sid].append(("alerting",))
+        groups.append({"name": sid, "rules": rules})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "slo-specs.yaml"
+        path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+        res = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    if res.returncode == 0:
+        return slos, []
+    by_id = {f"{s['service']}-{s['name']}": s for s in slos}
+    refused: dict[str, Problem] = {}
+    for line in (res.stdout + res.stderr).splitlines():
+        m = _PROMTOOL_PROBLEM.search(line)
+        if m and m["group"] in by_id and m["group"] not in refused:
+            key = keys[m["group"]][int(m["rule"]) - 1]
+            refused[m["group"]] = _located(by_id[m["group"]], key, f"promtool: {m['detail']}")
+    if not refused:  # an output this parser does not know: refuse nothing silently, say it
+        return slos, [Problem(SPEC_DIR, None, (), f"promtool: {(res.stdout + res.stderr).strip()[-500:]}")]
+    kept = [s for s in slos if f"{s['service']}-{s['name']}" not in refused]
+    return kept, list(refused.values())
+
+
+_LOADED: dict[tuple, Imported] = {}
+
+
 def load(root: Path, folder: str = SPEC_DIR) -> Imported:
-    return import_specs(spec_files(root, folder), root)
+    """The SLOs of ``folder`` that import and pass ``precheck``, and the problems of the others
+    (kept per file state: the build reads it several times)."""
+    files = spec_files(root, folder)
+    state = (str(root), *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    if state not in _LOADED:
+        result = import_specs(files, root)
+        result.slos, problems = precheck(result.slos)
+        result.problems.extend(problems)
+        _LOADED[state] = result
+    return _LOADED[state]
 
 
 def load_folder(root: Path, folder: str = SPEC_DIR) -> list[dict[str, Any]]:
@@ -544,13 +624,10 @@ def check_rules(root: Path, slos: list[dict[str, Any]]) -> list[Problem]:
         if res.returncode == 0:
             continue
         slo = next(s for s in slos if f"{s['service']}-{s['name']}" == sid)
-        file, _, line = slo["file"].rpartition(":")
         errors = [x.strip() for x in (res.stdout + res.stderr).splitlines() if "could not parse" in x or "error" in x]
         detail = (errors[0] if errors else res.stderr.strip()).replace(str(path) + ": ", "")
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        problems.append(
-            Problem(file, int(line) if line.isdigit() else None, ("sli",), f'SLO "{sid}": promtool: {detail}{more}')
-        )
+        problems.append(_located(slo, ("sli",), f"promtool: {detail}{more}"))
         # Neither the rule file, its PrometheusRule manifest nor its generated tests are kept.
         for stale in (
             path,

@@ -68,9 +68,12 @@ local sloTypes = {
     name: T.string,
     severity: T.enum(['page', 'ticket']),
     budgetPercent: T.number,
+    factor: T.number,
     long: T.duration,
     short: T.duration,
-  }, ['name', 'severity', 'budgetPercent', 'long', 'short']),
+    'for': T.duration,
+    labels: labels,
+  }, ['name', 'severity', 'long', 'short']),
   alerting: T.object({
     tiers: T.map(T.bool),
     page: T.bool,

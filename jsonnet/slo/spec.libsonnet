@@ -7,7 +7,9 @@
 //               absent (SLOMetricAbsent), pageSeverity, ticketSeverity, labels, annotations, pageLabels,
 //               ticketLabels, pageAnnotations, ticketAnnotations, name (the spec's alert name, used
 //               when sloDefaults.specAlertNames), absentName },
-//   tiers (optional: replaces the default tier list), test: { good: [series], bad: [series] }.
+//   tiers (optional: replaces the default tier list; a tier: name, severity, long, short and budgetPercent,
+//   or factor with optional `for` and labels), specTiers (an imported spec's own tiers: Pyrra's),
+//   test: { good: [series], bad: [series] }.
 local u = import 'util.libsonnet';
 
 local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
@@ -32,28 +34,42 @@ local nameRe(s) = std.length(s) > 0 && std.length(std.filter(
     local alerting = { tiers: {}, page: true, ticket: true, nearlyExhausted: true, absent: true, labels: {}, annotations: {}, pageLabels: {}, ticketLabels: {}, pageAnnotations: {}, ticketAnnotations: {} }
                      + { pageSeverity: defaults.pageSeverity, ticketSeverity: defaults.ticketSeverity }
                      + std.get(raw, 'alerting', {});
-    local tierSpecs = std.get(raw, 'tiers', defaults.tiers);
+    // An imported spec's own tiers (Pyrra's windows, `specTiers`) unless sloDefaults.specTiers is false.
+    local tierSpecs = std.get(raw,
+                              'tiers',
+                              if std.objectHas(raw, 'specTiers') && std.get(defaults, 'specTiers', true) then raw.specTiers
+                              else defaults.tiers);
 
+    // A tier is "spend budgetPercent of the period's budget within `long`" (the factor is derived and
+    // short = long / 12, the workbook's), or states its `factor` as its tool does (Pyrra's: any short
+    // window below the long one, a `for` and labels of its own).
     local tier(t) =
       local long = u.seconds(t.long);
       local short = u.seconds(t.short);
-      local factor = t.budgetPercent * periodSeconds / (100 * long);
+      local given = std.objectHas(t, 'factor');
+      local factor = if given then t.factor else t.budgetPercent * periodSeconds / (100 * long);
+      local holdSeconds = if std.objectHas(t, 'for') then u.seconds(t['for']) else 0;
       if long == null then fail('tier %s: long window "%s" is not a duration' % [t.name, t.long])
       else if short == null then fail('tier %s: short window "%s" is not a duration' % [t.name, t.short])
-      else if short * 12 != long then
+      else if !given && !std.objectHas(t, 'budgetPercent') then fail('tier %s: needs budgetPercent (or factor)' % t.name)
+      else if !given && short * 12 != long then
         fail('tier %s: short window %s must be the long window %s / 12 (= %ss)' % [t.name, t.short, t.long, long / 12])
+      else if short >= long then fail('tier %s: short window %s is not shorter than the long window %s' % [t.name, t.short, t.long])
+      else if holdSeconds == null then fail('tier %s: for "%s" is not a duration like 15m' % [t.name, t['for']])
       else if long >= periodSeconds then fail('tier %s: long window %s is not shorter than the period %s' % [t.name, t.long, period])
       else if !std.member(['page', 'ticket'], t.severity) then fail('tier %s: severity must be page or ticket' % t.name)
       else t {
         longSeconds: long,
         shortSeconds: short,
+        forSeconds: holdSeconds,
+        budgetPercent: if given then factor * long * 100 / periodSeconds else t.budgetPercent,
         factor: factor,
         factorStr: u.fmt(factor),
         threshold: factor * budget,
         thresholdExpr: '(' + u.fmt(factor) + ' * ' + u.fmt(budget) + ')',
         enabled: std.get(alerting.tiers, t.name, alerting[t.severity]),
         alertSeverity: if t.severity == 'page' then alerting.pageSeverity else alerting.ticketSeverity,
-        extraLabels: if t.severity == 'page' then alerting.pageLabels else alerting.ticketLabels,
+        extraLabels: (if t.severity == 'page' then alerting.pageLabels else alerting.ticketLabels) + std.get(t, 'labels', {}),
         extraAnnotations: if t.severity == 'page' then alerting.pageAnnotations else alerting.ticketAnnotations,
         // Time to detect a full outage (100% errors): the long window's ratio must reach the threshold.
         outageDetectionSeconds: factor * budget * long,

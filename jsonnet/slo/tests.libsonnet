@@ -140,9 +140,13 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
     local fast = [t for t in enabled if stepOf(t) == 1];
     local slow = [t for t in enabled if stepOf(t) == 5];
 
-    // min(long, short) window ratio of every enabled tier at sample k: a tier fires above its threshold.
+    // min(long, short) window ratio of every enabled tier at sample k: a tier fires above its threshold
+    // (a tier with a `for` once that held at each evaluation of its `for` as well).
     local minRatios(ph, step, k) = [
-      std.min(windowRatio(ph, k, t.longSeconds / 60 / step), windowRatio(ph, k, t.shortSeconds / 60 / step))
+      std.foldl(std.min, [
+        std.min(windowRatio(ph, k - i, t.longSeconds / 60 / step), windowRatio(ph, k - i, t.shortSeconds / 60 / step))
+        for i in std.range(0, std.ceil(t.forSeconds / 60 / step))
+      ], 1)
       for t in enabled
     ];
     // The expected alert of each tier, built once per SLO.
@@ -244,7 +248,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
     // one evaluation earlier.
     local outageTest(tiers, step) =
       local lead = std.foldl(function(m, t) std.max(m, minutes(t.long)), tiers, 60);
-      local detect = [std.ceil(t.outageDetectionSeconds / 60 / step) * step for t in tiers];
+      local detect = [std.ceil(t.outageDetectionSeconds / 60 / step) * step + std.ceil(t.forSeconds / 60 / step) * step for t in tiers];
       local before = std.set([lead + d - step for d in detect if d > step]);
       local after = std.set([lead + d for d in detect]);
       local longest = std.foldl(std.max, detect, 0);
@@ -356,8 +360,17 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
       group_eval_order: [g + slo.id for g in ['sloth-slo-sli-recordings-', 'sloth-slo-meta-recordings-', 'sloth-slo-alerts-']],
       tests: tests,
     };
+    // The model needs windows that are whole multiples of the evaluation step (e.g. Pyrra's 30d tiers).
+    local misaligned = [
+      t.name
+      for t in enabled
+      if std.length([x for x in [t.longSeconds, t.shortSeconds, t.forSeconds] if x % (stepOf(t) * 60) != 0]) > 0
+    ];
     if series0 == null then
       std.trace('SLO %s: no generated tests (set `test: {good: [...], bad: [...]}` input series)' % slo.id, {})
+    else if misaligned != [] then
+      std.trace('SLO %s: no generated tests (tiers %s: windows not whole multiples of the test step, 1m or 5m)'
+                % [slo.id, std.join(', ', misaligned)], {})
     else {
       ['slo-' + slo.id + '.yaml']: file('1m', fastTests + (if healthyStep == 1 then [healthy] else [])),
     } + (

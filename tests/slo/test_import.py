@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from infrawatch_dev.build import build, evaluate_snippet, render
-from infrawatch_dev.slo_import import import_specs
+from infrawatch_dev.slo_import import import_specs, load
 from support.rulefiles import ROOT, promtool
 
 SPECS = Path(__file__).parent / "specs"
@@ -461,9 +461,73 @@ def test_a_refused_slo_fails_the_build_and_the_others_are_written(tmp_path: Path
     )
     assert res.returncode == 2, res.stderr
     assert 'slos: slos/two.yaml:14: slos[1].sli.events.error_query: SLO "s-bad"' in res.stderr
-    assert 'slos: slos/nofn.yaml:4: sli: SLO "t-nofn": promtool: ' in res.stderr
+    assert 'slos: slos/nofn.yaml:4: sli.events.errorQuery: SLO "t-nofn": promtool: ' in res.stderr
     assert 'unknown function with name "rate_of_change"' in res.stderr
     assert (root / "rules" / "slo-s-good.yaml").exists()
     assert not (root / "rules" / "slo-s-bad.yaml").exists()
     assert not (root / "rules" / "slo-t-nofn.yaml").exists()
     assert not (root / "rules" / "kubernetes" / "slo-t-nofn.yaml").exists()
+
+
+GOOD_AND_REFUSED = """\
+version: prometheus/v1
+service: t
+slos:
+  - name: kept
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+  - name: refused
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}])
+"""
+
+
+def test_a_refused_slo_leaves_no_rules_anywhere(tmp_path: Path) -> None:
+    """One file, one good SLO and one promtool refuses (an unclosed parenthesis): the build exits 2
+    naming file, line and key, and the refused SLO is in no rule file, PrometheusRule object, combined
+    manifest or generated test; the good one is in all of them."""
+    root = _tree(tmp_path)
+    (root / "slos" / "two.yaml").write_text(GOOD_AND_REFUSED)
+    res = subprocess.run(
+        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 2, res.stderr
+    assert 'slos: slos/two.yaml:10: sli.events.totalQuery: SLO "t-refused": promtool: ' in res.stderr
+    assert "unclosed left parenthesis" in res.stderr
+    generated = [
+        p
+        for d in ("rules", "deploy", "tests/rules/generated")
+        for p in (root / d).rglob("*")
+        if p.is_file() and not p.is_symlink()
+    ]
+    manifest = root / "deploy" / "kubernetes" / "prometheusrules.yaml"
+    assert manifest in generated and (root / "rules" / "kubernetes" / "slo-t-kept.yaml") in generated
+    assert "t-kept" in manifest.read_text()
+    assert [p for p in generated if "t-refused" in p.name or "t-refused" in p.read_text()] == []
+
+
+def test_precheck_refuses_bad_templates_and_queries_per_slo(tmp_path: Path) -> None:
+    """Label and annotation templates are checked too (promtool expands them); each SLO alone (line 16:
+    the third SLO)."""
+    text = GOOD_AND_REFUSED.replace("t[{{.window}}])\n", "t[{{.window}}]))\n") + (
+        "  - name: badtpl\n    objective: 99\n    alerting:\n      annotations:\n"
+        '        summary: "{{ $labels.x }"\n    sli:\n      events:\n'
+        "        error_query: sum(rate(e[{{.window}}]))\n        total_query: sum(rate(t[{{.window}}]))\n"
+    )
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "x.yaml").write_text(text)
+    result = load(tmp_path)
+    assert [s["name"] for s in result.slos] == ["kept", "refused"]
+    assert [str(p) for p in result.problems] == [
+        'slos/x.yaml:16: alerting: SLO "t-badtpl": promtool: annotation "summary": template: '
+        '__alert_SLOSpecCheck:1: unexpected "}" in operand'
+    ]
