@@ -10,23 +10,17 @@ linger.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# go-jsonnet only (the product's `build` extra): an order of magnitude faster than the C++ binding.
-import _gojsonnet as _jsonnet
+# jrsonnet's Python binding (the `build` extra); see _ENGINE_OPTIONS.
+import rjsonnet as _jsonnet
 import yaml
 
 from .promcheck import PromtoolCheck, rule_files
-from .slo_import import check_rules as check_slo_rules
-from .slo_import import load as load_slo_import
-from .slo_import import load_folder as load_slo_specs
 
 GENERATED_DIRS = ("rules", "dashboards", "alertmanager", "tests/rules/generated", "deploy/kubernetes")
 KEEP = {".gitkeep", "README.md"}
@@ -81,47 +75,22 @@ def render(path: str, content: Any) -> str:
     return content
 
 
-def _ext_codes(root: Path) -> dict[str, str]:
-    # slos/*.yaml (Sloth/OpenSLO specs) reach build.jsonnet as the ext code `sloImported`.
-    return {"sloImported": json.dumps(load_slo_specs(root))}
+def load_slo_specs(root: Path) -> list[dict[str, Any]]:
+    """The SLOs of ``slos/*.yaml`` that imported (the importer is loaded only when asked)."""
+    from .slo_import import load_folder
+
+    return load_folder(root)
 
 
-# The generated SLO promtool tests take ~1.6 s of the ~2.3 s evaluation: a second process evaluates
-# them while this one evaluates the rest (splitting the files any other way measured slower).
-SECOND_PROCESS_PREFIX = "tests/"
+def _ext_codes(slos: list[dict[str, Any]]) -> dict[str, str]:
+    # slos/*.yaml (Sloth/OpenSLO/Pyrra specs) reach build.jsonnet as the ext code `sloImported`.
+    return {"sloImported": json.dumps(slos)}
 
 
-def _part_snippet(entry: Path, prefix: str, inside: bool) -> str:
-    """Jsonnet code for the files of ``entry``'s output whose path starts (or does not) with ``prefix``."""
-    test = f"std.startsWith(k, {json.dumps(prefix)})"
-    return (
-        f"local files = import {json.dumps(str(entry))};\n"
-        f"{{ [k]: files[k] for k in std.objectFields(files) if {'' if inside else '!'}{test} }}"
-    )
-
-
-def _evaluate_part(root: Path, entry: Path, prefix: str, inside: bool) -> str:
-    return _jsonnet.evaluate_snippet(
-        "build", _part_snippet(entry, prefix, inside), jpathdir=[str(root / "jsonnet")], ext_codes=_ext_codes(root)
-    )
-
-
-def _child_main() -> None:
-    """``python -c`` entry of the second build process: prints its part of the files as JSON."""
-    root, entry, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
-    try:
-        sys.stdout.write(_evaluate_part(Path(root), Path(entry), prefix, inside=True))
-    except RuntimeError as exc:
-        sys.stderr.write(str(exc))
-        sys.exit(1)
-
-
-def build_jobs() -> int:
-    """2 where there are 2 cores or more, else 1; ``INFRAWATCH_BUILD_JOBS=1`` evaluates in one process."""
-    env = os.environ.get("INFRAWATCH_BUILD_JOBS")
-    if env:
-        return max(1, int(env))
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+# jrsonnet (rjsonnet, the `build` extra) evaluates this mixin about 10x faster than go-jsonnet
+# (docs/benchmarks.md); tests/core/test_build.py checks both give the same files.  Its garbage
+# collector is off: one evaluation is short-lived and fits in ~70 MB, and collecting cost half the time.
+_ENGINE_OPTIONS: dict[str, Any] = {"gc": False}
 
 
 def evaluate(
@@ -129,53 +98,20 @@ def evaluate(
     entry: str = "jsonnet/build.jsonnet",
     ext_vars: dict[str, str] | None = None,
     tla_code: dict[str, str] | None = None,
+    slos: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a Jsonnet file relative to ``root``; errors keep jsonnet's file:line text."""
-    files: dict[str, Any] = {}
-    for part in evaluate_parts(root, entry, ext_vars, tla_code):
-        files.update(part)
-    return files
-
-
-def evaluate_parts(
-    root: Path,
-    entry: str = "jsonnet/build.jsonnet",
-    ext_vars: dict[str, str] | None = None,
-    tla_code: dict[str, str] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """``evaluate`` in parts, each yielded as soon as it is ready (the caller renders one while the
-    other is still being evaluated).
-
-    With two cores the generated tests are evaluated in a second process while this one evaluates
-    the rest.  go-jsonnet holds the GIL, so threads would not help; the second interpreter costs
-    ~0.1 s and the mixin's shared part is evaluated twice, for ~0.5 s less wall time.
-    """
-    if build_jobs() == 1 or ext_vars or tla_code:
-        yield json.loads(
-            _jsonnet.evaluate_file(
-                str(root / entry),
-                jpathdir=[str(root / "jsonnet")],
-                ext_vars=ext_vars or {},
-                ext_codes=_ext_codes(root),
-                tla_codes=tla_code or {},
-            )
+    """Evaluate a Jsonnet file relative to ``root``; errors keep jsonnet's file:line text.
+    ``slos``: the imported SLO specs, when the caller has read them already."""
+    return json.loads(
+        _jsonnet.evaluate_file(
+            str(root / entry),
+            jpathdir=[str(root / "jsonnet")],
+            ext_vars=ext_vars or {},
+            ext_codes=_ext_codes(load_slo_specs(root) if slos is None else slos),
+            tla_codes=tla_code or {},
+            **_ENGINE_OPTIONS,
         )
-        return
-    entry_path = (root / entry).resolve()
-    code = "from infrawatch_dev.build import _child_main; _child_main()"
-    child = subprocess.Popen(
-        [sys.executable, "-c", code, str(root), str(entry_path), SECOND_PROCESS_PREFIX],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-    try:
-        yield json.loads(_evaluate_part(root, entry_path, SECOND_PROCESS_PREFIX, inside=False))
-    finally:
-        out, err = child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(err.strip() or f"build process exited with {child.returncode}")
-    yield json.loads(out)
 
 
 def evaluate_snippet(root: Path, snippet: str) -> Any:
@@ -185,40 +121,45 @@ def evaluate_snippet(root: Path, snippet: str) -> Any:
             "snippet",
             snippet,
             jpathdir=[str(root / "jsonnet")],
-            ext_codes={"sloImported": json.dumps(load_slo_specs(root))},
+            ext_codes=_ext_codes(load_slo_specs(root)),
+            **_ENGINE_OPTIONS,
         )
     )
 
 
-def build(root: Path, check: bool = False) -> list[str]:
+def _outside(rel: str) -> bool:
+    return not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS))
+
+
+def build(root: Path, check: bool = False, slos: list[dict[str, Any]] | None = None) -> list[str]:
     """Write every generated file; returns the paths that changed (or would, with ``check``).
 
-    The rule files are checked by promtool (in the background, while the generated tests are still
-    being evaluated) before anything is written: a refused rule fails the build, naming it and the
-    ``_config`` keys its expression uses.
+    The mixin's rule files are rendered first and checked by promtool in the background while the
+    other files are rendered; nothing is written unless promtool accepts them (a refused rule fails
+    the build, naming it and the ``_config`` keys its expression uses).  ``slos``: the imported SLO
+    specs, when the caller has read them already.
     """
-    changed: list[str] = []
-    produced = set()
-    rendered: dict[str, str] = {}
-    promcheck: PromtoolCheck | None = None
+    slos = load_slo_specs(root) if slos is None else slos
+    files = evaluate(root, slos=slos)
+    outside = sorted(rel for rel in files if _outside(rel))
+    if outside:
+        raise ValueError(f"build.jsonnet: {outside[0]!r} is outside the generated folders {GENERATED_DIRS}")
     # Imported SLOs' rule files are checked one SLO at a time after writing (slo_import.check_rules):
     # a bad spec refuses that SLO alone, the others and the mixin's rules are still written.
-    imported = {f"rules/slo-{s['service']}-{s['name']}.yaml" for s in load_slo_specs(root)}
-    for part in evaluate_parts(root):
-        for rel, content in sorted(part.items()):
-            if not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS)):
-                raise ValueError(f"build.jsonnet: {rel!r} is outside the generated folders {GENERATED_DIRS}")
-            rendered[rel] = render(rel, content)
-        own = {rel: text for rel, text in rule_files(rendered).items() if rel not in imported}
-        if promcheck is None and own:
-            promcheck = PromtoolCheck(own)
+    imported = {f"rules/slo-{s['service']}-{s['name']}.yaml" for s in slos}
+    rules = [rel for rel in rule_files(files) if rel not in imported]
+    rendered = {rel: render(rel, files[rel]) for rel in sorted(rules)}
+    promcheck = PromtoolCheck(rendered) if rendered else None
+    rendered.update({rel: render(rel, files[rel]) for rel in sorted(files) if rel not in rendered})
     if promcheck is not None:
         if promcheck.binary is None:
             print("build: promtool not found, generated rules not checked (make setup installs it)", file=sys.stderr)
         problems = promcheck.problems(lambda: evaluate_snippet(root, "(import 'mixin.libsonnet')._config"))
         if problems:
             raise RuntimeError("promtool refuses generated rules:\n  " + "\n  ".join(problems))
-    for rel, text in rendered.items():
+    changed: list[str] = []
+    produced = set()
+    for rel, text in sorted(rendered.items()):
         target = root / rel
         produced.add(target)
         if not target.exists() or target.read_text() != text:
@@ -237,6 +178,11 @@ def build(root: Path, check: bool = False) -> list[str]:
 
 # A problem line of jsonnet/lib/config_schema.libsonnet: "  _config.services[1] (smtp).kidn: unknown field...".
 _PROBLEM_RE = re.compile(r"^(\s+)(_config[^:]*?)(?:\.([A-Za-z_][\w-]*))?: (.*)$")
+
+
+# A stack trace line under a jsonnet error: indented by a tab (go-jsonnet) or four spaces (jrsonnet);
+# the schema's problem lines are indented by two.
+_STACK_LINE = re.compile(r"^(\t|    )")
 
 
 def locate_config_problems(root: Path, message: str) -> str:
@@ -266,7 +212,7 @@ def locate_config_problems(root: Path, message: str) -> str:
         out.append(line)
     text = "\n".join(out)
     if "invalid _config (" in text:  # the problems say it all; jsonnet's stack trace is noise here
-        text = "\n".join(line for line in text.splitlines() if not line.startswith("\t"))
+        text = "\n".join(line for line in text.splitlines() if not _STACK_LINE.match(line))
     return text
 
 
@@ -283,8 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     root = Path(args.root).resolve()
     t0 = time.perf_counter()
+    from .slo_import import check_rules as check_slo_rules
+    from .slo_import import load as load_slo_import
+
+    imported = load_slo_import(root)
     try:
-        changed = build(root, check=args.check)
+        changed = build(root, check=args.check, slos=imported.slos)
     except RuntimeError as exc:  # jsonnet evaluation error: message names file:line
         print(f"jsonnet evaluation failed:\n{locate_config_problems(root, str(exc))}", file=sys.stderr)
         return 2
@@ -293,7 +243,6 @@ def main(argv: list[str] | None = None) -> int:
         print(("out of date: " if args.check else "wrote: ") + c)
     print(f"build: {len(changed)} file(s) {'out of date' if args.check else 'changed'} in {took:.2f}s", file=sys.stderr)
     # A refused SLO spec fails the build (the other SLOs were still written): one located line each.
-    imported = load_slo_import(root)
     problems = imported.problems + ([] if args.check else check_slo_rules(root, imported.slos))
     for p in problems:
         print(f"slos: {p}", file=sys.stderr)

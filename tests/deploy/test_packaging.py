@@ -29,7 +29,7 @@ def test_product_wheel_has_only_the_exporters_and_console(tmp_path: Path) -> Non
     runtime = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
     assert runtime and not [r for r in runtime if "jsonnet" in r.lower()]
     build_extra = [r for r in meta.get_all("Requires-Dist") or [] if 'extra == "build"' in r]
-    assert [r.split(">")[0].split(";")[0].strip() for r in build_extra] == ["gojsonnet"]
+    assert [r.split(">")[0].split(";")[0].strip() for r in build_extra] == ["rjsonnet"]
 
 
 def test_license_file_is_the_apache_2_text_pyproject_names() -> None:
