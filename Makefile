@@ -41,6 +41,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.probe_vs_blackbox
 	$(PY) -m bench.dnsbl_throughput
+	$(PY) -m bench.build_time
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-# jrsonnet's Python binding (the `build` extra); see _ENGINE_OPTIONS.
+# jrsonnet's Python binding (the `build` extra); see _engine.
 import rjsonnet as _jsonnet
 import yaml
 
@@ -88,9 +88,15 @@ def _ext_codes(slos: list[dict[str, Any]]) -> dict[str, str]:
 
 
 # jrsonnet (rjsonnet, the `build` extra) evaluates this mixin about 10x faster than go-jsonnet
-# (docs/benchmarks.md); tests/core/test_build.py checks both give the same files.  Its garbage
-# collector is off: one evaluation is short-lived and fits in ~70 MB, and collecting cost half the time.
-_ENGINE_OPTIONS: dict[str, Any] = {"gc": False}
+# (docs/benchmarks.md); tests/core/test_build.py checks both render the same files.  Its cycle
+# collector runs after an evaluation, not during it (during, it cost half the evaluation time), and
+# not at all in `infrawatch build`, whose process ends anyway (~70 MB).
+def _engine(call: Any, *args: Any, collect: bool = True, **kwargs: Any) -> Any:
+    try:
+        return json.loads(call(*args, **kwargs, gc=False))
+    finally:
+        if collect:
+            _jsonnet.gc()
 
 
 def evaluate(
@@ -99,31 +105,30 @@ def evaluate(
     ext_vars: dict[str, str] | None = None,
     tla_code: dict[str, str] | None = None,
     slos: list[dict[str, Any]] | None = None,
+    collect: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a Jsonnet file relative to ``root``; errors keep jsonnet's file:line text.
-    ``slos``: the imported SLO specs, when the caller has read them already."""
-    return json.loads(
-        _jsonnet.evaluate_file(
-            str(root / entry),
-            jpathdir=[str(root / "jsonnet")],
-            ext_vars=ext_vars or {},
-            ext_codes=_ext_codes(load_slo_specs(root) if slos is None else slos),
-            tla_codes=tla_code or {},
-            **_ENGINE_OPTIONS,
-        )
+    ``slos``: the imported SLO specs, when the caller has read them already; ``collect=False``
+    leaves jrsonnet's garbage for the end of the process."""
+    return _engine(
+        _jsonnet.evaluate_file,
+        str(root / entry),
+        collect=collect,
+        jpathdir=[str(root / "jsonnet")],
+        ext_vars=ext_vars or {},
+        ext_codes=_ext_codes(load_slo_specs(root) if slos is None else slos),
+        tla_codes=tla_code or {},
     )
 
 
 def evaluate_snippet(root: Path, snippet: str) -> Any:
     """Evaluate Jsonnet code with ``jsonnet/`` on the import path (tests use this to override _config)."""
-    return json.loads(
-        _jsonnet.evaluate_snippet(
-            "snippet",
-            snippet,
-            jpathdir=[str(root / "jsonnet")],
-            ext_codes=_ext_codes(load_slo_specs(root)),
-            **_ENGINE_OPTIONS,
-        )
+    return _engine(
+        _jsonnet.evaluate_snippet,
+        "snippet",
+        snippet,
+        jpathdir=[str(root / "jsonnet")],
+        ext_codes=_ext_codes(load_slo_specs(root)),
     )
 
 
@@ -131,16 +136,16 @@ def _outside(rel: str) -> bool:
     return not rel.startswith(tuple(d + "/" for d in GENERATED_DIRS))
 
 
-def build(root: Path, check: bool = False, slos: list[dict[str, Any]] | None = None) -> list[str]:
+def build(root: Path, check: bool = False, slos: list[dict[str, Any]] | None = None, collect: bool = True) -> list[str]:
     """Write every generated file; returns the paths that changed (or would, with ``check``).
 
     The mixin's rule files are rendered first and checked by promtool in the background while the
     other files are rendered; nothing is written unless promtool accepts them (a refused rule fails
     the build, naming it and the ``_config`` keys its expression uses).  ``slos``: the imported SLO
-    specs, when the caller has read them already.
+    specs, when the caller has read them already; ``collect``: as ``evaluate``'s.
     """
     slos = load_slo_specs(root) if slos is None else slos
-    files = evaluate(root, slos=slos)
+    files = evaluate(root, slos=slos, collect=collect)
     outside = sorted(rel for rel in files if _outside(rel))
     if outside:
         raise ValueError(f"build.jsonnet: {outside[0]!r} is outside the generated folders {GENERATED_DIRS}")
@@ -234,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     imported = load_slo_import(root)
     try:
-        changed = build(root, check=args.check, slos=imported.slos)
+        changed = build(root, check=args.check, slos=imported.slos, collect=False)
     except RuntimeError as exc:  # jsonnet evaluation error: message names file:line
         print(f"jsonnet evaluation failed:\n{locate_config_problems(root, str(exc))}", file=sys.stderr)
         return 2
