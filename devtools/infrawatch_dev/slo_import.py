@@ -115,12 +115,24 @@ def _strings(d: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in d.items()}
 
 
+def window_query(selector: str, grouping: list[str] | tuple[str, ...] = (), function: str = "rate") -> str:
+    """``sum[ by (grouping)] (function(selector[{{.window}}]))``: the per-window query of a selector
+    (OpenSLO's counters, Pyrra's indicators)."""
+    by = f"sum by ({', '.join(grouping)}) " if grouping else "sum"
+    return f"{by}({function}({selector.strip()}[{{{{.window}}}}]))"
+
+
+_BARE = re.compile(
+    r"\s*sum\s*(?:by\s*\([^)]*\)\s*)?\(\s*rate\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\[[^\]]*\]\s*\)\s*\)\s*"
+)
+
+
 def _selector(query: str) -> str | None:
     """The one selector a rate query reads (used to synthesise test input series), if it has one."""
     found = SELECTOR.findall(query)
     if len(found) == 1:
         return f"{found[0][0]}{{{found[0][1]}}}"
-    bare = re.fullmatch(r"\s*sum\s*\(\s*rate\s*\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\[[^\]]*\]\s*\)\s*\)\s*", query)
+    bare = _BARE.fullmatch(query)
     return f"{bare.group(1)}{{}}" if bare else None
 
 
@@ -146,6 +158,17 @@ def _check_names(ctx: Context, service: str, name: str, service_path: tuple, nam
         ctx.error(service_path, f"service {service!r} must be a non-empty name of letters, digits, '-', '_', '.'")
     if not NAME_SAFE.match(name):
         ctx.error(name_path, f"name {name!r} must be a non-empty name of letters, digits, '-', '_', '.'")
+
+
+def parse(cls: type, doc: _Doc, result: Imported) -> tuple[Any, Context] | None:
+    """``doc`` read with the schema ``cls``; ``None`` (its problems recorded) when the document itself
+    is broken, so none of its SLOs can be built."""
+    ctx = Context(doc.loc)
+    obj = from_yaml(cls, doc.value, ctx)
+    if ctx.problems:
+        result.problems.extend(ctx.problems)
+        return None
+    return obj, ctx
 
 
 def _prefixed(problems: list[Problem], slo_id: str) -> list[Problem]:
@@ -271,7 +294,7 @@ def _counter_query(query: str, ctx: Context, path: tuple) -> str | None:
     inner = re.match(r"^sum\s*\((.*)\)$", query, re.S)
     selector = inner.group(1) if inner else query
     if PLAIN_SELECTOR.match(selector):
-        return f"sum(rate({selector.strip()}[{{{{.window}}}}]))"
+        return window_query(selector)
     ctx.error(
         path,
         f"query {query!r} must be a counter selector (optionally inside sum()) or use a {{{{.window}}}} placeholder",
@@ -309,11 +332,10 @@ def _openslo_window(spec: s.OpenSLOSpec, ctx: Context, path: tuple) -> str | Non
 
 
 def _openslo_v1(doc: _Doc, slis: dict[str, tuple[_Doc, s.OpenSLOSLI]], result: Imported) -> None:
-    ctx = Context(doc.loc)
-    slo = from_yaml(s.OpenSLOSLO, doc.value, ctx)
-    if ctx.problems:
-        result.problems.extend(ctx.problems)
+    parsed = parse(s.OpenSLOSLO, doc, result)
+    if parsed is None:
         return
+    slo, ctx = parsed
     spec, meta = slo.spec, slo.metadata
     sp = ("spec",)
     _check_names(ctx, spec.service, meta.name, (*sp, "service"), ("metadata", "name"))
@@ -390,11 +412,10 @@ def _openslo_v1(doc: _Doc, slis: dict[str, tuple[_Doc, s.OpenSLOSLI]], result: I
 
 
 def _openslo_v1alpha(doc: _Doc, result: Imported) -> None:
-    ctx = Context(doc.loc)
-    slo = from_yaml(s.OpenSLOAlphaSLO, doc.value, ctx)
-    if ctx.problems:
-        result.problems.extend(ctx.problems)
+    parsed = parse(s.OpenSLOAlphaSLO, doc, result)
+    if parsed is None:
         return
+    slo, ctx = parsed
     spec, meta, sp = slo.spec, slo.metadata, ("spec",)
     _check_names(ctx, spec.service, meta.name, (*sp, "service"), ("metadata", "name"))
     if spec.budgetingMethod != "Occurrences":

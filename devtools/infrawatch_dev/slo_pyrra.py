@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from infrawatch.core.config import Context, Duration, from_yaml
+from infrawatch.core.config import Duration
 
 from . import slo_schema as s
 
@@ -91,22 +91,13 @@ def pyrra_tiers(window_seconds: int) -> list[dict[str, Any]]:
     return tiers
 
 
-def _by(grouping: list[str]) -> str:
-    return f"sum by ({', '.join(grouping)}) " if grouping else "sum"
-
-
-def _rate(selector: str, grouping: list[str]) -> str:
-    return f"{_by(grouping)}(rate({selector}[{{{{.window}}}}]))"
-
-
 def pyrra(doc: _Doc, result: Imported) -> None:
-    from .slo_import import _check_names, _labels, _prefixed
+    from .slo_import import _check_names, _events, _labels, _prefixed, parse, window_query
 
-    ctx = Context(doc.loc)
-    obj = from_yaml(s.PyrraSLO, doc.value, ctx)
-    if ctx.problems:
-        result.problems.extend(ctx.problems)
+    parsed = parse(s.PyrraSLO, doc, result)
+    if parsed is None:
         return
+    obj, ctx = parsed
     meta, spec = obj.metadata, obj.spec
     service = meta.namespace or meta.name
     slo_id = f"{service}-{meta.name}"
@@ -114,25 +105,16 @@ def pyrra(doc: _Doc, result: Imported) -> None:
     ind, ipath = spec.indicator, ("spec", "indicator")
     events: dict[str, Any]
     if ind.ratio is not None:
-        g = ind.ratio.grouping
-        events = {
-            "errorQuery": _rate(ind.ratio.errors.metric, g),
-            "totalQuery": _rate(ind.ratio.total.metric, g),
-            "errorSelector": ind.ratio.errors.metric,
-            "totalSelector": ind.ratio.total.metric,
-        }
+        r = ind.ratio
+        events = _events(window_query(r.errors.metric, r.grouping), None, window_query(r.total.metric, r.grouping))
     elif ind.latency is not None:
-        g = ind.latency.grouping
-        if "le=" not in ind.latency.success.metric.replace(" ", ""):
+        lat = ind.latency
+        if "le=" not in lat.success.metric.replace(" ", ""):
             ctx.error(
                 (*ipath, "latency", "success", "metric"), "the success metric needs an le matcher (a histogram bucket)"
             )
-        events = {
-            "goodQuery": _rate(ind.latency.success.metric, g),
-            "totalQuery": _rate(ind.latency.total.metric, g),
-            "goodSelector": ind.latency.success.metric,
-            "totalSelector": ind.latency.total.metric,
-        }
+        good = window_query(lat.success.metric, lat.grouping)
+        events = _events(None, good, window_query(lat.total.metric, lat.grouping))
     elif ind.latencyNative is not None:
         n = ind.latencyNative
         try:
@@ -140,7 +122,7 @@ def pyrra(doc: _Doc, result: Imported) -> None:
         except ValueError as exc:
             ctx.error((*ipath, "latencyNative", "latency"), str(exc))
             seconds = 0.0
-        hist = _rate(n.total.metric, n.grouping)
+        hist = window_query(n.total.metric, n.grouping)
         count = f"histogram_count({hist})"
         events = {
             "goodQuery": f"(histogram_fraction(0, {seconds:g}, {hist}) * {count})",
@@ -149,9 +131,8 @@ def pyrra(doc: _Doc, result: Imported) -> None:
     else:
         assert ind.bool_gauge is not None
         b = ind.bool_gauge
-        total = f"{_by(b.grouping)}(count_over_time({b.metric}[{{{{.window}}}}]))"
-        good = f"{_by(b.grouping)}(sum_over_time({b.metric}[{{{{.window}}}}]))"
-        events = {"goodQuery": good, "totalQuery": total}
+        total = window_query(b.metric, b.grouping, "count_over_time")
+        events = {"goodQuery": window_query(b.metric, b.grouping, "sum_over_time"), "totalQuery": total}
     tiers: list[dict[str, Any]] = []
     try:
         tiers = pyrra_tiers(int(Duration.parse(spec.window)))

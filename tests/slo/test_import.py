@@ -418,6 +418,12 @@ def test_objective_of_an_imported_spec_is_validated_by_the_mixin(imported: list[
     assert f'SLO "{bad["service"]}-{bad["name"]}" ({bad["file"]}): objective 100% must be above 0' in str(exc.value)
 
 
+def build_cli(root: Path) -> subprocess.CompletedProcess[str]:
+    """``infrawatch build --root root`` as `make build` runs it (its exit status and messages)."""
+    cmd = [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
 def _tree(tmp_path: Path) -> Path:
     os.symlink(ROOT / "jsonnet", tmp_path / "jsonnet")
     os.symlink(ROOT / "examples", tmp_path / "examples")  # the Kubernetes ConfigMaps importstr these
@@ -453,12 +459,7 @@ def test_a_refused_slo_fails_the_build_and_the_others_are_written(tmp_path: Path
     root = _tree(tmp_path)
     (root / "slos" / "two.yaml").write_text(TWO_SLOS)
     (root / "slos" / "nofn.yaml").write_text(NO_SUCH_FUNCTION)
-    res = subprocess.run(
-        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = build_cli(root)
     assert res.returncode == 2, res.stderr
     assert 'slos: slos/two.yaml:14: slos[1].sli.events.error_query: SLO "s-bad"' in res.stderr
     assert 'slos: slos/nofn.yaml:4: sli.events.errorQuery: SLO "t-nofn": promtool: ' in res.stderr
@@ -494,12 +495,7 @@ def test_a_refused_slo_leaves_no_rules_anywhere(tmp_path: Path) -> None:
     manifest or generated test; the good one is in all of them."""
     root = _tree(tmp_path)
     (root / "slos" / "two.yaml").write_text(GOOD_AND_REFUSED)
-    res = subprocess.run(
-        [str(Path(sys.executable).parent / "infrawatch"), "build", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = build_cli(root)
     assert res.returncode == 2, res.stderr
     assert 'slos: slos/two.yaml:10: sli.events.totalQuery: SLO "t-refused": promtool: ' in res.stderr
     assert "unclosed left parenthesis" in res.stderr
