@@ -92,7 +92,7 @@ class FeedRow:
     service: str
     alertname: str
     message: str
-    state: str  # firing | pending | resolved | acknowledged | inhibited
+    state: str  # firing | resolved | acknowledged | inhibited
     labels: dict[str, str]
     runbook: str
     acknowledged: dict[str, str] = field(default_factory=dict)  # by, comment, until
@@ -115,6 +115,16 @@ def _identity(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in labels.items() if k not in ("alertstate",)))
 
 
+def fired_in_range(rng: str) -> str:
+    """Alerts that fired within ``rng``, valued by the time they became active (as the Grafana feed's
+    query in jsonnet/dashboards/overview.libsonnet): an alert that was only ever pending is left out,
+    so it is neither listed while pending nor shown as "resolved" after it clears."""
+    return (
+        f"max_over_time(ALERTS_FOR_STATE[{rng}])"
+        f' and ignoring (alertstate) max_over_time(ALERTS{{alertstate="firing"}}[{rng}])'
+    )
+
+
 async def alerts_feed(
     prom: Prometheus, am: Alertmanager, feed_range: float, runbook_pattern: str
 ) -> tuple[Panel, dict[str, dict[str, Any]]]:
@@ -123,7 +133,7 @@ async def alerts_feed(
     am_res, sil_res, hist_res, now_res, rules_res = await asyncio.gather(
         am.alerts(),
         am.silences(),
-        prom.query(f"max_over_time(ALERTS_FOR_STATE[{rng}])"),
+        prom.query(fired_in_range(rng)),
         prom.query("ALERTS"),
         prom.rules(),
         return_exceptions=True,
@@ -178,7 +188,8 @@ async def alerts_feed(
             # Alertmanager's copy carries Prometheus' external labels on top: a superset is the same alert
             if labels.get("alertname") == "Watchdog" or any(set(key) <= a for a in active_sets):
                 continue
-            # not active in Alertmanager: pending in Prometheus, or resolved within the window
+            # not active in Alertmanager: fired in the window and either firing in Prometheus (not
+            # yet sent) or resolved (also when pending again: that firing episode ended)
             rows[key] = FeedRow(
                 "",
                 float(s["value"][1]),
@@ -186,7 +197,7 @@ async def alerts_feed(
                 labels.get("service", ""),
                 labels.get("alertname", ""),
                 summaries.get(labels.get("alertname", ""), ""),
-                in_prometheus.get(key, "resolved"),
+                "firing" if in_prometheus.get(key) == "firing" else "resolved",
                 labels,
                 runbook_pattern % {"alert": labels.get("alertname", "")},
             )
