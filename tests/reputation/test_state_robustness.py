@@ -111,7 +111,8 @@ def test_state_write_failure_is_a_metric_and_on_the_page(tmp_path: Path, dnsbl: 
     blocker.write_text("a file where the state directory should be")
     ex = ReputationExporterProc(tmp_path, config(dnsbl.address, blocker / "state.json")).start()
     try:
-        ex.wait_api(all_checked)
+        # Results are served before the write (in an executor) finishes: wait for its outcome.
+        ex.wait_api(lambda d: all_checked(d) and d["state_file"]["write_failures"] >= 1)
         metrics = ex.get("/metrics")[1]
         assert (sample(metrics, "reputation_state_write_failures_total") or 0) >= 1
         assert sample(metrics, "reputation_state_last_write_successful") == 0
