@@ -29,9 +29,11 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
           lib.tableTarget('max by (target, list) (reputation_listed{%s}) == 1' % t, 'LISTS'),
           lib.tableTarget('(%s) and on (target) reputation_target_info{%s}' % [std.stripChars(dcfg.dailyVolumeQuery, '\n'), t], 'VOLUME'),
           lib.tableTarget('round(100 * max by (target) (reputation_coverage_ratio{%s}))' % t, 'COVERAGE'),
+          // The earliest listing of the target still current (ms for Grafana's time units).
+          lib.tableTarget('1000 * min by (target) (reputation_listed_since_timestamp_seconds{%s})' % t, 'SINCE'),
         ],
         unit='none',
-        description='One row per monitored IP or domain. "Listed on" shows the lists with a definitive listing; click a row for the exporter status page (TXT reasons, delisting instructions).',
+        description='One row per monitored IP or domain. "Listed on" shows the lists with a definitive listing, "Listed since" when the earliest current listing was first seen (e.g. "2 hours ago"); click a row for the exporter status page (TXT reasons, delisting instructions).',
         transformations=[
           // One groupBy over every frame (frame filters need string matcher options the schema
           // forbids): each frame keeps its label columns and the value it contributes; LISTS turns
@@ -48,6 +50,7 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
                 'Value #SCORE': { aggregations: ['lastNotNull'], operation: 'aggregate' },
                 'Value #VOLUME': { aggregations: ['lastNotNull'], operation: 'aggregate' },
                 'Value #COVERAGE': { aggregations: ['lastNotNull'], operation: 'aggregate' },
+                'Value #SINCE': { aggregations: ['lastNotNull'], operation: 'aggregate' },
               },
             },
           },
@@ -61,9 +64,10 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
               'list (uniqueValues)': 'Listed on',
               'Value #VOLUME (lastNotNull)': 'Daily volume',
               'Value #COVERAGE (lastNotNull)': 'Coverage %',
+              'Value #SINCE (lastNotNull)': 'Listed since',
               status: 'Status',
             },
-            ['target', 'provider', 'pool', 'Value #SCORE (lastNotNull)', 'list (uniqueValues)', 'Value #VOLUME (lastNotNull)', 'status', 'Value #COVERAGE (lastNotNull)'],
+            ['target', 'provider', 'pool', 'Value #SCORE (lastNotNull)', 'list (uniqueValues)', 'Value #SINCE (lastNotNull)', 'Value #VOLUME (lastNotNull)', 'status', 'Value #COVERAGE (lastNotNull)'],
           ),
         ],
         mappings=[statusColours],
@@ -72,6 +76,7 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
         sortBy=[{ displayName: 'Score', desc: false }],
         overrides=[
           lib.byName('Status', { 'custom.cellOptions': { type: 'color-background' } }),
+          lib.byName('Listed since', { unit: 'dateTimeFromNow' }),
           lib.byName('Score', {
             'custom.cellOptions': { type: 'color-text' },
             thresholds: lib.thresholds(scoreSteps),
