@@ -176,7 +176,9 @@ def _prefixed(problems: list[Problem], slo_id: str) -> list[Problem]:
 
 
 # ---- Sloth ----------------------------------------------------------------------------------
-def _sloth_plugins(plugins: s.SlothPlugins | None, ctx: Context, path: tuple, info: dict[str, str], key: str) -> None:
+def _sloth_plugins(
+    doc: _Doc, plugins: s.SlothPlugins | None, ctx: Context, path: tuple, info: dict[str, str], key: str
+) -> None:
     if plugins is None:
         return
     for i, p in enumerate(plugins.chain):
@@ -191,7 +193,7 @@ def _sloth_plugins(plugins: s.SlothPlugins | None, ctx: Context, path: tuple, in
                     where, f"plugin {p.id}: config needs `labels` (a mapping) and nothing else (metricName unsupported)"
                 )
                 continue
-            info.update({LABEL_SAFE.sub("_", str(k)): str(v) for k, v in labels.items()})
+            info.update(_labels(doc, (*path, key, "chain", i, "config", "labels"), labels, sanitise=True))
             continue
         ctx.error(
             where,
@@ -219,7 +221,7 @@ def _sloth(doc: _Doc, crd: bool, result: Imported) -> None:
         source = "prometheus/v1"
     group_info: dict[str, str] = {}
     if not ctx.problems:
-        _sloth_plugins(body.slo_plugins, ctx, base, group_info, group_key)
+        _sloth_plugins(doc, body.slo_plugins, ctx, base, group_info, group_key)
     if ctx.problems:  # the document itself is broken: none of its SLOs can be built
         result.problems.extend(ctx.problems)
         return
@@ -235,7 +237,7 @@ def _sloth(doc: _Doc, crd: bool, result: Imported) -> None:
             continue
         _check_names(sctx, body.service, slo.name, (*base, "service"), (*path, "name"))
         info = dict(group_info)
-        _sloth_plugins(slo.plugins, sctx, path, info, slo_key)
+        _sloth_plugins(doc, slo.plugins, sctx, path, info, slo_key)
         if slo.sli.plugin is not None:
             sctx.error(
                 (*path, "sli", "plugin", "id"),
@@ -271,11 +273,11 @@ def _sloth(doc: _Doc, crd: bool, result: Imported) -> None:
                     "nearlyExhausted": not ticket.disable,
                     "absent": not (page.disable and ticket.disable),
                     "labels": _labels(doc, (*apath, "labels"), al.labels),
-                    "annotations": _strings(al.annotations),
+                    "annotations": _labels(doc, (*apath, "annotations"), al.annotations),
                     "pageLabels": _labels(doc, (*apath, page_key, "labels"), page.labels),
                     "ticketLabels": _labels(doc, (*apath, ticket_key, "labels"), ticket.labels),
-                    "pageAnnotations": _strings(page.annotations),
-                    "ticketAnnotations": _strings(ticket.annotations),
+                    "pageAnnotations": _labels(doc, (*apath, page_key, "annotations"), page.annotations),
+                    "ticketAnnotations": _labels(doc, (*apath, ticket_key, "annotations"), ticket.annotations),
                     **({"name": al.name} if al.name else {}),
                 },
                 "info": info,

@@ -16,9 +16,11 @@ local guardedRatio(e, t) = '(\n  ' + e + '\n  /\n  (' + t + ' > 0)\n)\nor\n(0 * 
 
 local defaultWho = '{{ $labels.sloth_service }} SLO {{ $labels.sloth_slo }}';
 
-local summary(slo, default) =
-  if std.objectHas(slo.alerting.annotations, 'summary') then
-    local s = slo.alerting.annotations.summary;
+// The spec's summary (its page/ticket annotations over its alerting ones, as Sloth merges them), as a
+// sentence; else the default.
+local summary(annotations, default) =
+  if std.objectHas(annotations, 'summary') then
+    local s = annotations.summary;
     if std.endsWith(s, '.') then s else s + '.'
   else default;
 
@@ -35,15 +37,17 @@ local alertBase(slo, config) = config.extraAlertLabels + slo.alerting.labels + s
     sloth_severity: t.severity,
     slo_burn_tier: t.name,
   } + t.extraLabels,
-  burnAnnotations(slo, t, config, who=defaultWho):: slo.alerting.annotations + t.extraAnnotations {
-    summary: summary(slo, 'SLO error budget is burning too fast.'),
-    description: who + ': errors over the last ' + t.long + ' and ' + t.short + ' are above ' + t.factorStr
-                 + 'x the error budget (' + u.fmt(t.factor * slo.budget * 100) + '% of events for a '
-                 + slo.objectiveStr + '% objective); at that rate the ' + slo.period + ' budget lasts '
-                 + u.human(t.exhaustionSeconds) + '. Tier ' + t.name + ' fires once ' + u.fmt(t.budgetPercent)
-                 + '% of the budget is spent within ' + t.long + '.',
-    runbook_url: std.strReplace(config.runbookURLPattern, '%(alert)s', 'SLOErrorBudgetBurn'),
-  },
+  // The spec's annotations (alerting, then the tier's page/ticket ones) win over infrawatch's, as in Sloth.
+  burnAnnotations(slo, t, config, who=defaultWho)::
+    local spec = slo.alerting.annotations + t.extraAnnotations;
+    {
+      description: who + ': errors over the last ' + t.long + ' and ' + t.short + ' are above ' + t.factorStr
+                   + 'x the error budget (' + u.fmt(t.factor * slo.budget * 100) + '% of events for a '
+                   + slo.objectiveStr + '% objective); at that rate the ' + slo.period + ' budget lasts '
+                   + u.human(t.exhaustionSeconds) + '. Tier ' + t.name + ' fires once ' + u.fmt(t.budgetPercent)
+                   + '% of the budget is spent within ' + t.long + '.',
+      runbook_url: std.strReplace(config.runbookURLPattern, '%(alert)s', 'SLOErrorBudgetBurn'),
+    } + spec + { summary: summary(spec, 'SLO error budget is burning too fast.') },
   exhaustedLabels(slo, config):: alertBase(slo, config) + {
     severity: slo.alerting.ticketSeverity,
     sloth_severity: 'ticket',

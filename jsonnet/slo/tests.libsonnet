@@ -260,13 +260,39 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
            // A "still silent" time may only move earlier, a "fired" time only later.
            direction={ [std.toString(m)]: -1 for m in before } + { [std.toString(m)]: 1 for m in after });
 
+    // A tier whose full-outage detection takes one evaluation at most has no "silent one evaluation
+    // before" in the outage test.  Its bracket: an error ratio at which the long window crosses the
+    // threshold 9.5 evaluations in (ratio 0.947x one evaluation before, 1.053x at it), so a wrong long
+    // window, factor or `for` moves the firing evaluation out of the bracket.
+    local bracketTest(t) =
+      local step = stepOf(t);
+      local w = minutes(t.long);
+      local ratio = t.threshold * w / (9.5 * step);
+      local hold = std.ceil(t.forSeconds / 60 / step) * step;
+      local before = w + 9 * step + hold;
+      local after = w + 10 * step + hold;
+      test(t.name + ' tier: detection bracket: silent one evaluation before its detection time, firing at it',
+           [phase(w, 0), phase(10 * step + hold + 12 * step, ratio)],
+           step,
+           [before, after],
+           direction={ [std.toString(before)]: -1, [std.toString(after)]: 1 });
+    local bracketTests(tiers, step) = [
+      bracketTest(t)
+      for t in tiers
+      if std.ceil(t.outageDetectionSeconds / 60 / step) <= 1
+    ];
+
     // An outage of `minutes` then healthy traffic: tiers resolve once their short window is clean.
+    // Each tier is still firing one evaluation before its short window is clean (a short window that
+    // is too short resolves early) and silent one evaluation after.
     local recoveryTest(tiers, step, outage) =
       local after = std.set([minutes(t.short) + step for t in tiers]);
+      local stillFiring = std.set([60 + outage + minutes(t.short) - step for t in tiers]);
       test('recovery: tiers resolve once their short window is clean again',
            [phase(60, 0), phase(outage, 1), phase(std.max(after[std.length(after) - 1], 60), 0)],
            step,
-           [60 + outage] + [60 + outage + a for a in after]);
+           [60 + outage] + stillFiring + [60 + outage + a for a in after],
+           direction={ [std.toString(m)]: -1 for m in stillFiring });
 
     local longest = std.foldl(function(m, t) std.max(m, minutes(t.long)), enabled, 60);
     local healthyStep = if slow != [] then 5 else 1;
@@ -274,7 +300,8 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
 
     local fastTests =
       (if fast != [] then
-         [outageTest(fast, 1), recoveryTest(fast, 1, 10)] + std.flattenArrays([tierTests(t) for t in fast])
+         [outageTest(fast, 1)] + bracketTests(fast, 1) + [recoveryTest(fast, 1, 10)]
+         + std.flattenArrays([tierTests(t) for t in fast])
        else [])
       + [
         test('zero traffic: no alert and no NaN in the budget series',
@@ -296,7 +323,16 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
              [phase(60, slo.budget / 2), phase(60, slo.budget / 2, reset=true)],
              1,
              [61, 65, 90, 120],
-             checkExhausted=true),
+             checkExhausted=true,
+             // Every window spans the reset at 90m and still reads half the budget rate.
+             exprTests=[
+               {
+                 expr: 'round(slo:sli_error:ratio_rate' + w + rulesLib.sliSelector(slo) + ' / ' + slo.budgetStr + ', 0.001)',
+                 eval_time: '90m',
+                 exp_samples: [{ labels: u.series('', seriesLabels { sloth_window: w }), value: 0.5 }],
+               }
+               for w in std.set([t.short for t in enabled] + [t.long for t in enabled] + [slo.periodWindow])
+             ]),
       ]
       + (if slo.sli.kind == 'events' then [
            test('missing error series counts as zero errors',
@@ -306,6 +342,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                 checkExhausted=true,
                 dropErrorSeries=true,
                 exprTests=[
+                  sample('slo:sli_error_events:rate5m', '5m', 0, '2h'),
                   sample('slo:sli_error:ratio_rate5m', '5m', 0, '2h'),
                   sample('slo:sli_error:ratio_rate1h', '1h', 0, '2h'),
                 ]),
@@ -342,9 +379,30 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                     checkExhausted=true),
              ] else []);
 
+    // Over the full period (30m evaluations): errors in the first tenth of the period spend 95% of
+    // its budget, so the warning fires one hour before the period ends (a period ratio over a shorter
+    // window has lost those errors by then) and is silent a day after they left the window (a longer
+    // window still holds them).
+    local periodTest =
+      local P = slo.periodSeconds / 60;
+      local E = std.floor(P / 10 / 30) * 30;
+      local ratio = 0.95 * P * slo.budget / E;
+      local end = P - 60;
+      local gone = P + E + 1440;
+      if !slo.nearlyExhausted.enabled || E == 0 || ratio >= 1 then [] else [{
+        name: slo.id + ': full period: errors of the first ' + u.fmt(E / 1440) + ' days spend 95% of the budget',
+        interval: '5m',
+        input_series: [{ series: x.series, values: values(x, [phase(E, ratio), phase(gone - E, 0)], 5) } for x in series0],
+        alert_rule_test: [
+          { eval_time: std.toString(end) + 'm', alertname: 'SLOErrorBudgetNearlyExhausted', exp_alerts: [exhaustedAlert] },
+          { eval_time: std.toString(gone) + 'm', alertname: 'SLOErrorBudgetNearlyExhausted', exp_alerts: [] },
+        ],
+      }];
+
     local slowTests =
       if slow == [] then [] else
-        [outageTest(slow, 5), recoveryTest(slow, 5, 30)] + std.flattenArrays([tierTests(t) for t in slow]);
+        [outageTest(slow, 5)] + bracketTests(slow, 5) + [recoveryTest(slow, 5, 30)]
+        + std.flattenArrays([tierTests(t) for t in slow]);
     local slowFile = slowTests + budgetTests;
 
     local healthy = test('steady healthy traffic (half the budget rate): no alert',
@@ -377,5 +435,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
       if slowFile == [] then {} else {
         ['slo-' + slo.id + '-slow.yaml']: file('5m', slowFile + (if healthyStep == 5 then [healthy] else [])),
       }
+    ) + (
+      if periodTest == [] then {} else { ['slo-' + slo.id + '-period.yaml']: file('30m', periodTest) }
     ),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import shutil
 from pathlib import Path
 
@@ -58,6 +59,49 @@ def test_every_slo_and_tier_has_its_scenarios(mixin_slo: dict) -> None:
             "born 6 hours ago: a 10-minute outage raises no budget warning",
         ):
             assert any(what in n for n in names), (slo_id, what)
+
+
+def _minutes(text: str) -> int:
+    return int(text[:-1]) * {"m": 1, "h": 60}[text[-1]]
+
+
+def tiers_without_bracket(slos: dict, tests: dict) -> list[str]:
+    """``<slo>: <tier>`` of every enabled tier no generated test brackets: silent at one evaluation and
+    firing at most 3 evaluations later in the same test (or, when the tier needs long to detect a full
+    outage, within 10% of that detection time: no evaluation within 2% of a threshold is used)."""
+    missing = []
+    for slo_id, slo in slos.items():
+        for t in (t for t in slo["tiers"] if t["enabled"]):
+            tier, width = t["name"], 0.1 * (t["outageDetectionSeconds"] + t["forSeconds"]) / 60
+            found = False
+            for name, content in tests.items():
+                if name not in (f"slo-{slo_id}.yaml", f"slo-{slo_id}-slow.yaml"):
+                    continue
+                step = _minutes(content["evaluation_interval"])
+                for test in content["tests"]:
+                    firing = sorted(
+                        (
+                            _minutes(a["eval_time"]),
+                            any(x["exp_labels"].get("slo_burn_tier") == tier for x in a["exp_alerts"]),
+                        )
+                        for a in test.get("alert_rule_test", [])
+                        if a["alertname"] == slo["burnAlertName"]
+                    )
+                    found = found or any(
+                        not f1 and f2 and t2 - t1 <= max(3 * step, width)
+                        for (t1, f1), (t2, f2) in itertools.pairwise(firing)
+                    )
+            if not found:
+                missing.append(f"{slo_id}: {tier}")
+    return missing
+
+
+def test_every_tier_has_a_silent_before_firing_at_bracket(mixin_slo: dict) -> None:
+    """Issue 16: for every SLO and tier, some generated test expects the tier silent at one evaluation
+    and firing at most 3 evaluations later under the same errors (a wrong long window, factor or `for`
+    moves the firing evaluation out of it).  Tiers whose full outage fires at the first evaluation get
+    their own bracket test."""
+    assert tiers_without_bracket(mixin_slo["slos"], mixin_slo["tests"]) == []
 
 
 def test_zero_traffic_test_pins_the_budget_to_one(mixin_slo: dict) -> None:

@@ -74,9 +74,25 @@ def test_specs_are_normalised(imported: list[dict]) -> None:
 
 
 def test_label_values_keep_their_yaml_text(imported: list[dict]) -> None:
-    """`tier: 1`, `critical: true` become "1" and "true" (Sloth's map[string]string), not "True"."""
+    """`tier: 1`, `critical: true` become "1" and "true" (Sloth's map[string]string), not "True"; so do
+    annotation values and the info_labels plugin's labels (`escalate: yes` stays "yes")."""
     charge = by_id(imported)["payments-charge-errors"]
     assert charge["labels"] == {"tier": "1", "critical": "true"}
+    assert charge["info"]["pci"] == "true"
+    assert charge["alerting"]["pageAnnotations"]["escalate"] == "yes"
+    assert charge["alerting"]["ticketAnnotations"]["priority"] == "3"
+
+
+def test_label_values_reach_the_rules_as_yaml_text(generated: Path) -> None:
+    """In the written rule file (not only the importer's output): every recorded series of the SLO (its
+    alerts take them from the series they read)."""
+    rules = rules_of(generated, "payments-charge-errors")
+    records = [r for r in rules if "record" in r]
+    assert records and all(r["labels"]["critical"] == "true" and r["labels"]["tier"] == "1" for r in records)
+    info = next(r for r in rules if r.get("record") == "sloth_slo_info")
+    assert info["labels"]["pci"] == "true"
+    page = next(r for r in rules if r.get("labels", {}).get("sloth_severity") == "page" and "annotations" in r)
+    assert page["annotations"]["escalate"] == "yes"
 
 
 def test_sloth_raw_sli_plugins_and_annotations(imported: list[dict]) -> None:
@@ -87,9 +103,15 @@ def test_sloth_raw_sli_plugins_and_annotations(imported: list[dict]) -> None:
             "sum(rate(payment_charges_total[{{.window}}]))\n"
         }
     }
-    assert charge["info"] == {"owner": "payments-team", "sloth_alert_name": "PaymentsChargeErrors"}  # info_labels
-    assert charge["alerting"]["pageAnnotations"] == {"playbook": "https://wiki.example.com/payments/page"}
-    assert charge["alerting"]["ticketAnnotations"] == {"playbook": "https://wiki.example.com/payments/ticket"}
+    assert charge["info"] == {"owner": "payments-team", "pci": "true", "sloth_alert_name": "PaymentsChargeErrors"}
+    assert charge["alerting"]["pageAnnotations"] == {
+        "playbook": "https://wiki.example.com/payments/page",
+        "escalate": "yes",
+    }
+    assert charge["alerting"]["ticketAnnotations"] == {
+        "playbook": "https://wiki.example.com/payments/ticket",
+        "priority": "3",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +200,51 @@ def test_page_and_ticket_annotations_are_applied(generated: Path) -> None:
     assert by_severity["page"]["labels"]["routing"] == "pager"
 
 
+SNAKE_ALERTS = """\
+version: prometheus/v1
+service: s
+slos:
+  - name: annotated
+    objective: 99
+    sli:
+      events:
+        error_query: sum(rate(e[{{.window}}]))
+        total_query: sum(rate(t[{{.window}}]))
+    alerting:
+      annotations: {summary: "from alerting"}
+      page_alert:
+        annotations: {playbook: "https://wiki/page", summary: "page summary"}
+      ticket_alert:
+        annotations: {playbook: "https://wiki/ticket"}
+  - name: silent
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}]))
+    alerting:
+      page_alert: {disable: true}
+      ticket_alert: {disable: true}
+"""
+
+
+def test_prometheus_v1_alert_annotations_and_disable(tmp_path: Path) -> None:
+    """The snake_case spelling (`page_alert` / `ticket_alert`): per-severity annotations on top of
+    `alerting.annotations` on the written alerts; both disabled: the SLO has rules but no alert."""
+    slos, problems = import_text(tmp_path, SNAKE_ALERTS)
+    assert problems == []
+    (tmp_path / "out").mkdir()
+    root = generate(slos, tmp_path / "out")
+    alerts = [r for r in rules_of(root, "s-annotated") if r.get("alert") == "SLOErrorBudgetBurn"]
+    assert len(alerts) == 4
+    for a in alerts:
+        kind = a["labels"]["sloth_severity"]
+        assert a["annotations"]["playbook"] == f"https://wiki/{kind}"
+        assert a["annotations"]["summary"] == ("page summary." if kind == "page" else "from alerting.")
+    silent = rules_of(root, "s-silent")
+    assert [r["alert"] for r in silent if "alert" in r] == []
+    assert any(r.get("record") == "slo:sli_error:ratio_rate5m" for r in silent)
+
+
 def test_raw_sli_records_the_ratio_query_per_window(generated: Path) -> None:
     rules = {r["record"]: r for r in rules_of(generated, "payments-charge-errors") if "record" in r}
     assert "slo:sli_total_events:rate5m" not in rules
@@ -239,6 +306,21 @@ def test_generated_tests_of_imported_slos_pass(generated: Path, slo_id: str) -> 
     path = generated / "tests" / "rules" / "generated" / f"slo-{slo_id}.yaml"
     res = promtool("test", "rules", path.name, cwd=path.parent)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+
+
+def test_every_imported_tier_has_a_detection_bracket(imported: list[dict]) -> None:
+    """The silent-before / firing-at bracket of test_generated.py, for the imported SLOs' tiers
+    (Pyrra's, with their `for`, included) that have generated tests."""
+    from slo.test_generated import tiers_without_bracket
+
+    out = evaluate_snippet(
+        ROOT,
+        f"local m = (import 'mixin.libsonnet') + {{ _config+:: {{ slos: [], sloImported: {json.dumps(imported)} }} }};"
+        "{ tests: m.promtoolTests, slos: m.slos }",
+    )
+    tested = {s: v for s, v in out["slos"].items() if any(n.startswith(f"slo-{s}.") for n in out["tests"])}
+    assert {"shop-api-errors", "shop-api-latency", "myservice-requests-availability"} <= set(tested)
+    assert tiers_without_bracket(tested, out["tests"]) == []
 
 
 def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:

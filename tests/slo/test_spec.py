@@ -165,7 +165,7 @@ def test_explicit_test_series_drive_the_generated_tests(tmp_path: Path) -> None:
         "{ rules: m.ruleFiles['slo-svc-jobs'], tests: m.promtoolTests }",
         extra="{ _config+:: { sloTestRulesDir: '' } }",
     )
-    assert set(out["tests"]) == {"slo-svc-jobs.yaml", "slo-svc-jobs-slow.yaml"}
+    assert set(out["tests"]) == {"slo-svc-jobs.yaml", "slo-svc-jobs-slow.yaml", "slo-svc-jobs-period.yaml"}
     (tmp_path / "slo-svc-jobs.yaml.rules").write_text(render("x.yaml", out["rules"]))
     test = out["tests"]["slo-svc-jobs.yaml"]
     test["rule_files"] = ["slo-svc-jobs.yaml.rules"]
@@ -173,3 +173,19 @@ def test_explicit_test_series_drive_the_generated_tests(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text(render("t.yaml", test))
     res = promtool("test", "rules", "t.yaml", cwd=tmp_path)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("period", "window"),
+    [("30d", "30d"), ("28d", "4w"), ("4w", "4w"), ("7d", "1w"), ("14d", "2w"), ("90d", "90d")],
+)
+def test_period_window_is_named_as_sloth_names_it(period: str, window: str) -> None:
+    """Sloth (and Prometheus) print 28d as 4w and 7d as 1w: the record, its sloth_window label and the
+    period burn rate read it by that name, so dashboards written against Sloth's names keep working."""
+    rules = evaluate([slo(period=period)], "m.ruleFiles['slo-svc-avail']")
+    by_name = {r.get("record"): r for g in rules["groups"] for r in g["rules"]}
+    record = by_name[f"slo:sli_error:ratio_rate{window}"]
+    assert record["labels"]["sloth_window"] == window
+    assert f"slo:sli_error:ratio_rate{window}{{" in by_name["slo:period_burn_rate:ratio"]["expr"]
+    if window != period:
+        assert f"ratio_rate{period}" not in json.dumps(rules)
