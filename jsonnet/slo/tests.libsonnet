@@ -294,6 +294,27 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
            [60 + outage] + stillFiring + [60 + outage + a for a in after],
            direction={ [std.toString(m)]: -1 for m in stillFiring });
 
+    // The SLI's series stop after 30 minutes: the recorded 5m rate is gone from minute 34 (35 with
+    // Prometheus 2's closed range start), so the absent alert, held for `absentFor`, is silent one
+    // evaluation before the earlier and firing at the later of the two.
+    local absentFor = minutes(std.get(config.sloDefaults, 'absentFor', '10m'));
+    local absentTest = {
+      name: slo.id + ': SLI series stop: ' + slo.absentAlertName + ' fires ' + absentFor + ' minutes after the 5m rate is gone',
+      interval: '1m',
+      input_series: [{ series: x.series, values: values(x, [phase(30, 0)], 1) } for x in series0],
+      alert_rule_test: [
+        { eval_time: std.toString(m) + 'm', alertname: slo.absentAlertName, exp_alerts: [] }
+        for m in [30, 34 + absentFor - 1]
+      ] + [{
+        eval_time: std.toString(35 + absentFor) + 'm',
+        alertname: slo.absentAlertName,
+        exp_alerts: [{
+          exp_labels: rulesLib.absentLabels(slo, config),
+          exp_annotations: rulesLib.absentAnnotations(slo, config, who),
+        }],
+      }],
+    };
+
     local longest = std.foldl(function(m, t) std.max(m, minutes(t.long)), enabled, 60);
     local healthyStep = if slow != [] then 5 else 1;
     local limit = slo.nearlyExhausted.percent / 100;
@@ -347,6 +368,7 @@ local near(x, thr) = std.abs(x - thr) < margin * thr;
                   sample('slo:sli_error:ratio_rate1h', '1h', 0, '2h'),
                 ]),
          ] else [])
+      + (if slo.alerting.absent then [absentTest] else [])
       + (if slo.nearlyExhausted.enabled then [
            // The SLO is 6 hours old: a 10-minute full outage spends a small share of the period's
            // budget, so no budget warning (the period ratio alone would say "more than 90% spent").

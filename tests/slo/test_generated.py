@@ -57,6 +57,8 @@ def test_every_slo_and_tier_has_its_scenarios(mixin_slo: dict) -> None:
             "budget warning fires",
             "no budget warning",
             "born 6 hours ago: a 10-minute outage raises no budget warning",
+            "SLI series stop: SLOMetricAbsent fires",
+            "full period: errors of the first",
         ):
             assert any(what in n for n in names), (slo_id, what)
 
@@ -111,6 +113,12 @@ def test_zero_traffic_test_pins_the_budget_to_one(mixin_slo: dict) -> None:
     exprs = {e["expr"].split("{")[0]: e["exp_samples"][0]["value"] for e in zero["promql_expr_test"]}
     assert exprs["slo:period_error_budget_remaining:ratio"] == 1
     assert exprs["slo:sli_error:ratio_rate5m"] == 0
+    # ... and the constants the thresholds are made of (issue 16: a changed objective or period fails).
+    assert (exprs["slo:objective:ratio"], exprs["slo:error_budget:ratio"], exprs["slo:time_period:days"]) == (
+        0.999,
+        0.001,
+        30,
+    )
 
 
 def test_outage_detection_times_match_the_worked_example(mixin_slo: dict) -> None:
