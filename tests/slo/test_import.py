@@ -323,6 +323,15 @@ def test_every_imported_tier_has_a_detection_bracket(imported: list[dict]) -> No
     assert tiers_without_bracket(tested, out["tests"]) == []
 
 
+@pytest.mark.parametrize("slo_id", ["shop-api-errors", "web-web-availability-0"])
+def test_full_period_tests_of_imported_slos_pass(generated: Path, slo_id: str) -> None:
+    """The 30-minute full-period file of a 28d Pyrra SLO (a budget per `handler`) and a 28d OpenSLO one."""
+    path = generated / "tests" / "rules" / "generated" / f"slo-{slo_id}-period.yaml"
+    assert "full period: errors of the first" in path.read_text()
+    res = promtool("test", "rules", path.name, cwd=path.parent)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+
+
 def test_unsynthesisable_sli_gets_no_generated_tests(generated: Path) -> None:
     """Subquery SLIs (home-wifi) and raw ratios have no selector to synthesise input series from."""
     names = [p.name for p in (generated / "tests" / "rules" / "generated").glob("*")]

@@ -8,6 +8,8 @@ at the first failing test group).  ``python -m infrawatch_dev.slo_mutations`` pr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from infrawatch_dev import slo_mutations as sm
@@ -20,7 +22,7 @@ HAND_WRITTEN_ONLY = {
 }
 
 
-def test_mutations_are_loadable_rules(tmp_path) -> None:
+def test_mutations_are_loadable_rules(tmp_path: Path) -> None:
     """A mutation is a wrong rule Prometheus loads, not a syntax error any test would trip on."""
     original = sm.RULES.read_text()
     paths = []
