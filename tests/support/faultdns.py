@@ -15,13 +15,15 @@ again over TCP), ``truncate_partial`` (TC bit with the first record only), ``ser
 ``truncate`` (TC even over TCP).  Names without a rule get NXDOMAIN (with an SOA: negative TTL).
 Messages are built and parsed with dnspython, independently of the codec under test.  Every query
 received is recorded in ``queries`` as (transport, name, type).  TCP replies may be sent out of
-order (``tcp_reverse=True`` answers a batch of pipelined queries last-first).
+order (``tcp_reverse=True`` answers a batch of pipelined queries last-first).  ``tcp_accepted``
+counts the TCP connections accepted (pipelining: many queries, one connection).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ class FaultDNS:
     fallback: Callable[[str, int], Rule | None] | None = None
     tcp_reverse: bool = False
     queries: list[tuple[str, str, str]] = field(default_factory=list)
+    tcp_accepted: int = 0
 
     def __post_init__(self) -> None:
         self._udp: asyncio.DatagramTransport | None = None
@@ -128,8 +131,21 @@ class FaultDNS:
         return mode, r.to_wire()
 
     async def start(self) -> FaultDNS:
+        fixed = bool(self.port)
+        for attempt in range(20):
+            self.port = self.port if fixed else free_udp_port(self.host)
+            try:
+                return await self._bind()
+            except OSError as exc:
+                # free_udp_port checks, then closes: another process (2 cores, 3 lanes running tests)
+                # can take the port before we bind it again.  Pick another one.
+                await self.stop()
+                if fixed or exc.errno != errno.EADDRINUSE or attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _bind(self) -> FaultDNS:
         loop = asyncio.get_running_loop()
-        self.port = self.port or free_udp_port(self.host)
         server = self
 
         class Other(asyncio.DatagramProtocol):
@@ -161,6 +177,7 @@ class FaultDNS:
     # -- TCP ---------------------------------------------------------------------------------
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self.tcp_accepted += 1
         try:
             while True:
                 batch: list[bytes] = []
@@ -215,11 +232,13 @@ class FaultDNS:
         for t in (self._udp, self._other):
             if t is not None:
                 t.close()
+        self._udp = self._other = None
         for w in list(self._writers):
             w.close()
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
+            self._tcp = None
 
     async def __aenter__(self) -> FaultDNS:
         return await self.start()
