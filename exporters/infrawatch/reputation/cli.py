@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.config import ConfigError, Context, Duration, Locator
+from . import state
+from .api import duration_text
 from .config import Loaded, ReputationConfig, Target, build, load_config
 from .engine import Engine
 from .lists import PROFILES
@@ -105,7 +107,8 @@ def _parse_targets(values: list[str], max_cidr: int) -> list[Target]:
     return targets
 
 
-def _loaded_for_check(args: argparse.Namespace) -> Loaded:
+def _loaded_for_check(args: argparse.Namespace) -> tuple[Loaded, Path | None]:
+    """The configuration to check with, and the exporter's state file (read for first-seen times)."""
     if args.list:
         known = {lc.name for lc in load_config(args.config).raw.lists} if args.config else set(PROFILES)
         unknown = sorted(set(args.list) - known)
@@ -128,8 +131,9 @@ def _loaded_for_check(args: argparse.Namespace) -> Loaded:
         loaded.lists = [s for s in loaded.lists if s.name in args.list]
     if args.targets:
         loaded.targets = _parse_targets(args.targets, loaded.raw.max_cidr_addresses)
-    loaded.raw.state_file = ""  # a one-off check never touches the exporter's state file
-    return loaded
+    state_path = loaded.base_dir / loaded.raw.state_file if args.config and loaded.raw.state_file else None
+    loaded.raw.state_file = ""  # a one-off check never writes the exporter's state file
+    return loaded, state_path
 
 
 def _table(rows: list[list[str]], out: TextIO, style: _Style, colour_col: int) -> None:
@@ -146,8 +150,12 @@ def _table(rows: list[list[str]], out: TextIO, style: _Style, colour_col: int) -
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
-async def _check(loaded: Loaded) -> Engine:
+async def _check(loaded: Loaded, state_path: Path | None) -> Engine:
     engine = Engine(loaded)
+    if state_path is not None:
+        # Listings the exporter has seen keep their first-seen time ("listed since ... for 2 h 10 min");
+        # the lookups below decide everything else, and a delisted pair drops it.
+        engine.results.update(state.peek(state_path, {t.value for t in loaded.targets}, {s.name for s in loaded.lists}))
     try:
         await engine.run_cycle(save=False)
     finally:
@@ -157,7 +165,7 @@ async def _check(loaded: Loaded) -> Engine:
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        loaded = _loaded_for_check(args)
+        loaded, state_path = _loaded_for_check(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -167,9 +175,10 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if not loaded.targets:
         print("infrawatch reputation check: no targets (give TARGET... or targets in --config)", file=sys.stderr)
         return EXIT_USAGE
-    engine = asyncio.run(_check(loaded))
+    engine = asyncio.run(_check(loaded, state_path))
+    now = time.time()
     listed_any = unknown_any = False
-    rows = [["TARGET", "LIST", "RESULT", "CODES", "REASON", "DELISTING"]]
+    rows = [["TARGET", "LIST", "RESULT", "CODES", "SINCE", "REASON", "DELISTING"]]
     for t in engine.targets:
         for spec in engine.specs:
             if not spec.applies(t):
@@ -186,12 +195,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                         spec.name,
                         "LISTED " + ",".join(r.categories),
                         ",".join(r.codes),
+                        _since(r.listed_since, now),
                         terminal_safe(" | ".join(r.reasons))[:100],
                         spec.delist_url,
                     ]
                 )
             elif r.status == "clean" and h.up:
-                rows.append([t.value, spec.name, "clean", "", "", ""])
+                rows.append([t.value, spec.name, "clean", "", "", "", ""])
             else:
                 unknown_any = True
                 why = r.reason or h.reason_code
@@ -201,6 +211,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                         spec.name,
                         "UNKNOWN" + (f" {why}" if why else ""),
                         ",".join(r.codes),
+                        "",
                         terminal_safe(r.error or h.reason)[:100],
                         "",
                     ]
@@ -227,6 +238,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             f"{s.evidence}/{s.applicable} lists answered\n"
         )
     return code
+
+
+def _since(listed_since: float | None, now: float) -> str:
+    """``2026-12-03 14:30Z (for 2 h 10 min)``; ``now`` for a listing first seen by this check."""
+    if listed_since is None or now - listed_since < 60:
+        return "now"
+    at = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(listed_since))
+    return f"{at} (for {duration_text(now - listed_since)})"
 
 
 def _nagios(summaries: list[Summary], out: TextIO | None) -> int:
