@@ -257,3 +257,31 @@ def test_check_shows_listed_since_from_the_exporters_state_file(tmp_path: Path, 
     line = next(ln for ln in out.splitlines() if ln.startswith(z.SBL_IP) and " zen " in ln)
     assert code == 1 and " now " in line
     assert state.read_text() == "{not json" and not list(tmp_path.glob("state.json.bad-*"))
+
+
+def test_duplicate_targets_are_asked_once(tmp_path: Path) -> None:
+    """Checked once, not only printed once: the fault-injecting server counts the queries it got."""
+    import asyncio
+    import threading
+
+    from support.faultdns import FaultDNS, Rule
+
+    q = "10.2.0.192.zen.test"
+    rules = {"2.0.0.127.zen.test": Rule(a=["127.0.0.2"]), q: Rule(a=["127.0.0.2"], txt=["listed"])}
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(FaultDNS(rules).start(), loop).result(10)
+    try:
+        cfg = tmp_path / "r.yml"
+        cfg.write_text(z.config_yaml(server.address, "\n  - {name: zen, profile: spamhaus-zen, zone: zen.test}\n", ""))
+        code, out = run_check(
+            z.SBL_IP, z.SBL_IP, f"::ffff:{z.SBL_IP}", f"::FFFF:{z.SBL_IP}", "--config", str(cfg), "--json", "-"
+        )
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    assert code == 1
+    assert [t["target"] for t in json.loads(out)["targets"]] == [z.SBL_IP]
+    assert [(t, n, ty) for t, n, ty in server.queries if n == q] == [("udp", q, "A"), ("udp", q, "TXT")]
