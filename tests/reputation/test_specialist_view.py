@@ -51,6 +51,10 @@ def test_spamcop_listing_is_not_good_and_listed_targets_come_first(tmp_path: Pat
     assert row and '<span class="status warning">Warning</span>' in row.group(0) and "Good" not in row.group(0)
 
     # the page: listed first (critical, then warning), then unknown, then good
+    # an unknown says why, in words an alert and a person can use
+    err = re.search(rf'<tr data-target="{re.escape(z.ERR_254)}">.*?</tr>', page)
+    assert err and "unknown on 1 list(s): zen (blocked_resolver)" in err.group(0)
+    assert by[z.ERR_254]["errors"][0]["reason_text"].startswith("the list refuses our resolver")
     order = re.findall(r'<tr data-target="([^"]+)"', page)
     assert order == [z.SBL_IP, z.SPAMCOP_IP, z.ERR_254, z.CLEAN_IP], order
 
