@@ -47,6 +47,9 @@ def lists_dns(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
         Zone("v6wild.test", "ip6trie", ["::/0 :127.0.0.2:everything"]),
         # an IPv6-only list that lists ::FFFF:7F00:1 only (the wrong test point): down as well
         Zone("v6swap.test", "ip6trie", ["::ffff:7f00:1 :127.0.0.2:wrong point"]),
+        # a plain RFC 5782 domain list (no profile): test points "test" (listed) and "invalid" (not)
+        Zone("domlist.test", "dnset", ["test :127.0.0.2:test point", f"{z.SPAM_DOMAIN} :127.0.0.2:listed"]),
+        Zone("domall.test", "dnset", ["test :127.0.0.2:", "invalid :127.0.0.2:", f"{z.SPAM_DOMAIN} :127.0.0.2:"]),
         *z.standard_zones(),
     ]
     server = Rbldnsd(Path(tmp_path_factory.mktemp("rbldnsd-lists")), zones).start()
@@ -116,6 +119,17 @@ async def test_ipv6_only_list_is_tested_on_the_ipv6_test_points(lists_dns: Rbldn
     assert (z.CLEAN_IP, "v6") not in e.results  # an IPv4 address is not asked of an IPv6-only list
     s = {x.target.value: x for x in e.summaries()}
     assert s[z.CLEAN_IP].applicable == 0 and s[z.CLEAN_IP].status == "unknown"
+
+
+async def test_domain_list_uses_rfc_5782_domain_test_points(lists_dns: Rbldnsd) -> None:
+    lists = "\n  - {name: d, zone: domlist.test, kind: domain}\n  - {name: all, zone: domall.test, kind: domain}\n"
+    e = await run(cfg(lists_dns.address, lists, domains(z.SPAM_DOMAIN, z.CLEAN_DOMAIN)))
+    assert e.health["d"].up, e.health["d"].reason
+    assert e.results[(z.SPAM_DOMAIN, "d")].status == "listed"
+    assert e.results[(z.CLEAN_DOMAIN, "d")].status == "clean"
+    h = e.health["all"]  # "invalid" is listed: the list answers "listed" for everything
+    assert not h.up and "test point invalid is not clean" in h.reason, h.reason
+    assert e.results[(z.SPAM_DOMAIN, "all")].status == "error"
 
 
 @pytest.mark.parametrize("zone", ["v6wild.test", "v6swap.test"])
