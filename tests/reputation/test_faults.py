@@ -201,3 +201,22 @@ async def test_truncated_lookup_ends_within_its_deadline(tcp: str) -> None:
     assert (a.reason, a.addresses) == ("truncated", [])
     assert took < 2 * 0.3 + 0.35, took  # two attempts of 0.3 s, plus the timeout sweep's granularity
     assert server.count("tcp", Q_LISTED) == 2  # the retry went over TCP again (same resolver)
+
+
+async def test_a_late_truncated_reply_does_not_stretch_the_lookup_past_its_deadline() -> None:
+    """The truncated reply comes just before the timeout and TCP never answers: the TCP follow-up is
+    cut to the lookup's deadline (1 x timeout with retries 0, plus the sweep's granularity of
+    0.25 s), instead of getting a whole timeout of its own (>= 1.9 s)."""
+    import time
+
+    rules = {Q_LISTED: Rule(a=["127.0.0.2"], udp="truncate", tcp="drop", udp_delay=0.9)}
+    async with FaultDNS(rules) as server:
+        r = Resolver([("127.0.0.1", server.port)], timeout=1.0, retries=0)
+        await r.ensure_open()
+        started = time.monotonic()
+        a = await r.submit(Q_LISTED)
+        took = time.monotonic() - started
+        await r.close()
+    assert (a.reason, a.packets) == ("truncated", ["truncated", "timeout"])
+    assert server.count("tcp", Q_LISTED) == 1
+    assert 0.9 < took < 1.75, took  # deadline 1.25 s, swept within 0.25 s after it

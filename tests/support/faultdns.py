@@ -10,7 +10,8 @@ UDP faults (``Rule.udp``): ``ok``, ``truncate`` (TC bit, empty answer section: t
 again over TCP), ``truncate_partial`` (TC bit with the first record only), ``servfail``,
 ``refused``, ``formerr``, ``drop`` (no reply), ``wrong_id`` (reply with another ID),
 ``wrong_port`` (correct reply sent from another socket), ``garbage`` (our ID, then junk),
-``wrong_question`` (reply for another name).  TCP faults (``Rule.tcp``): ``ok``, ``drop``
+``wrong_question`` (reply for another name); ``Rule.udp_delay`` holds the UDP reply back.
+TCP faults (``Rule.tcp``): ``ok``, ``drop``
 (read and never answer), ``close`` (close the connection without answering), ``servfail``,
 ``truncate`` (TC even over TCP).  Names without a rule get NXDOMAIN (with an SOA: negative TTL).
 Messages are built and parsed with dnspython, independently of the codec under test.  Every query
@@ -45,6 +46,7 @@ class Rule:
     ttl: int = 60
     udp: str = "ok"
     tcp: str = "ok"
+    udp_delay: float = 0.0  # seconds before the UDP reply is sent (a slow resolver)
 
 
 @dataclass
@@ -99,6 +101,11 @@ class FaultDNS:
         return r
 
     # -- UDP ---------------------------------------------------------------------------------
+    def udp_delay(self, data: bytes) -> float:
+        q = dns.message.from_wire(data).question[0]
+        rule = self.rule(q.name.to_text().rstrip(".").lower(), q.rdtype)
+        return rule.udp_delay if rule else 0.0
+
     def _udp_reply(self, data: bytes) -> tuple[str, bytes | None]:
         q = dns.message.from_wire(data)
         question = q.question[0]
@@ -164,11 +171,13 @@ class FaultDNS:
                     return
                 if wire is None:
                     return
-                if mode == "wrong_port":
-                    assert server._other is not None
-                    server._other.sendto(wire, addr)
+                sock = server._other if mode == "wrong_port" else self.transport
+                assert sock is not None
+                delay = server.udp_delay(data)
+                if delay:
+                    loop.call_later(delay, sock.sendto, wire, addr)  # type: ignore[attr-defined]
                 else:
-                    self.transport.sendto(wire, addr)  # type: ignore[attr-defined]
+                    sock.sendto(wire, addr)  # type: ignore[attr-defined]
 
         self._udp, _ = await loop.create_datagram_endpoint(UDP, local_addr=(self.host, self.port))
         self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
