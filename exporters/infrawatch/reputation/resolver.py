@@ -12,6 +12,8 @@ A truncated UDP reply (TC bit) is never used: the query is asked again over TCP,
 nameserver (RFC 7766), and only the TCP answer counts.  One TCP connection per nameserver carries
 every such query at once (pipelined, matched by ID), so a cycle with many large TXT answers stays
 fast; a TCP failure is retried like a lost packet and ends as ``truncated``, never as "not listed".
+A TCP follow-up never runs past the lookup's deadline ((retries + 1) x timeout from its first
+packet): a truncated reply that came late leaves it only what remains.
 Every packet sent (UDP, TCP, retries) is recorded in ``Answer.packets`` with its outcome: that is
 what a list's usage policy counts.
 
