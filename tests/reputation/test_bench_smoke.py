@@ -25,6 +25,8 @@ def test_dnsbl_benchmark_runs_and_loses_nothing() -> None:
     assert proc.returncode == 0, out
     for client in ("infrawatch", "dnspython", "aiodns"):  # side by side, the same lookups each
         assert re.search(rf"^{client} +median .*\(300 lookups x 1 rounds, .*errors 0\)", out, re.M), out
+    # interleaved: each round runs the three clients one after the other and prints their ratio
+    assert re.search(r"^round 1: infrawatch .*, dnspython .*, aiodns .*; infrawatch/aiodns [\d.]+x$", out, re.M), out
     cycles = {m.group(1).strip(): m.group(0) for m in re.finditer(r"^cycle \(([^)]*)\).*$", out, re.M)}
     assert set(cycles) == {"rbldnsd", "unbound", "unbound, ~10% TC"}, out
     for line in cycles.values():
