@@ -9,12 +9,14 @@ or "clean"; a truncated reply is asked again over TCP and the TCP answer is the 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from infrawatch.reputation.config import load_config_text
 from infrawatch.reputation.engine import Engine
 from infrawatch.reputation.metrics import ReputationCollector
-from infrawatch.reputation.resolver import Resolver
+from infrawatch.reputation.resolver import Answer, Resolver
 from support.faultdns import FaultDNS, Rule
 
 LISTED_IP = "192.0.2.10"
@@ -185,19 +187,22 @@ async def test_tcp_follow_up_goes_to_the_nameserver_that_truncated() -> None:
     assert (first.count("udp"), first.count("tcp"), second.count("udp"), second.count("tcp")) == (1, 1, 1, 1)
 
 
-@pytest.mark.parametrize("tcp", ["drop", "close"])
-async def test_truncated_lookup_ends_within_its_deadline(tcp: str) -> None:
-    """A TCP follow-up that never answers does not stretch the lookup past (retries + 1) x timeout."""
-    import time
-
-    rules = {Q_LISTED: Rule(a=["127.0.0.2"], udp="truncate", tcp=tcp)}
-    async with FaultDNS(rules) as server:
-        r = Resolver([("127.0.0.1", server.port)], timeout=0.3, retries=1)
+async def timed_lookup(rule: Rule, timeout: float, retries: int) -> tuple[FaultDNS, Answer, float]:
+    """One lookup of Q_LISTED against a fault server with ``rule``; how long it took."""
+    async with FaultDNS({Q_LISTED: rule}) as server:
+        r = Resolver([("127.0.0.1", server.port)], timeout=timeout, retries=retries)
         await r.ensure_open()
         started = time.monotonic()
         a = await r.submit(Q_LISTED)
         took = time.monotonic() - started
         await r.close()
+    return server, a, took
+
+
+@pytest.mark.parametrize("tcp", ["drop", "close"])
+async def test_truncated_lookup_ends_within_its_deadline(tcp: str) -> None:
+    """A TCP follow-up that never answers does not stretch the lookup past (retries + 1) x timeout."""
+    server, a, took = await timed_lookup(Rule(a=["127.0.0.2"], udp="truncate", tcp=tcp), timeout=0.3, retries=1)
     assert (a.reason, a.addresses) == ("truncated", [])
     assert took < 2 * 0.3 + 0.35, took  # two attempts of 0.3 s, plus the timeout sweep's granularity
     assert server.count("tcp", Q_LISTED) == 2  # the retry went over TCP again (same resolver)
@@ -207,16 +212,8 @@ async def test_a_late_truncated_reply_does_not_stretch_the_lookup_past_its_deadl
     """The truncated reply comes just before the timeout and TCP never answers: the TCP follow-up is
     cut to the lookup's deadline (1 x timeout with retries 0, plus the sweep's granularity of
     0.25 s), instead of getting a whole timeout of its own (>= 1.9 s)."""
-    import time
-
-    rules = {Q_LISTED: Rule(a=["127.0.0.2"], udp="truncate", tcp="drop", udp_delay=0.9)}
-    async with FaultDNS(rules) as server:
-        r = Resolver([("127.0.0.1", server.port)], timeout=1.0, retries=0)
-        await r.ensure_open()
-        started = time.monotonic()
-        a = await r.submit(Q_LISTED)
-        took = time.monotonic() - started
-        await r.close()
+    rule = Rule(a=["127.0.0.2"], udp="truncate", tcp="drop", udp_delay=0.9)
+    server, a, took = await timed_lookup(rule, timeout=1.0, retries=0)
     assert (a.reason, a.packets) == ("truncated", ["truncated", "timeout"])
     assert server.count("tcp", Q_LISTED) == 1
     assert 0.9 < took < 1.75, took  # deadline 1.25 s, swept within 0.25 s after it
