@@ -113,18 +113,17 @@ def test_reputation_table_links_to_status_page_and_delisting_pages(overridden):
     assert "delist_url" in listings["targets"][0]["expr"]
 
 
-def test_reputation_table_has_a_listed_since_column(default_mixin):
-    """Seed 000's "listed on Spamhaus, detected 2 hours ago": the earliest current listing, as time ago."""
+def test_reputation_table_has_a_listed_for_column(default_mixin):
+    """Seed 000's "listed on Spamhaus, detected 2 hours ago": hours since the earliest current listing."""
     rep = default_mixin["dashboards"]["infrawatch-reputation.json"]
     monitor = next(p for p in rep["panels"] if p["type"] == "table" and p["title"] == "IP reputation monitor")
     since = next(t for t in monitor["targets"] if t["refId"] == "SINCE")
-    assert since["expr"].startswith("1000 * min by (target) (reputation_listed_since_timestamp_seconds{")
+    assert since["expr"].startswith("round((time() - min by (target) (reputation_listed_since_timestamp_seconds{")
+    assert since["expr"].endswith(") / 360) / 10")
     organize = next(t for t in monitor["transformations"] if t["id"] == "organize")["options"]
-    assert organize["renameByName"]["Value #SINCE (lastNotNull)"] == "Listed since"
+    assert organize["renameByName"]["Value #SINCE (lastNotNull)"] == "Listed for (h)"
     order = organize["indexByName"]
     assert order["list (uniqueValues)"] < order["Value #SINCE (lastNotNull)"] < order["Value #VOLUME (lastNotNull)"]
-    overrides = {o["matcher"]["options"]["names"][0]: o["properties"] for o in monitor["fieldConfig"]["overrides"]}
-    assert {"id": "unit", "value": "dateTimeFromNow"} in overrides["Listed since"]
 
 
 def test_provisioning_points_grafana_at_the_dashboards(default_mixin):
