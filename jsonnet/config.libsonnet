@@ -508,6 +508,19 @@
       |||,
       // Elasticsearch exporter selector for the query above.
       elasticsearchExporterSelector: 'job="elasticsearch"',
+      // API requests dashboard (infrawatch-api.json, seeds 002/004): one section per http service
+      // with an appSelector, from the application's http_requests_total, its
+      // http_request_duration_seconds histogram and a request-size histogram.  The label names as the
+      // application exports them (seeds: method, path, code; some apps route/handler, status).
+      api: {
+        endpointLabel: 'path',
+        methodLabel: 'method',
+        codeLabel: 'code',
+        // A histogram of request body sizes ('' = no request-size panel).
+        requestSizeMetric: 'http_request_size_bytes',
+        // Rows of the busiest-endpoints table.
+        topEndpoints: 10,
+      },
       // IP reputation table: emails sent per sending IP over the last day.  Must return one series per
       // IP with a `target` label equal to the reputation exporter's target (the IP).
       dailyVolumeQuery: |||

@@ -6,6 +6,8 @@
 (import 'probes.libsonnet') +
 (import 'exporters.libsonnet') +
 (import 'hosts.libsonnet') +
+(import 'api.libsonnet') +
+(import 'database.libsonnet') +
 (import 'provisioning.libsonnet') +
 {
   ruleFiles+:: {},

@@ -16,6 +16,8 @@ EXPECTED_UIDS = {
     "infrawatch-probes.json": "infrawatch-probes",
     "infrawatch-exporters.json": "infrawatch-exporters",
     "infrawatch-hosts.json": "infrawatch-hosts",
+    "infrawatch-api.json": "infrawatch-api",
+    "infrawatch-database.json": "infrawatch-database",
 }
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
 

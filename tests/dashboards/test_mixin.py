@@ -218,3 +218,41 @@ local m = (import 'mixin.libsonnet') + { _config+:: {
     assert "[3h], 43200)" in fill["expr"]
     variable = next(v for v in out["hosts"]["templating"]["list"] if v["name"] == "instance")
     assert variable["query"] == 'label_values(node_uname_info{job="hosts"}, instance)'
+
+
+def test_api_and_database_dashboards_follow_the_services_and_label_knobs(repo_root):
+    """Sections come from _config.services (http with appSelector; postgres with exporterSelector);
+    the API label names and the request-size metric are knobs; without such services no dashboard."""
+    out = evaluate_snippet(
+        repo_root,
+        """
+local base = (import 'mixin.libsonnet');
+local m = base + { _config+:: {
+  services: [
+    { name: 'web', title: 'Web', kind: 'http', appSelector: 'job="web"', upSelector: 'job="web"' },
+    { name: 'shop', title: 'Shop', kind: 'http', appSelector: 'job="shop"', upSelector: 'job="shop"' },
+    { name: 'main-db', title: 'Main DB', kind: 'postgres', exporterSelector: 'job="pg", cluster="main"' },
+  ],
+  dashboards+: { api+: { endpointLabel: 'route', codeLabel: 'status', requestSizeMetric: '' } },
+  httpErrorSelector: 'status=~"5.."',
+} };
+local none = base + { _config+:: { services: [
+  { name: 'mail', title: 'Mail', kind: 'smtp', exporterSelector: 'job="postfix"' },
+] } };
+{ api: m.grafanaDashboards['infrawatch-api.json'], db: m.grafanaDashboards['infrawatch-database.json'],
+  noneFiles: std.objectFields(none.grafanaDashboards) }
+""",
+    )
+    rows = [p["title"] for p in out["api"]["panels"] if p["type"] == "row"]
+    assert rows == ["Web: traffic", "Web: endpoints", "Shop: traffic", "Shop: endpoints"]
+    exprs = [t["expr"] for p in out["api"]["panels"] for t in p.get("targets", [])]
+    assert all("path" not in e for e in exprs) and any('route=~"$endpoint"' in e for e in exprs)
+    assert any("by (status)" in e for e in exprs) and any('status=~"4.."' in e for e in exprs)
+    assert not any("request_size" in e for e in exprs)  # requestSizeMetric: '' drops those panels
+    variable = next(v for v in out["api"]["templating"]["list"] if v["name"] == "endpoint")
+    assert variable["query"] == "label_values(http_requests_total, route)"  # two services: every job
+    db_rows = [p["title"] for p in out["db"]["panels"] if p["type"] == "row"]
+    assert db_rows == ["Main DB"]
+    db_exprs = [t["expr"] for p in out["db"]["panels"] for t in p.get("targets", [])]
+    assert db_exprs and all('job="pg", cluster="main"' in e for e in db_exprs)
+    assert "infrawatch-api.json" not in out["noneFiles"] and "infrawatch-database.json" not in out["noneFiles"]

@@ -2,7 +2,8 @@
 
 It serves, on one loopback port:
 - ``/metrics``: ``http_requests_total{method,path,code}``, the classic histogram
-  ``http_request_duration_seconds{method,path}``, ``http_requests_in_flight`` and
+  ``http_request_duration_seconds{method,path}``, ``http_request_size_bytes{method,path}`` (seed
+  004's request size), ``http_requests_in_flight`` and
   ``email_sent_total{type,status,source_ip}`` (daily volume per sending IP for the reputation table),
   fed by synthetic traffic generated in a background thread at ``requests_per_second``;
 - ``/health``: the seed's JSON (``{"status": "healthy", "checks": {"database": {...}}}``), 200 when
@@ -41,6 +42,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 HEALTH_STATES = ("healthy", "degraded", "down")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+SIZE_BUCKETS = (0, 100, 1_000, 10_000, 100_000, 1_000_000)
 ROUTES = (("GET", "/v1/tracks"), ("GET", "/v1/users"), ("POST", "/v1/tracks"), ("GET", "/health"))
 
 
@@ -82,6 +84,7 @@ class AppSim:
         self.tick_seconds = tick_seconds
         self._host, self._port = host, port
         self._rng = random.Random(seed)
+        self._size_rng = random.Random(seed)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._carry = {"requests": 0.0, "emails": 0.0}
@@ -95,6 +98,13 @@ class AppSim:
             "HTTP request duration.",
             ["method", "path"],
             buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.size = Histogram(
+            "http_request_size_bytes",
+            "HTTP request body size.",
+            ["method", "path"],
+            buckets=SIZE_BUCKETS,
             registry=self.registry,
         )
         self.in_flight = Gauge("http_requests_in_flight", "Requests being served.", registry=self.registry)
@@ -168,6 +178,9 @@ class AppSim:
             latency = median * math.exp(self._rng.gauss(0.0, 0.4)) if median > 0 else 0.0
             self.requests.labels(method, path, code).inc()
             self.duration.labels(method, path).observe(latency)
+            # GETs carry no body; POSTs about 2 KB (log-normal, own generator: the traffic stays as it was).
+            body = 2000 * math.exp(self._size_rng.gauss(0.0, 0.5)) if method == "POST" else 0
+            self.size.labels(method, path).observe(body)
         self._carry["emails"] += k.emails_per_second * seconds
         e, self._carry["emails"] = int(self._carry["emails"]), self._carry["emails"] % 1
         for _ in range(e):  # round-robin over the sending IPs, across ticks
