@@ -205,8 +205,9 @@ local m = (import 'mixin.libsonnet') + { _config+:: {
     def steps(title):
         return [s["value"] for s in panels[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]]
 
-    assert steps("CPU usage") == [None, 0.7] and steps("Highest CPU usage") == [None, 0.7]
-    assert steps("Memory usage") == [None, 0.9] and steps("Free disk space") == [None, 0.1]
+    # the warning and critical tiers (critical at the defaults: 95% used, 5% free)
+    assert steps("CPU usage") == [None, 0.7, 0.95] and steps("Highest CPU usage") == [None, 0.7, 0.95]
+    assert steps("Memory usage") == [None, 0.9, 0.95] and steps("Free disk space") == [None, 0.05, 0.1]
     predicted = panels["Available space predicted in 12h"]["targets"][0]["expr"]
     assert (
         predicted.startswith('predict_linear(node_filesystem_avail_bytes{job="hosts"') and "[3h], 43200)" in predicted
