@@ -8,6 +8,7 @@
 (import 'hosts.libsonnet') +
 (import 'api.libsonnet') +
 (import 'database.libsonnet') +
+(import 'websocket.libsonnet') +
 (import 'provisioning.libsonnet') +
 {
   ruleFiles+:: {},

@@ -18,6 +18,7 @@ EXPECTED_UIDS = {
     "infrawatch-hosts.json": "infrawatch-hosts",
     "infrawatch-api.json": "infrawatch-api",
     "infrawatch-database.json": "infrawatch-database",
+    "infrawatch-websocket.json": "infrawatch-websocket",
 }
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
 

@@ -520,3 +520,29 @@ def test_database_dashboard_reads_the_real_postgres_exporter(stack, make_queries
     assert "active" in states, states  # postgres_exporter's own query is running
     sizes = {r["metric"]["datname"] for r in _query(stack, make_queries, db, "Database size")}
     assert "postgres" in sizes, sizes
+
+
+def test_websocket_dashboard_on_the_simulated_ws_server(stack, queries_of, repo_root):
+    """The default services have no websocket server: add one (the simulator also plays seed 004's
+    ws-server) and run every query of the WebSocket dashboard it gets."""
+    rendered = evaluate_snippet(
+        repo_root,
+        "local m = (import 'mixin.libsonnet') + { _config+:: { services+: [{ name: 'ws', title: 'WebSocket server', "
+        "kind: 'websocket', appSelector: 'job=\"api-server\"', upSelector: 'job=\"api-server\"' }] } };\n"
+        "{ 'infrawatch-websocket.json': m.grafanaDashboards['infrawatch-websocket.json'] }",
+    )
+    queries = queries_of(rendered, BUILTINS)
+    assert len(queries) >= 12
+    failures = []
+    for q in queries:
+        error, series = run_query(stack.prometheus_url, q.expr, q.instant)
+        if error or series == 0:
+            failures.append(f"{q.name}: {error or 'no data'}\n    {q.expr}")
+    assert not failures, "\n".join(failures)
+    by_title = {q.panel_title: q for q in queries}
+    roles = _api(stack.prometheus_url, "query", {"query": by_title["Active connections by role"].expr})
+    assert {r["metric"]["role"] for r in roles["data"]["result"]} == {"viewer", "host"}
+    sessions = _api(stack.prometheus_url, "query", {"query": by_title["Connections per session"].expr})
+    assert {r["metric"]["session_id"] for r in sessions["data"]["result"]} == {"studio-1", "studio-2"}
+    reasons = _api(stack.prometheus_url, "query", {"query": by_title["Disconnection reasons"].expr})
+    assert {r["metric"]["type"] for r in reasons["data"]["result"]} == {"auth_failed", "rate_limited", "timeout"}
