@@ -137,7 +137,7 @@ local healthMappings = [lib.valueMap({ '1': ['pass', 'green'], '0.5': ['warn', '
           lib.table('Reported versions',
                     [lib.tableTarget('max by (service, target, version) (probe_health_info{%s})' % f)],
                     'none',
-                    description='The version each target\'s health document reports (a deployment shows as a new row).',
+                    description="The version each target's health document reports (a deployment shows as a new row).",
                     transformations=[lib.organize({ Time: null, Value: null, service: 'Service', target: 'Target', version: 'Version' },
                                                   ['service', 'target', 'version'])]) + lib.size(12, 8),
         ],
