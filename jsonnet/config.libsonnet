@@ -396,13 +396,22 @@
         // Recipients of P0 mail for alerts whose team has no `email` (comma-separated list allowed).
         oncall: 'oncall@example.com',
       },
-      // Tiers (seeds): P0 = critical with pager, chat and mail; P1 = critical with pager and chat;
-      // P2 = warning to chat (or mail, per team).  A critical alert is P0 when its name is listed here.
+      // Tiers (seed 003): P0 and P1 = critical: pager, the critical channel and the team's mail (or
+      // email.oncall); P0 is also mailed to p0EscalationEmail (the seed's "+ executives"); P2 = warning
+      // to the team channel (or mail, per team).  A critical alert is P0 when its name is listed here.
       p0Alerts: ['APIDown', 'DatabaseDown', 'HighErrorRate', 'ServiceProbeFailing', 'SMTPServiceDown'],
+      // Extra recipients of P0 mail ('' = the team's mail only; needs email.enabled).
+      p0EscalationEmail: 'executives@example.com',
+      // Info tier (seed 002: "performance degradation, within 1 h"): info alerts are mailed to the owning
+      // team's mailbox (or email.oncall) as a digest: collected for groupWait, then new ones at most every
+      // groupInterval, re-sent after repeatInterval, so someone reading mail hourly sees them.
+      // enabled: false (or email.enabled false) = info is never sent.  severity="none"
+      // (kube-prometheus' InfoInhibitor) is never sent either way.
+      info: { enabled: true, groupWait: '5m', groupInterval: '1h', repeatInterval: '24h' },
       // Teams: alerts with label team=<name>, or without a team label but with one of `services`, go to
       // the team: critical -> pagerduty-<name> (key from pagerdutyRoutingKeyFile) + the critical channel,
       // warning -> slackChannel (or `email` when warningsTo is 'email').  `email` (optional) receives the
-      // team's P0 mail; without it P0 mail goes to email.oncall.
+      // team's critical (P0 and P1) mail and its info digest; without it they go to email.oncall.
       teams: [
         {
           name: 'platform',

@@ -37,6 +37,7 @@ local configTemplates(c) =
       receivers.pagerduty(am, 'pagerduty-default', am.pagerduty.routingKeyFile),
     ]
     + (if am.email.enabled then [receivers.email('email-default', am.email.oncall)] else [])
+    + (if routes.p0Escalated(am) then [receivers.email('email-p0', am.p0EscalationEmail)] else [])
     + [receivers.webhook(am, w) for w in am.webhooks]
     + std.flattenArrays([
       [

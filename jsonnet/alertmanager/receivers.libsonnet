@@ -18,7 +18,7 @@
     }],
   },
 
-  // Info alerts: visible in Alertmanager and the dashboards' alerts feed, never sent.
+  // severity="none" (and info when the info tier is off): visible in Alertmanager and the alerts feed, never sent.
   nullReceiver():: { name: 'null' },
 
   slack(name, channel):: {

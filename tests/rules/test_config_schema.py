@@ -44,6 +44,26 @@ CASES = {
         "{ alertmanager+: { groupWiat: '1s' } }",
         "_config.alertmanager.groupWiat: unknown field; did you mean 'groupWait'?",
     ),
+    "info tier typo": (
+        "{ alertmanager+: { info+: { groupWiat: '5m' } } }",
+        "_config.alertmanager.info.groupWiat: unknown field; did you mean 'groupWait'?",
+    ),
+    "info tier duration": (
+        "{ alertmanager+: { info+: { repeatInterval: '1 day' } } }",
+        "_config.alertmanager.info.repeatInterval: '1 day' is not a Prometheus duration (e.g. 30s, 5m, 1h30m)",
+    ),
+    "info tier switch": (
+        "{ alertmanager+: { info+: { enabled: 'no' } } }",
+        "_config.alertmanager.info.enabled: must be true or false, not 'no'",
+    ),
+    "escalation address": (
+        "{ alertmanager+: { p0EscalationEmail: ['cto@example.com'] } }",
+        '_config.alertmanager.p0EscalationEmail: must be a string, not array ["cto@example.com"]',
+    ),
+    "escalation typo": (
+        "{ alertmanager+: { p0EscalationMail: 'cto@example.com' } }",
+        "_config.alertmanager.p0EscalationMail: unknown field; did you mean 'p0EscalationEmail'?",
+    ),
     "alertFor names an alert": (
         "{ alertFor+: { RedisHighMemroy: '1m' } }",
         "_config.alertFor.RedisHighMemroy: unknown field; did you mean 'RedisHighMemory'?",
