@@ -20,6 +20,10 @@
     showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
+    // Window of every rate() in the alerts and the per-service recording rules (node-mixin's knob; the
+    // window is part of the recording rules' names: service:http_requests:rate5m).  At least 4 x
+    // scrapeInterval.  Not the SLO burn-rate windows (sloDefaults.tiers) nor dashboards.rateInterval.
+    rateInterval: '5m',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
     prometheusRuleLabels: { prometheus: 'k8s', role: 'alert-rules' },
 
@@ -104,7 +108,7 @@
     tlsExpiryWarningDays: 14,
     tlsExpiryCriticalDays: 3,
     // Platform alerts (seeds' set) -----------------------------------------------------------
-    // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
+    // HighErrorRate: 5xx ratio over rateInterval above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
     // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
@@ -119,14 +123,14 @@
     // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
     apiLatencyCriticalSeconds: 5,
     apiLatencyCriticalFor: '5m',
-    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    // WebSocketConnectionSpike (kind websocket): new connections per second over rateInterval above this.
     websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
     // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
     // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
-    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    // ...only with at least this many transactions (commits + rollbacks) per second over rateInterval.
     databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
@@ -350,7 +354,7 @@
       // Keep it outside the repository: Alertmanager reads the files when it sends a notification.
       secretsDir: '/etc/alertmanager/secrets',
       // Labels that make one notification group (one Slack message, one PagerDuty incident).
-      groupBy: ['alertname', 'service', 'cluster'],
+      groupBy: ['alertname', 'service', $._config.clusterLabel],
       // Wait before the first notification of a new group, so alerts firing together arrive together.
       groupWait: '30s',
       // Wait before notifying about alerts added to a group that was already notified.

@@ -14,12 +14,15 @@ local configTemplates(c) =
   local am = c.alertmanager;
   |||
 
-    {{/* Generated from jsonnet/config.libsonnet (grafanaURL, alertmanager.dashboardPath, runbookURLPattern). */}}
+    {{/* Generated from jsonnet/config.libsonnet (grafanaURL, alertmanager.dashboardPath, runbookURLPattern, clusterLabel). */}}
     {{ define "infrawatch.grafana_url" }}%(dashboard)s{{ end }}
     {{ define "infrawatch.runbook_fallback" }}%(runbook)s{{ end }}
+    {{ define "infrawatch.cluster" }}{{ index .CommonLabels "%(cluster)s" }}{{ end }}
+    {{ define "infrawatch.cluster_suffix" }}{{ with index .CommonLabels "%(cluster)s" }} ({{ . }}){{ end }}{{ end }}
   ||| % {
     dashboard: c.grafanaURL + am.dashboardPath,
     runbook: rules.runbookURL(c, '{{ .CommonLabels.alertname }}'),
+    cluster: c.clusterLabel,
   };
 
 {

@@ -50,7 +50,7 @@
       client_url: '{{ template "pagerduty.default.clientURL" . }}',
       class: '{{ .CommonLabels.alertname }}',
       component: '{{ .CommonLabels.service }}',
-      group: '{{ .CommonLabels.cluster }}',
+      group: '{{ template "infrawatch.cluster" . }}',
       // Alertmanager adds its defaults (firing, resolved, num_firing, num_resolved) to these.
       details: {
         summary: '{{ .CommonAnnotations.summary }}',

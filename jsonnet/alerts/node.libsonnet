@@ -10,9 +10,9 @@ local r = import '../lib/rules.libsonnet';
       {
         alert: 'HighCPUUsage',
         expr: |||
-          1 - avg by (instance) (rate(node_cpu_seconds_total%(cpu)s[5m]))
+          1 - avg by (instance) (rate(node_cpu_seconds_total%(cpu)s[%(rate)s]))
           > %(threshold)g
-        ||| % { cpu: r.sel([node, 'mode="idle"']), threshold: $._config.cpuUsageThreshold },
+        ||| % { cpu: r.sel([node, 'mode="idle"']), threshold: $._config.cpuUsageThreshold, rate: $._config.rateInterval },
         'for': $._config.cpuUsageFor,
         severity: 'warning',
         service: $._config.nodeService,

@@ -7,6 +7,7 @@ pager, inhibit rules that could mute everything or an alert itself, and secrets 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -207,6 +208,40 @@ def test_info_goes_to_null_when_the_tier_is_off(tmp_path: Path) -> None:
     assert [r["receiver"] for _, r, _ in walk(cfg["route"]) if r.get("matchers") == ['severity=~"info|none"']] == [
         "null"
     ]
+
+
+def test_cluster_label_groups_inhibits_and_titles(tmp_path: Path, amtool: str) -> None:
+    """_config.clusterLabel reaches grouping, inhibition `equal` and the notification titles."""
+    path = render_mixin_config(tmp_path, {"clusterLabel": "cluster_id", "showMultiCluster": True})
+    cfg = yaml.safe_load(path.read_text())
+    assert cfg["route"]["group_by"] == ["alertname", "service", "cluster_id"]
+    assert "cluster" not in str(cfg["inhibit_rules"]).replace("cluster_id", "")
+    assert all("cluster_id" in rule["equal"] for rule in cfg["inhibit_rules"] if "sloth" not in str(rule))
+    sample = {
+        "receiver": "slack-critical",
+        "status": "firing",
+        "alerts": [],
+        "groupLabels": {"alertname": "APIDown"},
+        "commonLabels": {"alertname": "APIDown", "service": "api", "cluster_id": "eu-1", "cluster": "other"},
+        "commonAnnotations": {},
+        "externalURL": "http://am.example",
+    }
+    (tmp_path / "data.json").write_text(json.dumps(sample))
+    r = subprocess.run(
+        [
+            amtool,
+            "template",
+            "render",
+            f"--template.glob={path.parent}/templates/*.tmpl",
+            '--template.text={{ template "infrawatch.group_name" . }}|{{ template "infrawatch.cluster" . }}',
+            f"--template.data={tmp_path / 'data.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "APIDown · api (eu-1)|eu-1"
 
 
 def test_critical_routes_page_then_continue_to_chat(config: dict[str, Any]) -> None:

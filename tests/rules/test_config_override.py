@@ -109,8 +109,7 @@ def test_overridden_rules_pass_promtool_and_fire_on_the_new_threshold(files: dic
                                 },
                                 "exp_annotations": {
                                     "summary": "Many requests fail with server errors.",
-                                    "description": "Shop API (api): 2% of requests answered 5xx over the last "
-                                    "5 minutes "
+                                    "description": "Shop API (api): 2% of requests answered 5xx over the last 5m "
                                     "(threshold 1%).",
                                     "runbook_url": "https://runbooks.acme.example/HighErrorRate",
                                 },

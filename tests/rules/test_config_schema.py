@@ -64,6 +64,14 @@ CASES = {
         "{ alertmanager+: { p0EscalationMail: 'cto@example.com' } }",
         "_config.alertmanager.p0EscalationMail: unknown field; did you mean 'p0EscalationEmail'?",
     ),
+    "cluster label": (
+        "{ clusterLabel: 'cluster-id' }",
+        "_config.clusterLabel: 'cluster-id' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+    ),
+    "tenant label": (
+        "{ dashboards+: { tenantLabel: '0tenant' } }",
+        "_config.dashboards.tenantLabel: '0tenant' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*) or ''",
+    ),
     "alertFor names an alert": (
         "{ alertFor+: { RedisHighMemroy: '1m' } }",
         "_config.alertFor.RedisHighMemroy: unknown field; did you mean 'RedisHighMemory'?",
