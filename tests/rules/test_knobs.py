@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infrawatch_dev.build import evaluate_snippet, render
-from support.rulefiles import iter_rules, own_rule_files, promtool
+from infrawatch_dev.build import evaluate_snippet
+from support.rulefiles import iter_rules, own_rule_files, promtool, write_and_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,17 +30,6 @@ GROUPING_RE = re.compile(r"\b(by|on)\s*\(([^)]*)\)")
 
 def windows(files: dict[str, Any]) -> list[str]:
     return [w for r in iter_rules(files) for w in RATE_WINDOW_RE.findall(r.body["expr"])]
-
-
-def check_rules(files: dict[str, Any], tmp_path: Path) -> list[Path]:
-    paths = []
-    for area, content in files.items():
-        p = tmp_path / f"{area}.yaml"
-        p.write_text(render(p.name, content))
-        paths.append(p)
-    res = promtool("check", "rules", *paths)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return paths
 
 
 # --- rateInterval ------------------------------------------------------------------------------
@@ -64,7 +53,7 @@ def test_rate_interval_is_the_window_of_every_rule_rate(tmp_path: Path) -> None:
     [spike] = [r for r in iter_rules(files) if r.name == "WebSocketConnectionSpike"] or [None]
     if spike is not None:
         assert "over 10m" in spike.body["annotations"]["description"]
-    check_rules(files, tmp_path)
+    write_and_check(files, tmp_path)
 
 
 def test_the_overview_dashboard_reads_the_recorded_names() -> None:
@@ -112,7 +101,7 @@ def test_multi_cluster_rules_keep_the_cluster_label_through_every_aggregation(tm
             assert "cluster_id" in [x.strip() for x in labels.split(",")], f"{r.where()}: {word} ({labels})"
             checked += 1
     assert checked >= 30
-    check_rules(files, tmp_path)
+    write_and_check(files, tmp_path)
 
 
 def two_clusters_test(cluster_label: str, exp_alerts: list[dict[str, Any]], ratio: list[dict[str, Any]]) -> dict:
@@ -145,7 +134,7 @@ def two_clusters_test(cluster_label: str, exp_alerts: list[dict[str, Any]], rati
 @pytest.mark.parametrize("multi", [True, False], ids=["multi-cluster", "single-cluster"])
 def test_one_failing_cluster_pages_only_with_multi_cluster(multi: bool, tmp_path: Path) -> None:
     files = own_rule_files(MULTI if multi else "{}")
-    check_rules({k: v for k, v in files.items() if k in ("api", "recording")}, tmp_path)
+    write_and_check({k: v for k, v in files.items() if k in ("api", "recording")}, tmp_path)
     if multi:
         alerts = [{"exp_labels": {"severity": "critical", "service": "api", "cluster_id": "a"}}]
         ratio = [
@@ -189,7 +178,7 @@ def test_per_tenant_recording_rules_keep_the_tenant_label_alerts_do_not() -> Non
 
 def test_one_tenant_failing_turns_only_its_traffic_light_red(tmp_path: Path) -> None:
     files = own_rule_files(TENANT)
-    check_rules({"recording": files["recording"]}, tmp_path)
+    write_and_check({"recording": files["recording"]}, tmp_path)
     series = [  # acme: 10% 5xx; other: none (summed: 0.5%, below errorRatioDegraded)
         ('http_requests_total{job="api-server", code="200", tenant="acme"}', "0+108x20"),
         ('http_requests_total{job="api-server", code="500", tenant="acme"}', "0+12x20"),
