@@ -219,6 +219,16 @@ def test_consumer_knobs_show_in_the_dashboards(knobbed: dict[str, Any]) -> None:
     assert "service:http_requests:rate10m" in exprs and "rate5m" not in exprs
 
 
+def test_a_folder_set_on_the_mixin_reaches_the_provisioning(vendor: Path) -> None:
+    snippet = """
+local m = (import 'infrawatch-mixin/mixin.libsonnet') + { grafanaDashboardFolder: 'Set on the mixin' };
+[p.folder for p in m.grafanaProvisioning['dashboards.yaml'].providers]
+"""
+    assert json.loads(_gojsonnet.evaluate_snippet("m", snippet, jpathdir=[str(vendor / "vendor")])) == [
+        "Set on the mixin"
+    ]
+
+
 def test_consumer_knobs_show_in_the_routes(knobbed: dict[str, Any], tmp_path: Path) -> None:
     am = knobbed["alertmanager"]
     assert am["route"]["group_by"] == ["alertname", "service", "k8s_cluster"]
