@@ -150,11 +150,18 @@
     // Host alerts (node_exporter) and the `service` label they carry.
     nodeSelector: 'job="node"',
     nodeService: 'infrastructure',
+    // Two tiers each (seed 003: P2 "high resource usage > 80%" is a warning to chat, P1 "resource
+    // exhaustion > 95%" pages): the warning at ...Threshold, the critical at ...CriticalThreshold
+    // (0 = no critical tier), both for the same ...For; the critical one mutes its warning twin.
     cpuUsageThreshold: 0.85,
+    cpuUsageCriticalThreshold: 0.95,
     cpuUsageFor: '15m',
     memoryUsageThreshold: 0.85,
+    memoryUsageCriticalThreshold: 0.95,
     memoryUsageFor: '10m',
+    // LowDiskSpace: free share below diskFreeThreshold (warning) / diskFreeCriticalThreshold (critical).
     diskFreeThreshold: 0.2,
+    diskFreeCriticalThreshold: 0.05,
     diskFreeFor: '10m',
     // DiskFillingUp: free space extrapolated over diskFillWindow reaches 0 within diskFillHours, on
     // a file system with less than diskFillFreeThreshold free, for diskFillFor.
@@ -521,6 +528,19 @@
       |||,
       // Elasticsearch exporter selector for the query above.
       elasticsearchExporterSelector: 'job="elasticsearch"',
+      // API requests dashboard (infrawatch-api.json, seeds 002/004): one section per http service
+      // with an appSelector, from the application's http_requests_total, its
+      // http_request_duration_seconds histogram and a request-size histogram.  The label names as the
+      // application exports them (seeds: method, path, code; some apps route/handler, status).
+      api: {
+        endpointLabel: 'path',
+        methodLabel: 'method',
+        codeLabel: 'code',
+        // A histogram of request body sizes ('' = no request-size panel).
+        requestSizeMetric: 'http_request_size_bytes',
+        // Rows of the busiest-endpoints table.
+        topEndpoints: 10,
+      },
       // IP reputation table: emails sent per sending IP over the last day.  Must return one series per
       // IP with a `target` label equal to the reputation exporter's target (the IP).
       dailyVolumeQuery: |||
