@@ -20,6 +20,10 @@
     showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
+    // Window of every rate() in the alerts and the per-service recording rules (node-mixin's knob; the
+    // window is part of the recording rules' names: service:http_requests:rate5m).  At least 4 x
+    // scrapeInterval.  Not the SLO burn-rate windows (sloDefaults.tiers) nor dashboards.rateInterval.
+    rateInterval: '5m',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
     prometheusRuleLabels: { prometheus: 'k8s', role: 'alert-rules' },
 
@@ -104,7 +108,7 @@
     tlsExpiryWarningDays: 14,
     tlsExpiryCriticalDays: 3,
     // Platform alerts (seeds' set) -----------------------------------------------------------
-    // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
+    // HighErrorRate: 5xx ratio over rateInterval above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
     // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
@@ -119,14 +123,14 @@
     // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
     apiLatencyCriticalSeconds: 5,
     apiLatencyCriticalFor: '5m',
-    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    // WebSocketConnectionSpike (kind websocket): new connections per second over rateInterval above this.
     websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
     // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
     // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
-    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    // ...only with at least this many transactions (commits + rollbacks) per second over rateInterval.
     databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
@@ -357,7 +361,7 @@
       // Keep it outside the repository: Alertmanager reads the files when it sends a notification.
       secretsDir: '/etc/alertmanager/secrets',
       // Labels that make one notification group (one Slack message, one PagerDuty incident).
-      groupBy: ['alertname', 'service', 'cluster'],
+      groupBy: ['alertname', 'service', $._config.clusterLabel],
       // Wait before the first notification of a new group, so alerts firing together arrive together.
       groupWait: '30s',
       // Wait before notifying about alerts added to a group that was already notified.
@@ -403,13 +407,22 @@
         // Recipients of P0 mail for alerts whose team has no `email` (comma-separated list allowed).
         oncall: 'oncall@example.com',
       },
-      // Tiers (seeds): P0 = critical with pager, chat and mail; P1 = critical with pager and chat;
-      // P2 = warning to chat (or mail, per team).  A critical alert is P0 when its name is listed here.
+      // Tiers (seed 003): P0 and P1 = critical: pager, the critical channel and the team's mail (or
+      // email.oncall); P0 is also mailed to p0EscalationEmail (the seed's "+ executives"); P2 = warning
+      // to the team channel (or mail, per team).  A critical alert is P0 when its name is listed here.
       p0Alerts: ['APIDown', 'DatabaseDown', 'HighErrorRate', 'ServiceProbeFailing', 'SMTPServiceDown'],
+      // Extra recipients of P0 mail ('' = the team's mail only; needs email.enabled).
+      p0EscalationEmail: 'executives@example.com',
+      // Info tier (seed 002: "performance degradation, within 1 h"): info alerts are mailed to the owning
+      // team's mailbox (or email.oncall) as a digest: collected for groupWait, then new ones at most every
+      // groupInterval, re-sent after repeatInterval, so someone reading mail hourly sees them.
+      // enabled: false (or email.enabled false) = info is never sent.  severity="none"
+      // (kube-prometheus' InfoInhibitor) is never sent either way.
+      info: { enabled: true, groupWait: '5m', groupInterval: '1h', repeatInterval: '24h' },
       // Teams: alerts with label team=<name>, or without a team label but with one of `services`, go to
       // the team: critical -> pagerduty-<name> (key from pagerdutyRoutingKeyFile) + the critical channel,
       // warning -> slackChannel (or `email` when warningsTo is 'email').  `email` (optional) receives the
-      // team's P0 mail; without it P0 mail goes to email.oncall.
+      // team's critical (P0 and P1) mail and its info digest; without it they go to email.oncall.
       teams: [
         {
           name: 'platform',

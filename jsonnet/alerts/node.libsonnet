@@ -14,9 +14,9 @@ local r = import '../lib/rules.libsonnet';
       {
         alert: 'HighCPUUsage',
         expr: |||
-          1 - avg by (instance) (rate(node_cpu_seconds_total%(cpu)s[5m]))
+          1 - avg by (instance) (rate(node_cpu_seconds_total%(cpu)s[%(rate)s]))
           > %(threshold)g
-        ||| % { cpu: r.sel([node, 'mode="idle"']), threshold: t.threshold },
+        ||| % { cpu: r.sel([node, 'mode="idle"']), threshold: t.threshold, rate: $._config.rateInterval },
         'for': $._config.cpuUsageFor,
         severity: t.severity,
         service: $._config.nodeService,

@@ -44,6 +44,34 @@ CASES = {
         "{ alertmanager+: { groupWiat: '1s' } }",
         "_config.alertmanager.groupWiat: unknown field; did you mean 'groupWait'?",
     ),
+    "info tier typo": (
+        "{ alertmanager+: { info+: { groupWiat: '5m' } } }",
+        "_config.alertmanager.info.groupWiat: unknown field; did you mean 'groupWait'?",
+    ),
+    "info tier duration": (
+        "{ alertmanager+: { info+: { repeatInterval: '1 day' } } }",
+        "_config.alertmanager.info.repeatInterval: '1 day' is not a Prometheus duration (e.g. 30s, 5m, 1h30m)",
+    ),
+    "info tier switch": (
+        "{ alertmanager+: { info+: { enabled: 'no' } } }",
+        "_config.alertmanager.info.enabled: must be true or false, not 'no'",
+    ),
+    "escalation address": (
+        "{ alertmanager+: { p0EscalationEmail: ['cto@example.com'] } }",
+        '_config.alertmanager.p0EscalationEmail: must be a string, not array ["cto@example.com"]',
+    ),
+    "escalation typo": (
+        "{ alertmanager+: { p0EscalationMail: 'cto@example.com' } }",
+        "_config.alertmanager.p0EscalationMail: unknown field; did you mean 'p0EscalationEmail'?",
+    ),
+    "cluster label": (
+        "{ clusterLabel: 'cluster-id' }",
+        "_config.clusterLabel: 'cluster-id' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+    ),
+    "tenant label": (
+        "{ dashboards+: { tenantLabel: '0tenant' } }",
+        "_config.dashboards.tenantLabel: '0tenant' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*) or ''",
+    ),
     "alertFor names an alert": (
         "{ alertFor+: { RedisHighMemroy: '1m' } }",
         "_config.alertFor.RedisHighMemroy: unknown field; did you mean 'RedisHighMemory'?",

@@ -76,6 +76,20 @@ def load_yaml_files(paths: list[Path]) -> dict[str, dict[str, Any]]:
     return {p.name: yaml.safe_load(p.read_text()) for p in paths}
 
 
+def write_and_check(files: dict[str, dict[str, Any]], directory: Path) -> list[Path]:
+    """Write ruleFiles (area -> {groups}) as ``<area>.yaml`` in ``directory``; promtool must accept them."""
+    from infrawatch_dev.build import render
+
+    paths = []
+    for area, content in files.items():
+        p = directory / f"{area}.yaml"
+        p.write_text(render(p.name, content))
+        paths.append(p)
+    res = promtool("check", "rules", *paths)
+    assert res.returncode == 0 and "FAILED" not in res.stderr, res.stdout + res.stderr
+    return paths
+
+
 def promtool(*args: str | Path, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Run promtool; the timeout only stops a hung run (a 30-day SLO test file takes ~35 s of CPU,
     several times that on a loaded shared machine), it is no speed check."""
