@@ -154,6 +154,21 @@ def test_an_http_service_without_up_selector_builds() -> None:
     assert "HighErrorRate" in alerts and "APIDown" not in alerts
 
 
+def test_services_without_one_named_api_build_without_default_slos() -> None:
+    """The bundled SLOs are the seed's, on the service named 'api': without it there are none (no
+    `Index 0 out of bounds`), and everything else still builds."""
+    override = "{ services: [{ name: 'web', title: 'Web', kind: 'http', appSelector: 'job=\"web\"' }] }"
+    snippet = (
+        f"local m = (import 'mixin.libsonnet') + {{ _config+:: {override} }};"
+        " { slos: m._config.slos, alerts: [r.alert for g in m.prometheusAlerts.groups for r in g.rules"
+        " if std.objectHas(r, 'alert')], dashboards: std.objectFields(m.grafanaDashboards) }"
+    )
+    out = evaluate_snippet(ROOT, snippet)
+    assert out["slos"] == [] and "HighErrorRate" in out["alerts"]
+    assert not any(a.startswith("SLO") and a != "SLOMetricAbsent" for a in out["alerts"]), out["alerts"]
+    assert "infrawatch-api.json" in out["dashboards"]
+
+
 def _copy_repo(tmp: Path) -> Path:
     for d in ("jsonnet", "slos", "examples"):
         shutil.copytree(ROOT / d, tmp / d)
