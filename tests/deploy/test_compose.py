@@ -233,7 +233,8 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
         assert host in services, f"{address}: no compose service {host}"
         assert int(port) == _listen_port(services[host]), address
         seen.add(host)
-    assert {"probe-exporter", "reputation-exporter", "console", "alertmanager", "prometheus", "victoria-metrics"} <= seen
+    expected = {"probe-exporter", "reputation-exporter", "console", "alertmanager", "prometheus", "victoria-metrics"}
+    assert expected <= seen
     for name, service in services.items():
         for p in service.get("ports", []):
             assert int(p["target"]) == _listen_port(service), f"{name}: publishes {p}"
