@@ -613,6 +613,21 @@
       // State of the reputation exporter (last results, served at once after a restart): an emptyDir
       // survives container restarts, not rescheduling.  Set a PersistentVolumeClaim name to keep it.
       reputationStateClaim: '',
+      // The operator console (the seed's Infrastructure Monitoring page, docs/console.md) as a third
+      // Deployment, Service and ServiceMonitor in deploy/kubernetes/console.yaml.  It reads Prometheus and
+      // Alertmanager at these URLs (kube-prometheus' Services by default), the reputation exporter's
+      // API through its Service, and the generated overview dashboard from a ConfigMap; its audit log
+      // is on an emptyDir.  Hooks (tickets, pool rotation) and upstream credentials: `consoleExtraConfig`
+      // (`extraConfig`, merged into console.yml; secrets as `*_file` paths under secretsMountPath, in
+      // the Secret named `secret`, '' = none).
+      console: {
+        enabled: true,
+        port: 9518,
+        prometheusURL: 'http://prometheus-k8s.monitoring.svc:9090',
+        alertmanagerURL: 'http://alertmanager-main.monitoring.svc:9093',
+        extraConfig: {},
+        secret: '',
+      },
       // The reputation exporter's own recursive resolver (Spamhaus refuses public and cloud ones):
       // Debian's unbound as a second container of the reputation pod, image built from
       // deploy/compose/unbound/Dockerfile.  It listens on `port` (non-root: above 1024) and answers

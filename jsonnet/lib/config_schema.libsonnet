@@ -157,6 +157,7 @@ local explicit = {
   'kubernetes.probeShards': T.number,
   'kubernetes.longTermStorage.resources': T.any,  // Kubernetes' own syntax
   'kubernetes.unbound.resources': T.any,  // Kubernetes' own syntax
+  'kubernetes.console.extraConfig': T.any,  // the console's own keys, checked by its --config.check
   'kubernetes.unbound.stubZones': T.list(T.object({ name: T.string, addrs: T.list(T.string) }, ['name', 'addrs'])),
   'kubernetes.longTermStorage.extraArgs': T.list(T.string),
   'kubernetes.probes': T.list(T.object({
