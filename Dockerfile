@@ -26,6 +26,6 @@ COPY deploy/image/probe.yml deploy/image/reputation.yml /etc/infrawatch/
 # takes this owner, so the unprivileged user can write the state.
 RUN mkdir -p /var/lib/infrawatch && chown 65534:65534 /var/lib/infrawatch
 USER 65534
-EXPOSE 9516 9517
+EXPOSE 9516 9517 9518
 ENTRYPOINT []
 CMD ["infrawatch-probe-exporter", "--config.file=/etc/infrawatch/probe.yml"]

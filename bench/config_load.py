@@ -4,7 +4,8 @@
 
 Writes a blackbox-format module file of ``--mb`` megabytes (http, tcp with query_response and dns
 modules as real blackbox.yml files have them), then times ``--config.check`` of both exporters on
-it, each in a fresh process, timed by GNU time (wall, CPU, peak RSS).  The load average is
+it, each in a fresh process, timed by GNU time (wall, CPU, peak RSS), in interleaved rounds (one run
+of each per round) with the ratio per round.  The load average is
 printed next to the figures (the machine is shared).  Results: docs/benchmarks.md.
 """
 
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +123,7 @@ def measure(argv: list[str], work: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=5.0)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--work", default="/tmp/infrawatch-config-load")
     ap.add_argument("--out", default="bench/results/config_load.json")
     args = ap.parse_args(argv)
@@ -136,20 +138,41 @@ def main(argv: list[str] | None = None) -> int:
     }
     if shutil.which(BLACKBOX):
         contenders["blackbox_exporter"] = [BLACKBOX, f"--config.file={cfg}", "--config.check"]
-    results: dict = {"file_bytes": size, "modules": n, "runs": {}}
-    for name, cmd in contenders.items():
-        runs = []
-        for _ in range(args.runs):
+    results: dict = {"file_bytes": size, "modules": n, "runs": {name: [] for name in contenders}, "ratios": []}
+    # Rounds interleaved (one run of each contender per round), so a busy spell hits both alike.
+    for rnd in range(1, args.runs + 1):
+        row = {}
+        for name, cmd in contenders.items():
             r = measure(cmd, work)
             r["loadavg_1m"] = round(os.getloadavg()[0], 2)
-            runs.append(r)
+            results["runs"][name].append(r)
+            row[name] = r
             print(
-                f"{name:18} {r['seconds']:7.2f} s wall {r['cpu_seconds']:7.2f} s CPU {r['max_rss_mb']:8.1f} MB"
-                f" exit {r['exit']} (load {r['loadavg_1m']})"
+                f"round {rnd} {name:18} {r['seconds']:7.2f} s wall {r['cpu_seconds']:7.2f} s CPU"
+                f" {r['max_rss_mb']:8.1f} MB exit {r['exit']} (load {r['loadavg_1m']})"
             )
             if r["exit"] != 0:
                 print(r["stderr"])
-        results["runs"][name] = runs
+        if len(row) == 2:
+            iw, bb = row["infrawatch"], row["blackbox_exporter"]
+            ratio = {
+                "wall": round(iw["seconds"] / bb["seconds"], 2),
+                "cpu": round(iw["cpu_seconds"] / bb["cpu_seconds"], 2),
+                "rss": round(iw["max_rss_mb"] / bb["max_rss_mb"], 2),
+            }
+            results["ratios"].append(ratio)
+            print(f"round {rnd} infrawatch / blackbox: wall {ratio['wall']}x, CPU {ratio['cpu']}x, RSS {ratio['rss']}x")
+    for name, runs in results["runs"].items():
+        walls = sorted(r["seconds"] for r in runs)
+        cpus = sorted(r["cpu_seconds"] for r in runs)
+        print(
+            f"{name:18} wall min/median/max {walls[0]:.2f} / {statistics.median(walls):.2f} / {walls[-1]:.2f} s,"
+            f" CPU {cpus[0]:.2f} / {statistics.median(cpus):.2f} / {cpus[-1]:.2f} s"
+        )
+    if results["ratios"]:
+        for k in ("wall", "cpu", "rss"):
+            vals = sorted(r[k] for r in results["ratios"])
+            print(f"ratio {k:4} min/median/max {vals[0]} / {statistics.median(vals)} / {vals[-1]} (goal: within 2x)")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

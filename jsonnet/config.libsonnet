@@ -20,6 +20,10 @@
     showMultiCluster: false,
     // Prometheus scrape interval the rules assume (rate windows are at least 4x this).
     scrapeInterval: '15s',
+    // Window of every rate() in the alerts and the per-service recording rules (node-mixin's knob; the
+    // window is part of the recording rules' names: service:http_requests:rate5m).  At least 4 x
+    // scrapeInterval.  Not the SLO burn-rate windows (sloDefaults.tiers) nor dashboards.rateInterval.
+    rateInterval: '5m',
     // Labels on the generated PrometheusRule objects (match your Prometheus' ruleSelector).
     prometheusRuleLabels: { prometheus: 'k8s', role: 'alert-rules' },
 
@@ -104,7 +108,7 @@
     tlsExpiryWarningDays: 14,
     tlsExpiryCriticalDays: 3,
     // Platform alerts (seeds' set) -----------------------------------------------------------
-    // HighErrorRate: 5xx ratio over 5m above this pages (critical) after highErrorRateFor.
+    // HighErrorRate: 5xx ratio over rateInterval above this pages (critical) after highErrorRateFor.
     highErrorRateThreshold: 0.05,
     highErrorRateFor: '2m',
     // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
@@ -119,14 +123,14 @@
     // ...and a critical tier (pages) above this many seconds for apiLatencyCriticalFor (0 = none).
     apiLatencyCriticalSeconds: 5,
     apiLatencyCriticalFor: '5m',
-    // WebSocketConnectionSpike (kind websocket): new connections per second over 5m above this.
+    // WebSocketConnectionSpike (kind websocket): new connections per second over rateInterval above this.
     websocketConnectionRateThreshold: 100,
     // APIDown / DatabaseDown / RedisDown: how long the target must be down.
     downFor: '1m',
     // DatabaseErrorRateHigh: (deadlocks + recovery conflicts) / transactions (postgres_exporter) above
     // this ratio.  Rollbacks are not errors (read-only transactions often end with ROLLBACK).
     databaseErrorRatioThreshold: 0.005,
-    // ...only with at least this many transactions (commits + rollbacks) per second over 5m.
+    // ...only with at least this many transactions (commits + rollbacks) per second over rateInterval.
     databaseMinTransactionsPerSecond: 1,
     // DatabaseConnectionPoolHigh: connections in use / max_connections above this ratio (info).
     databaseConnectionPoolThreshold: 0.8,
@@ -146,11 +150,18 @@
     // Host alerts (node_exporter) and the `service` label they carry.
     nodeSelector: 'job="node"',
     nodeService: 'infrastructure',
+    // Two tiers each (seed 003: P2 "high resource usage > 80%" is a warning to chat, P1 "resource
+    // exhaustion > 95%" pages): the warning at ...Threshold, the critical at ...CriticalThreshold
+    // (0 = no critical tier), both for the same ...For; the critical one mutes its warning twin.
     cpuUsageThreshold: 0.85,
+    cpuUsageCriticalThreshold: 0.95,
     cpuUsageFor: '15m',
     memoryUsageThreshold: 0.85,
+    memoryUsageCriticalThreshold: 0.95,
     memoryUsageFor: '10m',
+    // LowDiskSpace: free share below diskFreeThreshold (warning) / diskFreeCriticalThreshold (critical).
     diskFreeThreshold: 0.2,
+    diskFreeCriticalThreshold: 0.05,
     diskFreeFor: '10m',
     // DiskFillingUp: free space extrapolated over diskFillWindow reaches 0 within diskFillHours, on
     // a file system with less than diskFillFreeThreshold free, for diskFillFor.
@@ -350,7 +361,7 @@
       // Keep it outside the repository: Alertmanager reads the files when it sends a notification.
       secretsDir: '/etc/alertmanager/secrets',
       // Labels that make one notification group (one Slack message, one PagerDuty incident).
-      groupBy: ['alertname', 'service', 'cluster'],
+      groupBy: ['alertname', 'service', $._config.clusterLabel],
       // Wait before the first notification of a new group, so alerts firing together arrive together.
       groupWait: '30s',
       // Wait before notifying about alerts added to a group that was already notified.
@@ -396,13 +407,22 @@
         // Recipients of P0 mail for alerts whose team has no `email` (comma-separated list allowed).
         oncall: 'oncall@example.com',
       },
-      // Tiers (seeds): P0 = critical with pager, chat and mail; P1 = critical with pager and chat;
-      // P2 = warning to chat (or mail, per team).  A critical alert is P0 when its name is listed here.
+      // Tiers (seed 003): P0 and P1 = critical: pager, the critical channel and the team's mail (or
+      // email.oncall); P0 is also mailed to p0EscalationEmail (the seed's "+ executives"); P2 = warning
+      // to the team channel (or mail, per team).  A critical alert is P0 when its name is listed here.
       p0Alerts: ['APIDown', 'DatabaseDown', 'HighErrorRate', 'ServiceProbeFailing', 'SMTPServiceDown'],
+      // Extra recipients of P0 mail ('' = the team's mail only; needs email.enabled).
+      p0EscalationEmail: 'executives@example.com',
+      // Info tier (seed 002: "performance degradation, within 1 h"): info alerts are mailed to the owning
+      // team's mailbox (or email.oncall) as a digest: collected for groupWait, then new ones at most every
+      // groupInterval, re-sent after repeatInterval, so someone reading mail hourly sees them.
+      // enabled: false (or email.enabled false) = info is never sent.  severity="none"
+      // (kube-prometheus' InfoInhibitor) is never sent either way.
+      info: { enabled: true, groupWait: '5m', groupInterval: '1h', repeatInterval: '24h' },
       // Teams: alerts with label team=<name>, or without a team label but with one of `services`, go to
       // the team: critical -> pagerduty-<name> (key from pagerdutyRoutingKeyFile) + the critical channel,
       // warning -> slackChannel (or `email` when warningsTo is 'email').  `email` (optional) receives the
-      // team's P0 mail; without it P0 mail goes to email.oncall.
+      // team's critical (P0 and P1) mail and its info digest; without it they go to email.oncall.
       teams: [
         {
           name: 'platform',
@@ -508,6 +528,19 @@
       |||,
       // Elasticsearch exporter selector for the query above.
       elasticsearchExporterSelector: 'job="elasticsearch"',
+      // API requests dashboard (infrawatch-api.json, seeds 002/004): one section per http service
+      // with an appSelector, from the application's http_requests_total, its
+      // http_request_duration_seconds histogram and a request-size histogram.  The label names as the
+      // application exports them (seeds: method, path, code; some apps route/handler, status).
+      api: {
+        endpointLabel: 'path',
+        methodLabel: 'method',
+        codeLabel: 'code',
+        // A histogram of request body sizes ('' = no request-size panel).
+        requestSizeMetric: 'http_request_size_bytes',
+        // Rows of the busiest-endpoints table.
+        topEndpoints: 10,
+      },
       // IP reputation table: emails sent per sending IP over the last day.  Must return one series per
       // IP with a `target` label equal to the reputation exporter's target (the IP).
       dailyVolumeQuery: |||
@@ -580,6 +613,21 @@
       // State of the reputation exporter (last results, served at once after a restart): an emptyDir
       // survives container restarts, not rescheduling.  Set a PersistentVolumeClaim name to keep it.
       reputationStateClaim: '',
+      // The operator console (the seed's Infrastructure Monitoring page, docs/console.md) as a third
+      // Deployment, Service and ServiceMonitor in deploy/kubernetes/console.yaml.  It reads Prometheus and
+      // Alertmanager at these URLs (kube-prometheus' Services by default), the reputation exporter's
+      // API through its Service, and the generated overview dashboard from a ConfigMap; its audit log
+      // is on an emptyDir.  Hooks (tickets, pool rotation) and upstream credentials: `consoleExtraConfig`
+      // (`extraConfig`, merged into console.yml; secrets as `*_file` paths under secretsMountPath, in
+      // the Secret named `secret`, '' = none).
+      console: {
+        enabled: true,
+        port: 9518,
+        prometheusURL: 'http://prometheus-k8s.monitoring.svc:9090',
+        alertmanagerURL: 'http://alertmanager-main.monitoring.svc:9093',
+        extraConfig: {},
+        secret: '',
+      },
       // The reputation exporter's own recursive resolver (Spamhaus refuses public and cloud ones):
       // Debian's unbound as a second container of the reputation pod, image built from
       // deploy/compose/unbound/Dockerfile.  It listens on `port` (non-root: above 1024) and answers

@@ -14,12 +14,15 @@ local configTemplates(c) =
   local am = c.alertmanager;
   |||
 
-    {{/* Generated from jsonnet/config.libsonnet (grafanaURL, alertmanager.dashboardPath, runbookURLPattern). */}}
+    {{/* Generated from jsonnet/config.libsonnet (grafanaURL, alertmanager.dashboardPath, runbookURLPattern, clusterLabel). */}}
     {{ define "infrawatch.grafana_url" }}%(dashboard)s{{ end }}
     {{ define "infrawatch.runbook_fallback" }}%(runbook)s{{ end }}
+    {{ define "infrawatch.cluster" }}{{ index .CommonLabels "%(cluster)s" }}{{ end }}
+    {{ define "infrawatch.cluster_suffix" }}{{ with index .CommonLabels "%(cluster)s" }} ({{ . }}){{ end }}{{ end }}
   ||| % {
     dashboard: c.grafanaURL + am.dashboardPath,
     runbook: rules.runbookURL(c, '{{ .CommonLabels.alertname }}'),
+    cluster: c.clusterLabel,
   };
 
 {
@@ -37,6 +40,7 @@ local configTemplates(c) =
       receivers.pagerduty(am, 'pagerduty-default', am.pagerduty.routingKeyFile),
     ]
     + (if am.email.enabled then [receivers.email('email-default', am.email.oncall)] else [])
+    + (if routes.p0Escalated(am) then [receivers.email('email-p0', am.p0EscalationEmail)] else [])
     + [receivers.webhook(am, w) for w in am.webhooks]
     + std.flattenArrays([
       [

@@ -9,7 +9,7 @@ local duration = import '../lib/duration.libsonnet';
 {
   // Labels that tell two alerts of the same name apart: the service, the probed target, the scraped
   // instance, the SLO (sloth_id) and the mount point / device of host alerts.
-  local identity = ['alertname', 'service', 'cluster', 'target', 'instance', 'sloth_id', 'mountpoint', 'device'],
+  local identity(c) = ['alertname', 'service', c.clusterLabel, 'target', 'instance', 'sloth_id', 'mountpoint', 'device'],
 
   // The `for` of an alert of the generated rule files (null when no rule has that name, e.g. its
   // group is disabled); the rules with that name must agree.
@@ -51,13 +51,13 @@ local duration = import '../lib/duration.libsonnet';
     {
       source_matchers: ['severity="critical"'],
       target_matchers: ['severity=~"warning|info"'],
-      equal: identity,
+      equal: identity(c),
     },
     // A warning mutes the info alert of the same name about the same thing.
     {
       source_matchers: ['severity="warning"'],
       target_matchers: ['severity="info"'],
-      equal: identity,
+      equal: identity(c),
     },
   ] + $.probeFailingSupersededBy(c, ruleFiles) + [
     // A service whose probe fails is down: its "degraded" and latency alerts are symptoms.

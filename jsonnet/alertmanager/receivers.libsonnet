@@ -18,7 +18,7 @@
     }],
   },
 
-  // Info alerts: visible in Alertmanager and the dashboards' alerts feed, never sent.
+  // severity="none" (and info when the info tier is off): visible in Alertmanager and the alerts feed, never sent.
   nullReceiver():: { name: 'null' },
 
   slack(name, channel):: {
@@ -50,7 +50,7 @@
       client_url: '{{ template "pagerduty.default.clientURL" . }}',
       class: '{{ .CommonLabels.alertname }}',
       component: '{{ .CommonLabels.service }}',
-      group: '{{ .CommonLabels.cluster }}',
+      group: '{{ template "infrawatch.cluster" . }}',
       // Alertmanager adds its defaults (firing, resolved, num_firing, num_resolved) to these.
       details: {
         summary: '{{ .CommonAnnotations.summary }}',

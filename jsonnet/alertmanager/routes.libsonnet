@@ -1,11 +1,12 @@
 // The routing tree, built from _config.alertmanager.  Order of the root's children matters:
 //   1. Watchdog -> heartbeat (first, fast timings, stops there)
 //   2. extra webhooks (continue: they see alerts, normal routing goes on)
-//   3. severity=info -> null (never sent)
+//   3. severity=none -> null (never sent; info too when the info tier is off)
 //   4. one route per team (team label), one per team's services (alerts without a team label)
 //   5. the default team's routes (alerts no team claims), then the root receiver (slack-default)
-// Under a team: critical -> pager (continue), critical P0 -> mail (continue), critical -> critical
-// channel; warning -> team channel (or mail), muted in warningMuteIntervals (none by default); anything else -> the
+// Under a team: critical -> pager (continue), critical -> team mail (continue), critical P0 ->
+// escalation mail (continue), critical -> critical channel; warning -> team channel (or mail), muted in
+// warningMuteIntervals (none by default); info -> team mail as an hourly digest; anything else -> the
 // team's channel.  The routing table in routing_cases.libsonnet is the executable documentation.
 // Names end up inside matchers ("team=\"x\"", "service=~\"a|b\""): allow only safe characters.
 // (Character sets rather than std.findSubstr, which is slow in the C++ interpreter.)
@@ -33,7 +34,7 @@ local checkName(kind, n) =
       email: if hasEmail then t.email else '',
       pager: 'pagerduty-' + name,
       chat: 'slack-' + name,
-      p0mail: if hasEmail then 'email-' + name else 'email-default',
+      mail: if hasEmail then 'email-' + name else 'email-default',
       warning:
         if warningsTo == 'slack' then 'slack-' + name
         else if warningsTo == 'email' then
@@ -48,7 +49,7 @@ local checkName(kind, n) =
     services: [],
     pager: 'pagerduty-default',
     chat: 'slack-default',
-    p0mail: 'email-default',
+    mail: 'email-default',
     warning: 'slack-default',
   },
 
@@ -62,17 +63,29 @@ local checkName(kind, n) =
     ];
     'alertname=~"%s"' % std.join('|', names),
 
+  // Whether info alerts are mailed (else the root sends them to null) and P0 escalated by mail.
+  infoMailed(am):: am.email.enabled && am.info.enabled,
+  p0Escalated(am):: am.email.enabled && am.p0EscalationEmail != '' && std.length(am.p0Alerts) > 0,
+
   // Children of a team route (or of the root for the default team).
   severityRoutes(am, t)::
     [{ receiver: t.pager, matchers: [severity('critical')], continue: true }]
-    + (if am.email.enabled && std.length(am.p0Alerts) > 0 then
-         [{ receiver: t.p0mail, matchers: [severity('critical'), p0Matcher(am)], continue: true }]
+    + (if am.email.enabled then [{ receiver: t.mail, matchers: [severity('critical')], continue: true }] else [])
+    + (if $.p0Escalated(am) then
+         [{ receiver: 'email-p0', matchers: [severity('critical'), p0Matcher(am)], continue: true }]
        else [])
     + [
       { receiver: 'slack-critical', matchers: [severity('critical')] },
       { receiver: t.warning, matchers: [severity('warning')] }
       + (if std.length(am.warningMuteIntervals) > 0 then { mute_time_intervals: am.warningMuteIntervals } else {}),
-    ],
+    ]
+    + (if $.infoMailed(am) then [{
+         receiver: t.mail,
+         matchers: [severity('info')],
+         group_wait: am.info.groupWait,
+         group_interval: am.info.groupInterval,
+         repeat_interval: am.info.repeatInterval,
+       }] else []),
 
   teamRoutes(am, t)::
     [{ receiver: t.chat, matchers: ['team="%s"' % t.name], routes: $.severityRoutes(am, t) }]
@@ -101,8 +114,9 @@ local checkName(kind, n) =
         { receiver: 'webhook-' + checkName('webhook name', w.name), matchers: w.matchers, continue: true }
         for w in am.webhooks
       ]
-      // info (and severity="none", kube-prometheus' InfoInhibitor convention) is never sent.
-      + [{ receiver: 'null', matchers: ['severity=~"info|none"'] }]
+      // severity="none" (kube-prometheus' InfoInhibitor convention) is never sent; info neither when
+      // the info tier is off.
+      + [{ receiver: 'null', matchers: [if $.infoMailed(am) then 'severity="none"' else 'severity=~"info|none"'] }]
       + std.flattenArrays([$.teamRoutes(am, t) for t in teams])
       + $.severityRoutes(am, $.defaultTeam(am)),
   },

@@ -14,39 +14,39 @@
     receivers: ['heartbeat'],
   },
   {
-    why: 'severity none (kube-prometheus InfoInhibitor convention) is never sent, like info',
+    why: 'severity none (kube-prometheus InfoInhibitor convention) is never sent',
     labels: { alertname: 'InfoInhibitor', severity: 'none', service: 'api' },
     receivers: ['null'],
   },
   {
-    why: 'P0: critical and listed in p0Alerts -> incident log, pager, team mail, critical channel',
+    why: 'P0: critical and listed in p0Alerts -> incident log, pager, team mail, escalation mail, critical channel',
     labels: { alertname: 'APIDown', severity: 'critical', service: 'api' },
-    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'email-p0', 'slack-critical'],
   },
   {
-    why: 'P0 of a team without e-mail -> mail to the on-call list',
+    why: 'P0 of a team without e-mail -> mail to the on-call list, and the escalation mail',
     labels: { alertname: 'DatabaseDown', severity: 'critical', service: 'oltp-db' },
+    receivers: ['webhook-incident-log', 'pagerduty-database', 'email-default', 'email-p0', 'slack-critical'],
+  },
+  {
+    why: 'P1: critical, not P0 -> pager, team mail (here the on-call list), critical channel; no escalation mail',
+    labels: { alertname: 'DatabaseErrorRateHigh', severity: 'critical', service: 'olap-db' },
     receivers: ['webhook-incident-log', 'pagerduty-database', 'email-default', 'slack-critical'],
   },
   {
-    why: 'P1: critical, not P0 -> pager and critical channel, no mail',
-    labels: { alertname: 'DatabaseErrorRateHigh', severity: 'critical', service: 'olap-db' },
-    receivers: ['webhook-incident-log', 'pagerduty-database', 'slack-critical'],
-  },
-  {
-    why: 'P1 of the deliverability team (major blacklist listing)',
+    why: 'P1 of the deliverability team (major blacklist listing) -> its own mailbox, no escalation mail',
     labels: { alertname: 'IPListedOnMajorBlacklist', severity: 'critical', service: 'smtp' },
-    receivers: ['webhook-incident-log', 'pagerduty-deliverability', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-deliverability', 'email-deliverability', 'slack-critical'],
   },
   {
-    why: 'P0 of the deliverability team -> its own mailbox',
+    why: 'P0 of the deliverability team -> its own mailbox and the escalation mail',
     labels: { alertname: 'SMTPServiceDown', severity: 'critical', service: 'smtp' },
-    receivers: ['webhook-incident-log', 'pagerduty-deliverability', 'email-deliverability', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-deliverability', 'email-deliverability', 'email-p0', 'slack-critical'],
   },
   {
     why: 'P0 for a probe failure of a platform service',
     labels: { alertname: 'ServiceProbeFailing', severity: 'critical', service: 'redis', cluster: 'eu-1' },
-    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'email-p0', 'slack-critical'],
   },
   {
     why: 'P2: warning -> the team channel',
@@ -64,9 +64,9 @@
     receivers: ['slack-platform'],
   },
   {
-    why: 'SLO page tier (fast burn) pages the owning team',
+    why: 'SLO page tier (fast burn) pages the owning team (a P1: pager, team mail, critical channel)',
     labels: { alertname: 'SLOErrorBudgetBurn', severity: 'critical', sloth_severity: 'page', service: 'api' },
-    receivers: ['webhook-incident-log', 'pagerduty-platform', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'slack-critical'],
   },
   {
     why: 'SLO ticket tier (slow burn) goes to the team channel',
@@ -74,14 +74,19 @@
     receivers: ['slack-platform'],
   },
   {
-    why: 'info is never sent (null receiver)',
+    why: 'info tier: the team mail as a digest (group_wait 5m, group_interval 1h, repeat 24h); here the on-call list',
     labels: { alertname: 'DatabaseConnectionPoolHigh', severity: 'info', service: 'oltp-db' },
-    receivers: ['null'],
+    receivers: ['email-default'],
   },
   {
-    why: 'info with a team label is never sent either',
+    why: 'info with a team label -> that team mailbox digest, not its channel',
     labels: { alertname: 'DeploymentDetected', severity: 'info', service: 'api', team: 'platform' },
-    receivers: ['null'],
+    receivers: ['email-platform'],
+  },
+  {
+    why: 'info of a service no team owns -> the on-call list digest',
+    labels: { alertname: 'DeploymentDetected', severity: 'info', service: 'billing' },
+    receivers: ['email-default'],
   },
   {
     why: 'an explicit team label wins over the service mapping',
@@ -91,12 +96,12 @@
   {
     why: 'an unknown team label falls through to the default routes',
     labels: { alertname: 'RedisDown', severity: 'critical', service: 'redis', team: 'unknown' },
-    receivers: ['webhook-incident-log', 'pagerduty-default', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-default', 'email-default', 'slack-critical'],
   },
   {
-    why: 'critical of a service no team owns -> default pager',
+    why: 'P0 of a service no team owns -> default pager, on-call list, escalation mail',
     labels: { alertname: 'HighErrorRate', severity: 'critical', service: 'billing' },
-    receivers: ['webhook-incident-log', 'pagerduty-default', 'email-default', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-default', 'email-default', 'email-p0', 'slack-critical'],
   },
   {
     why: 'warning of a service no team owns -> default channel',
@@ -121,7 +126,7 @@
   {
     why: 'critical without a service -> default pager, still paged',
     labels: { alertname: 'UnlabelledCritical', severity: 'critical' },
-    receivers: ['webhook-incident-log', 'pagerduty-default', 'slack-critical'],
+    receivers: ['webhook-incident-log', 'pagerduty-default', 'email-default', 'slack-critical'],
   },
   {
     why: 'an unknown severity value -> default channel',

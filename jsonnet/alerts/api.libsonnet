@@ -11,18 +11,18 @@ local r = import '../lib/rules.libsonnet';
         {
           alert: 'HighErrorRate',
           expr: |||
-            sum(rate(http_requests_total%(errors)s[5m]))
+            sum(rate(http_requests_total%(errors)s[%(rate)s]))
             /
-            sum(rate(http_requests_total%(all)s[5m]))
+            sum(rate(http_requests_total%(all)s[%(rate)s]))
             > %(threshold)g
             and on ()
-            sum(rate(http_requests_total%(all)s[5m])) >= %(minRps)g
-          ||| % { errors: appErrors, all: app, threshold: $._config.highErrorRateThreshold, minRps: $._config.highErrorRateMinRequestsPerSecond },
+            sum(rate(http_requests_total%(all)s[%(rate)s])) >= %(minRps)g
+          ||| % { errors: appErrors, all: app, threshold: $._config.highErrorRateThreshold, minRps: $._config.highErrorRateMinRequestsPerSecond, rate: $._config.rateInterval },
           'for': $._config.highErrorRateFor,
           severity: 'critical',
           service: s.name,
           summary: 'Many requests fail with server errors.',
-          description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last 5 minutes (threshold %g%%).' % [s.title, s.name, $._config.highErrorRateThreshold * 100],
+          description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last %s (threshold %g%%).' % [s.title, s.name, $._config.rateInterval, $._config.highErrorRateThreshold * 100],
         },
       ] + [
         // Latency tiers (seeds 001/004): a warning (chat) above apiLatencyThresholdSeconds and a
@@ -31,9 +31,9 @@ local r = import '../lib/rules.libsonnet';
         {
           alert: 'APIHighLatency',
           expr: |||
-            histogram_quantile(%(q)g, sum by (le) (rate(http_request_duration_seconds_bucket%(all)s[5m])))
+            histogram_quantile(%(q)g, sum by (le) (rate(http_request_duration_seconds_bucket%(all)s[%(rate)s])))
             > %(threshold)g
-          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: tier.threshold },
+          ||| % { q: $._config.apiLatencyQuantile, all: app, threshold: tier.threshold, rate: $._config.rateInterval },
           'for': tier['for'],
           severity: tier.severity,
           service: s.name,

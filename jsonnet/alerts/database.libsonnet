@@ -24,9 +24,9 @@ local r = import '../lib/rules.libsonnet';
           alert: 'DatabaseErrorRateHigh',
           expr: |||
             (
-              sum(rate(pg_stat_database_deadlocks%(exp)s[5m]))
+              sum(rate(pg_stat_database_deadlocks%(exp)s[%(rate)s]))
               +
-              sum(rate(pg_stat_database_conflicts%(exp)s[5m]))
+              sum(rate(pg_stat_database_conflicts%(exp)s[%(rate)s]))
             )
             /
             %(transactions)s
@@ -36,7 +36,8 @@ local r = import '../lib/rules.libsonnet';
             >= %(minTps)g
           ||| % {
             exp: exp,
-            transactions: '(sum(rate(pg_stat_database_xact_commit%(exp)s[5m])) + sum(rate(pg_stat_database_xact_rollback%(exp)s[5m])))' % { exp: exp },
+            rate: $._config.rateInterval,
+            transactions: '(sum(rate(pg_stat_database_xact_commit%(exp)s[%(rate)s])) + sum(rate(pg_stat_database_xact_rollback%(exp)s[%(rate)s])))' % { exp: exp, rate: $._config.rateInterval },
             threshold: $._config.databaseErrorRatioThreshold,
             minTps: $._config.databaseMinTransactionsPerSecond,
           },

@@ -24,13 +24,13 @@ local r = import '../lib/rules.libsonnet';
           // processed command.  MULTI/DISCARD, a WATCH-aborted EXEC and cache misses are no errors.
           alert: 'RedisErrorRateHigh',
           expr: |||
-            sum by (instance) (rate(redis_errors_total%(exp)s[5m]))
+            sum by (instance) (rate(redis_errors_total%(exp)s[%(rate)s]))
             /
-            sum by (instance) (rate(redis_commands_processed_total%(exp)s[5m]))
+            sum by (instance) (rate(redis_commands_processed_total%(exp)s[%(rate)s]))
             > %(threshold)g
             and on (instance)
-            sum by (instance) (rate(redis_commands_processed_total%(exp)s[5m])) >= %(minOps)g
-          ||| % { exp: exp, threshold: $._config.redisErrorRatioThreshold, minOps: $._config.redisMinCommandsPerSecond },
+            sum by (instance) (rate(redis_commands_processed_total%(exp)s[%(rate)s])) >= %(minOps)g
+          ||| % { exp: exp, threshold: $._config.redisErrorRatioThreshold, minOps: $._config.redisMinCommandsPerSecond, rate: $._config.rateInterval },
           'for': $._config.alertFor.RedisErrorRateHigh,
           severity: 'critical',
           service: s.name,
@@ -54,21 +54,21 @@ local r = import '../lib/rules.libsonnet';
         {
           alert: 'RedisLowHitRate',
           expr: |||
-            sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[5m]))
+            sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[%(rate)s]))
             /
             (
-              sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[5m]))
+              sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[%(rate)s]))
               +
-              sum by (instance) (rate(redis_keyspace_misses_total%(exp)s[5m]))
+              sum by (instance) (rate(redis_keyspace_misses_total%(exp)s[%(rate)s]))
             )
             < %(threshold)g
             and on (instance)
             (
-              sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[5m]))
+              sum by (instance) (rate(redis_keyspace_hits_total%(exp)s[%(rate)s]))
               +
-              sum by (instance) (rate(redis_keyspace_misses_total%(exp)s[5m]))
+              sum by (instance) (rate(redis_keyspace_misses_total%(exp)s[%(rate)s]))
             ) >= %(minOps)g
-          ||| % { exp: exp, threshold: $._config.redisHitRateThreshold, minOps: $._config.redisMinOpsPerSecond },
+          ||| % { exp: exp, threshold: $._config.redisHitRateThreshold, minOps: $._config.redisMinOpsPerSecond, rate: $._config.rateInterval },
           'for': $._config.alertFor.RedisLowHitRate,
           severity: 'warning',
           service: s.name,

@@ -17,12 +17,12 @@ local r = import '../lib/rules.libsonnet';
        }] else [])
       + (if std.objectHas(s, 'appSelector') then [{
            alert: 'WebSocketConnectionSpike',
-           expr: 'sum(rate(ws_connections_total%s[5m])) > %g' % [r.sel([s.appSelector]), $._config.websocketConnectionRateThreshold],
+           expr: 'sum(rate(ws_connections_total%s[%s])) > %g' % [r.sel([s.appSelector]), $._config.rateInterval, $._config.websocketConnectionRateThreshold],
            'for': $._config.alertFor.WebSocketConnectionSpike,
            severity: 'warning',
            service: s.name,
            summary: 'WebSocket connections arrive at an unusual rate.',
-           description: '%s (%s): {{ $value | humanize }} new connections per second over 5m (threshold %g): a reconnect storm or abuse.' % [s.title, s.name, $._config.websocketConnectionRateThreshold],
+           description: '%s (%s): {{ $value | humanize }} new connections per second over %s (threshold %g): a reconnect storm or abuse.' % [s.title, s.name, $._config.rateInterval, $._config.websocketConnectionRateThreshold],
          }] else [])
       for s in r.servicesOfKind($._config, 'websocket')
     ])),

@@ -6,6 +6,9 @@
 (import 'probes.libsonnet') +
 (import 'exporters.libsonnet') +
 (import 'hosts.libsonnet') +
+(import 'api.libsonnet') +
+(import 'database.libsonnet') +
+(import 'websocket.libsonnet') +
 (import 'provisioning.libsonnet') +
 {
   ruleFiles+:: {},

@@ -23,8 +23,11 @@ local thresholdLines = { fieldConfig+: { defaults+: { custom+: { thresholdsStyle
     local diskFree = 'node_filesystem_avail_bytes%s / node_filesystem_size_bytes%s' % [fs, fs],
     local fillHorizon = cfg.diskFillHours * 3600,
     local predicted = 'predict_linear(node_filesystem_avail_bytes%s[%s], %d)' % [fs, cfg.diskFillWindow, fillHorizon],
-    local usedSteps(t) = [[null, 'green'], [t, 'red']],
-    local freeSteps = [[null, 'red'], [cfg.diskFreeThreshold, 'green']],
+    // The warning tier in yellow, the critical tier (when set) in red.
+    local usedSteps(t, crit) = [[null, 'green'], [t, if crit > 0 then 'yellow' else 'red']] + (if crit > 0 then [[crit, 'red']] else []),
+    local freeSteps =
+      (if cfg.diskFreeCriticalThreshold > 0 then [[null, 'red'], [cfg.diskFreeCriticalThreshold, 'yellow']] else [[null, 'red']])
+      + [[cfg.diskFreeThreshold, 'green']],
 
     local diskTable =
       lib.table(
@@ -84,12 +87,12 @@ local thresholdLines = { fieldConfig+: { defaults+: { custom+: { thresholdsStyle
                    [lib.target('max(%s)' % cpuUsed, instant=true)],
                    'percentunit',
                    description='HighCPUUsage above %g%% for %s.' % [cfg.cpuUsageThreshold * 100, cfg.cpuUsageFor],
-                   steps=usedSteps(cfg.cpuUsageThreshold)) + lib.size(4, 4),
+                   steps=usedSteps(cfg.cpuUsageThreshold, cfg.cpuUsageCriticalThreshold)) + lib.size(4, 4),
           lib.stat('Highest memory usage',
                    [lib.target('max(%s)' % memUsed, instant=true)],
                    'percentunit',
                    description='HighMemoryUsage above %g%% for %s.' % [cfg.memoryUsageThreshold * 100, cfg.memoryUsageFor],
-                   steps=usedSteps(cfg.memoryUsageThreshold)) + lib.size(4, 4),
+                   steps=usedSteps(cfg.memoryUsageThreshold, cfg.memoryUsageCriticalThreshold)) + lib.size(4, 4),
           lib.stat('Lowest free disk space',
                    [lib.target('min(%s)' % diskFree, instant=true)],
                    'percentunit',
@@ -116,7 +119,7 @@ local thresholdLines = { fieldConfig+: { defaults+: { custom+: { thresholdsStyle
                          description='Share of CPU time not idle (HighCPUUsage: above the line for %s).' % cfg.cpuUsageFor,
                          min=0,
                          max=1,
-                         steps=usedSteps(cfg.cpuUsageThreshold)) + thresholdLines + lib.size(8, 8),
+                         steps=usedSteps(cfg.cpuUsageThreshold, cfg.cpuUsageCriticalThreshold)) + thresholdLines + lib.size(8, 8),
           lib.timeseries('CPU by mode',
                          [lib.target('sum by (mode) (rate(node_cpu_seconds_total%s[$__rate_interval])) / scalar(sum(%s))' % [nonIdle, cpus], '{{mode}}')],
                          'percentunit',
@@ -137,7 +140,7 @@ local thresholdLines = { fieldConfig+: { defaults+: { custom+: { thresholdsStyle
                          description='1 - MemAvailable / MemTotal (HighMemoryUsage: above the line for %s).' % cfg.memoryUsageFor,
                          min=0,
                          max=1,
-                         steps=usedSteps(cfg.memoryUsageThreshold)) + thresholdLines + lib.size(12, 8),
+                         steps=usedSteps(cfg.memoryUsageThreshold, cfg.memoryUsageCriticalThreshold)) + thresholdLines + lib.size(12, 8),
           lib.timeseries('Memory', [
             lib.target('node_memory_MemTotal_bytes%s - node_memory_MemAvailable_bytes%s' % [n, n], '{{instance}} used'),
             lib.target('node_memory_Cached_bytes%s + node_memory_Buffers_bytes%s' % [n, n], '{{instance}} cache and buffers', 'B'),

@@ -1,6 +1,7 @@
 // Infrastructure overview: the seed's Service Health Grid (one traffic-light card per service in
 // `_config.services`, detail stats beneath each card) and the Infrastructure Alerts Feed.
 local lib = import '../lib/dashboards.libsonnet';
+local rules = import '../lib/rules.libsonnet';
 
 local statusMappings = [lib.valueMap({
   '2': ['Healthy', 'green'],
@@ -16,6 +17,7 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
   grafanaDashboards+:: {
     local cfg = $._config,
     local dcfg = cfg.dashboards,
+    local rec = rules.records(cfg),
     local services = cfg.services,
     local sel(s, field) = std.get(s, field, ''),
     local status(s) = 'min(infrawatch:service_status{service="%s"})' % s.name,
@@ -23,7 +25,7 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
     // Detail stats by service kind: the seed's metrics under each card.
     local detailsByKind(s) = {
       http: [
-        { title: 'Average', unit: 's', expr: 'max(service:http_request_duration_seconds:mean5m{service="%s"})' % s.name },
+        { title: 'Average', unit: 's', expr: 'max(%s{service="%s"})' % [rec.durationMean, s.name] },
         {
           title: 'p95',
           unit: 's',
@@ -34,11 +36,11 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
           unit: 's',
           expr: 'max(service:http_request_duration_seconds:histogram_quantile{service="%s", quantile="0.99"})' % s.name,
         },
-        { title: 'Request rate', unit: 'reqps', expr: 'sum(service:http_requests:rate5m{service="%s"})' % s.name },
+        { title: 'Request rate', unit: 'reqps', expr: 'sum(%s{service="%s"})' % [rec.requestsRate, s.name] },
         {
           title: 'Error rate',
           unit: 'percentunit',
-          expr: 'max(service:http_requests_errors:ratio_rate5m{service="%s"})' % s.name,
+          expr: 'max(%s{service="%s"})' % [rec.errorsRatio, s.name],
           steps: [[null, 'green'], [std.get(s, 'errorRatioDegraded', 0.01), 'yellow'], [std.get(s, 'errorRatioDown', 0.05), 'red']],
         },
       ],
@@ -208,9 +210,9 @@ local promString(s) = std.strReplace(std.strReplace(std.strReplace(s, '\\', '\\\
                             steps=[[null, 'red'], [1, 'yellow'], [2, 'green']]) + lib.size(24, 8),
         ],
         [
-          lib.timeseries('Request rate', [lib.target('sum by (service) (service:http_requests:rate5m)', '{{service}}')], 'reqps') + lib.size(8, 8),
+          lib.timeseries('Request rate', [lib.target('sum by (service) (%s)' % rec.requestsRate, '{{service}}')], 'reqps') + lib.size(8, 8),
           lib.timeseries('Error ratio (5xx)',
-                         [lib.target('max by (service) (service:http_requests_errors:ratio_rate5m)', '{{service}}')],
+                         [lib.target('max by (service) (%s)' % rec.errorsRatio, '{{service}}')],
                          'percentunit',
                          min=0) + lib.size(8, 8),
           lib.timeseries('Latency quantiles', [

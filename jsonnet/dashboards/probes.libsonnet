@@ -1,6 +1,6 @@
 // Probes: the service-probe exporter's results per target (blackbox metric names + infrawatch's
 // probe_failure_info and health-check metrics): success, duration by phase, status codes, TLS expiry,
-// failure reasons and health-check components.
+// failure reasons, health-check components, their latency and the versions targets report.
 local lib = import '../lib/dashboards.libsonnet';
 
 local f = 'service=~"$service", target=~"$target"';
@@ -127,6 +127,19 @@ local healthMappings = [lib.valueMap({ '1': ['pass', 'green'], '0.5': ['warn', '
                             [lib.target('min by (target, check) (probe_health_check_status{%s})' % f, '{{target}} {{check}}')],
                             healthMappings,
                             steps=[[null, 'red'], [0.5, 'yellow'], [1, 'green']]) + lib.size(12, 8),
+        ],
+        [
+          lib.timeseries('Health-check latency',
+                         [lib.target('max by (target, check) (probe_health_check_latency_seconds{%s})' % f, '{{target}} {{check}}')],
+                         's',
+                         description="Each check's latency as the target's health document reports it (latency_ms and the like).",
+                         min=0) + lib.size(12, 8),
+          lib.table('Reported versions',
+                    [lib.tableTarget('max by (service, target, version) (probe_health_info{%s})' % f)],
+                    'none',
+                    description="The version each target's health document reports (a deployment shows as a new row).",
+                    transformations=[lib.organize({ Time: null, Value: null, service: 'Service', target: 'Target', version: 'Version' },
+                                                  ['service', 'target', 'version'])]) + lib.size(12, 8),
         ],
       ]),
     ),

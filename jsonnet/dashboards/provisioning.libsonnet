@@ -8,7 +8,9 @@
       providers: [{
         name: 'infrawatch',
         orgId: 1,
-        folder: dcfg.grafanaFolder,
+        // The mixin's grafanaDashboardFolder (dashboards.grafanaFolder unless an importer sets the
+        // field itself, as kube-prometheus users do), so Grafana and the importer agree.
+        folder: if std.objectHasAll($, 'grafanaDashboardFolder') then $.grafanaDashboardFolder else dcfg.grafanaFolder,
         type: 'file',
         // The dashboards are generated: edits belong in jsonnet/, not in the Grafana UI.
         disableDeletion: true,

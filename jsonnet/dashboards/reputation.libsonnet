@@ -29,11 +29,12 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
           lib.tableTarget('max by (target, list) (reputation_listed{%s}) == 1' % t, 'LISTS'),
           lib.tableTarget('(%s) and on (target) reputation_target_info{%s}' % [std.stripChars(dcfg.dailyVolumeQuery, '\n'), t], 'VOLUME'),
           lib.tableTarget('round(100 * max by (target) (reputation_coverage_ratio{%s}))' % t, 'COVERAGE'),
-          // The earliest listing of the target still current (ms for Grafana's time units).
-          lib.tableTarget('1000 * min by (target) (reputation_listed_since_timestamp_seconds{%s})' % t, 'SINCE'),
+          // Hours since the earliest listing of the target that is still current (one decimal).  The
+          // table has one unit (the schema allows no per-column unit), so a number of hours, not a time.
+          lib.tableTarget('round((time() - min by (target) (reputation_listed_since_timestamp_seconds{%s})) / 360) / 10' % t, 'SINCE'),
         ],
         unit='none',
-        description='One row per monitored IP or domain. "Listed on" shows the lists with a definitive listing, "Listed since" when the earliest current listing was first seen (e.g. "2 hours ago"); click a row for the exporter status page (TXT reasons, delisting instructions).',
+        description='One row per monitored IP or domain. "Listed on" shows the lists with a definitive listing, "Listed for (h)" how long since the earliest current listing was first seen (e.g. 2.2: "detected 2 hours ago"); click a row for the exporter status page (TXT reasons, delisting instructions).',
         transformations=[
           // One groupBy over every frame (frame filters need string matcher options the schema
           // forbids): each frame keeps its label columns and the value it contributes; LISTS turns
@@ -64,7 +65,7 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
               'list (uniqueValues)': 'Listed on',
               'Value #VOLUME (lastNotNull)': 'Daily volume',
               'Value #COVERAGE (lastNotNull)': 'Coverage %',
-              'Value #SINCE (lastNotNull)': 'Listed since',
+              'Value #SINCE (lastNotNull)': 'Listed for (h)',
               status: 'Status',
             },
             ['target', 'provider', 'pool', 'Value #SCORE (lastNotNull)', 'list (uniqueValues)', 'Value #SINCE (lastNotNull)', 'Value #VOLUME (lastNotNull)', 'status', 'Value #COVERAGE (lastNotNull)'],
@@ -76,7 +77,6 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
         sortBy=[{ displayName: 'Score', desc: false }],
         overrides=[
           lib.byName('Status', { 'custom.cellOptions': { type: 'color-background' } }),
-          lib.byName('Listed since', { unit: 'dateTimeFromNow' }),
           lib.byName('Score', {
             'custom.cellOptions': { type: 'color-text' },
             thresholds: lib.thresholds(scoreSteps),

@@ -1,5 +1,5 @@
-// Kubernetes manifests for both exporters (Prometheus Operator flavour): Deployment, Service,
-// ServiceMonitor, Probe objects for `/probe` targets, and the PrometheusRule objects of the mixin.
+// Kubernetes manifests for both exporters and the console (Prometheus Operator flavour): Deployment,
+// Service, ServiceMonitor, Probe objects for `/probe` targets, and the PrometheusRule objects of the mixin.
 // Written by `make build` to deploy/kubernetes/ (one file per part, several YAML documents each);
 // knobs in config.libsonnet `_config.kubernetes`, guide in docs/deployment.md.
 {
@@ -267,6 +267,44 @@
     { url: 'http://%s.%s.svc:%d/api/v1/write' % [lts.name, c.namespace, lts.port] },
   ],
 
+  // The console: its configuration from the knobs, the overview dashboard it reads its cards from.
+  local cc = c.console,
+  local dashboardsMountPath = '/etc/infrawatch/dashboards',
+  local consoleConfig = {
+    prometheus_url: cc.prometheusURL,
+    alertmanager_url: cc.alertmanagerURL,
+    reputation_url: 'http://infrawatch-reputation.%s.svc:%d' % [c.namespace, c.reputationPort],
+    dashboard_file: dashboardsMountPath + '/infrawatch-overview.json',
+    audit_log: '/var/lib/infrawatch/console-audit.jsonl',
+  } + cc.extraConfig,
+  local consoleObjects = [
+    configMap('console', 'console.yml', std.manifestYamlDoc(consoleConfig, quote_keys=false)),
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'infrawatch-console-dashboard', namespace: c.namespace, labels: labels('console') },
+      data: { 'infrawatch-overview.json': std.manifestJsonMinified(k.grafanaDashboards['infrawatch-overview.json']) },
+    },
+    deployment(
+      'infrawatch-console',
+      'console',
+      'infrawatch-console',
+      cc.port,
+      'console.yml',
+      cc.secret,
+      volumes=[
+        { name: 'dashboard', configMap: { name: 'infrawatch-console-dashboard' } },
+        { name: 'audit', emptyDir: {} },
+      ],
+      mounts=[
+        { name: 'dashboard', mountPath: dashboardsMountPath, readOnly: true },
+        { name: 'audit', mountPath: '/var/lib/infrawatch' },
+      ],
+    ),
+    service('console', cc.port),
+    serviceMonitor('console'),
+  ],
+
   kubernetesManifests::
     assert !u.enabled || std.length(std.findSubstr('"%s"' % reputationNameserver, c.reputationConfig)) > 0 : nameserverMessage;
     {
@@ -311,6 +349,7 @@
         for area in std.objectFields(k.ruleFiles)
       ],
     } + (if std.length(c.probes) > 0 then { 'probes.yaml': [probe(p) for p in c.probes] } else {})
+    + (if cc.enabled then { 'console.yaml': consoleObjects } else {})
     + (
       if lts.enabled then { 'victoria-metrics.yaml': longTermObjects } else {}
     ),

@@ -17,6 +17,8 @@ local T = {
   number: { t: 'number' },  // >= 0: every numeric knob of the mixin is
   ratio: { t: 'ratio' },  // 0..1
   bool: { t: 'bool' },
+  // A Prometheus label name (it goes into matchers and templates); '' too when `orEmpty`.
+  labelName: { t: 'labelName', orEmpty: false },
   duration: { t: 'duration' },
   enum(values): { t: 'enum', values: values },
   list(of): { t: 'list', of: of },
@@ -120,6 +122,8 @@ local explicit = {
   slos: T.list(sloTypes.slo),
   sloImported: T.any,  // validated by slo/spec.libsonnet (the files' own format)
   unknownConfigFields: T.enum(['error', 'ignore']),
+  clusterLabel: T.labelName,
+  'dashboards.tenantLabel': T.labelName { orEmpty: true },  // '' = no tenant variable
   'sloDefaults.tiers': T.list(sloTypes.tier),
   'sloDefaults.latencyBuckets': T.list(T.number),
   'alertmanager.groupBy': T.list(T.string),
@@ -153,6 +157,7 @@ local explicit = {
   'kubernetes.probeShards': T.number,
   'kubernetes.longTermStorage.resources': T.any,  // Kubernetes' own syntax
   'kubernetes.unbound.resources': T.any,  // Kubernetes' own syntax
+  'kubernetes.console.extraConfig': T.any,  // the console's own keys, checked by its --config.check
   'kubernetes.unbound.stubZones': T.list(T.object({ name: T.string, addrs: T.list(T.string) }, ['name', 'addrs'])),
   'kubernetes.longTermStorage.extraArgs': T.list(T.string),
   'kubernetes.probes': T.list(T.object({
@@ -213,12 +218,19 @@ local suggest(word, candidates) =
   else '';
 
 // ---- Checking ----------------------------------------------------------------------------------
+local digitChars = std.stringChars('0123456789');
+local labelChars = std.stringChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_') + digitChars;
 local show(v) = if std.isString(v) then "'%s'" % v else std.manifestJsonMinified(v);
 local typeName(v) = std.type(v);
 
 local check(t, v, path) =
   if t.t == 'any' then []
   else if t.t == 'string' then (if std.isString(v) then [] else ['%s: must be a string, not %s %s' % [path, typeName(v), show(v)]])
+  else if t.t == 'labelName' then
+    local chars = if std.isString(v) then std.stringChars(v) else [];
+    local ok = std.length(chars) > 0 && std.length([c for c in chars if !std.member(labelChars, c)]) == 0 && !std.member(digitChars, chars[0]);
+    if ok || (t.orEmpty && v == '') then []
+    else ['%s: %s is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)%s' % [path, show(v), if t.orEmpty then " or ''" else '']]
   else if t.t == 'bool' then (if std.isBoolean(v) then [] else ['%s: must be true or false, not %s' % [path, show(v)]])
   else if t.t == 'number' then
     if !std.isNumber(v) then ['%s: must be a number, not %s %s' % [path, typeName(v), show(v)]]

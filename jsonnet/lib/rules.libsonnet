@@ -1,12 +1,24 @@
 // Rule helpers shared by alerts/ and rules/: selectors, runbook links, extra labels, group switches.
 // Rule objects are written in the conventional order (alert, expr, for, labels, annotations);
 // `make build` keeps that order in the YAML.
+local duration = import 'duration.libsonnet';
+local promql = import 'promql.libsonnet';
+
 {
   // '{a="1", b="2"}' from a list of matcher strings, skipping empty ones; '' when none remain,
   // so `metric + sel([...])` is always valid PromQL.
   sel(matchers)::
     local m = std.filter(function(x) x != null && x != '', matchers);
     if std.length(m) == 0 then '' else '{' + std.join(', ', m) + '}',
+
+  // The per-service recording rules whose window is _config.rateInterval: the window is part of the
+  // name, as node-mixin's `instance:node_cpu_utilisation:rate%(rateInterval)s` (rules/services.libsonnet
+  // records them, the overview dashboard reads them).
+  records(config):: {
+    requestsRate: 'service:http_requests:rate' + config.rateInterval,
+    errorsRatio: 'service:http_requests_errors:ratio_rate' + config.rateInterval,
+    durationMean: 'service:http_request_duration_seconds:mean' + config.rateInterval,
+  },
 
   // A service entry of _config.services with _config.serviceDefaults filled in.
   service(config, s):: config.serviceDefaults + s,
@@ -52,9 +64,24 @@
   // area whose groups are all disabled produces no file at all.
   // Alerts named in _config.disabledAlerts are dropped one by one (e.g. Watchdog when kube-prometheus
   // has its own).
-  ruleFile(config, area, groups)::
+  // perTenant: with dashboards.tenantLabel set, the area's aggregations keep that label too (the
+  // per-service recording rules: one traffic light per tenant, seed 001).
+  ruleFile(config, area, groups, perTenant=false)::
+    local rate = duration.seconds(config.rateInterval, '_config.rateInterval');
+    local scrape = duration.seconds(config.scrapeInterval, '_config.scrapeInterval');
+    assert rate >= 4 * scrape : '_config.rateInterval: %s is shorter than 4 x scrapeInterval (%s): rate() needs several samples in its window' % [config.rateInterval, config.scrapeInterval];
     local dropped = std.get(config, 'disabledAlerts', []);
     local trimmed = [g { rules: [r for r in g.rules if !std.member(dropped, std.get(r, 'alert', ''))] } for g in groups];
     local kept = [g for g in trimmed if !std.member(config.disabledAlertGroups, g.name) && std.length(g.rules) > 0];
-    if std.length(kept) == 0 then {} else { [area]: { groups: kept } },
+    // showMultiCluster: every aggregation and vector match keeps clusterLabel, so one cluster's
+    // series are never summed with, or matched against, another's (alerts carry the label and
+    // Alertmanager groups by it).
+    local keptLabels =
+      (if config.showMultiCluster then [config.clusterLabel] else [])
+      + (if perTenant && config.dashboards.tenantLabel != '' then [config.dashboards.tenantLabel] else []);
+    local keep(expr) = std.foldl(promql.withGroupingLabel, keptLabels, expr);
+    local scoped(g) =
+      if keptLabels == [] then g
+      else g { rules: [r { expr: keep(r.expr) } for r in g.rules] };
+    if std.length(kept) == 0 then {} else { [area]: { groups: [scoped(g) for g in kept] } },
 }

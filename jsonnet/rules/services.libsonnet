@@ -5,6 +5,7 @@ local r = import '../lib/rules.libsonnet';
 
 {
   local c = $._config,
+  local rec = r.records(c),
   local services = [r.service(c, s) for s in c.services],
   // Recorded latency quantiles; the traffic light and APIHighLatency use _config.apiLatencyQuantile.
   local quantiles = std.set(['0.5', '0.95', '0.99', '%g' % c.apiLatencyQuantile]),
@@ -13,35 +14,36 @@ local r = import '../lib/rules.libsonnet';
     local app = r.sel([s.appSelector]);
     [
       {
-        record: 'service:http_requests:rate5m',
-        expr: 'sum(rate(http_requests_total%s[5m]))' % app,
+        record: rec.requestsRate,
+        expr: 'sum(rate(http_requests_total%s[%s]))' % [app, c.rateInterval],
         labels: { service: s.name },
       },
       {
-        // `or vector(0)`: an application that never answered 5xx has no 5xx series at all.
-        record: 'service:http_requests_errors:ratio_rate5m',
+        // `or ... * 0`: an application that never answered 5xx has no 5xx series at all; the zero
+        // keeps the labels of the denominator (vector(0) has none to match on with showMultiCluster).
+        record: rec.errorsRatio,
         expr: |||
-          (sum(rate(http_requests_total%(errors)s[5m])) or vector(0))
+          (sum(rate(http_requests_total%(errors)s[%(rate)s])) or sum(rate(http_requests_total%(all)s[%(rate)s])) * 0)
           /
-          sum(rate(http_requests_total%(all)s[5m]))
-        ||| % { errors: r.sel([s.appSelector, c.httpErrorSelector]), all: app },
+          sum(rate(http_requests_total%(all)s[%(rate)s]))
+        ||| % { errors: r.sel([s.appSelector, c.httpErrorSelector]), all: app, rate: c.rateInterval },
         labels: { service: s.name },
       },
     ] + [
       {
         record: 'service:http_request_duration_seconds:histogram_quantile',
-        expr: 'histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket%s[5m])))' % [q, app],
+        expr: 'histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket%s[%s])))' % [q, app, c.rateInterval],
         labels: { service: s.name, quantile: q },
       }
       for q in quantiles
     ] + [
       {
-        record: 'service:http_request_duration_seconds:mean5m',
+        record: rec.durationMean,
         expr: |||
-          sum(rate(http_request_duration_seconds_sum%(all)s[5m]))
+          sum(rate(http_request_duration_seconds_sum%(all)s[%(rate)s]))
           /
-          sum(rate(http_request_duration_seconds_count%(all)s[5m]))
-        ||| % { all: app },
+          sum(rate(http_request_duration_seconds_count%(all)s[%(rate)s]))
+        ||| % { all: app, rate: c.rateInterval },
         labels: { service: s.name },
       },
     ],
@@ -68,9 +70,9 @@ local r = import '../lib/rules.libsonnet';
     + (if s.kind == 'http' && std.objectHas(s, 'appSelector') then [
          component(s, 'errors', |||
            2
-           - (max(service:http_requests_errors:ratio_rate5m{service="%(name)s"}) > bool %(degraded)g)
-           - (max(service:http_requests_errors:ratio_rate5m{service="%(name)s"}) > bool %(down)g)
-         ||| % { name: s.name, degraded: s.errorRatioDegraded, down: s.errorRatioDown }),
+           - (max(%(ratio)s{service="%(name)s"}) > bool %(degraded)g)
+           - (max(%(ratio)s{service="%(name)s"}) > bool %(down)g)
+         ||| % { ratio: rec.errorsRatio, name: s.name, degraded: s.errorRatioDegraded, down: s.errorRatioDown }),
          component(s, 'latency', |||
            2 - (max(service:http_request_duration_seconds:histogram_quantile{service="%(name)s", quantile="%(q)g"}) > bool %(t)g)
          ||| % { name: s.name, q: c.apiLatencyQuantile, t: s.latencyThresholdSeconds }),
@@ -93,5 +95,5 @@ local r = import '../lib/rules.libsonnet';
               record: 'infrawatch:service_status',
               expr: 'min by (service) (infrawatch:service_status:component)',
             }]),
-  ] + (import 'reputation.libsonnet').groups(c)),
+  ] + (import 'reputation.libsonnet').groups(c), perTenant=true),
 }

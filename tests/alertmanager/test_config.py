@@ -7,6 +7,7 @@ pager, inhibit rules that could mute everything or an alert itself, and secrets 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -180,11 +181,67 @@ def test_pager_is_never_muted_and_warnings_are_when_asked(tmp_path: Path) -> Non
     assert _muted_warning_routes(yaml.safe_load(path.read_text())) >= 2
 
 
-def test_info_is_never_sent(config: dict[str, Any]) -> None:
-    info = [r for _, r, _ in walk(config["route"]) if r.get("matchers") == ['severity=~"info|none"']]
-    assert [r["receiver"] for r in info] == ["null"]
+def test_severity_none_is_never_sent_and_info_is_a_digest(config: dict[str, Any]) -> None:
+    never = [r for _, r, _ in walk(config["route"]) if r.get("matchers") == ['severity="none"']]
+    assert [r["receiver"] for r in never] == ["null"]
     null = next(r for r in config["receivers"] if r["name"] == "null")
     assert set(null) == {"name"}
+    mail = {r["name"] for r in config["receivers"] if "email_configs" in r}
+    info = [(r, eff) for _, r, eff in walk(config["route"]) if r.get("matchers") == ['severity="info"']]
+    team_routes = [r for r in config["route"]["routes"] if r.get("routes")]
+    assert len(info) == len(team_routes) + 1, "one info route per team route and one for the default team"
+    am = evaluate_snippet(ROOT, "(import 'mixin.libsonnet')._config.alertmanager.info")
+    for r, eff in info:
+        assert r["receiver"] in mail and r["receiver"] != "email-p0"
+        assert (eff["group_wait"], eff["group_interval"], eff["repeat_interval"]) == (
+            am["groupWait"],
+            am["groupInterval"],
+            am["repeatInterval"],
+        )
+    # Slower than the root's timings: a digest, not a notification per alert.
+    assert seconds(am["groupInterval"]) > seconds(config["route"]["group_interval"])
+
+
+def test_info_goes_to_null_when_the_tier_is_off(tmp_path: Path) -> None:
+    cfg = yaml.safe_load(render_mixin_config(tmp_path, {"alertmanager": {"info": {"enabled": False}}}).read_text())
+    assert not [r for _, r, _ in walk(cfg["route"]) if 'severity="info"' in r.get("matchers", [])]
+    assert [r["receiver"] for _, r, _ in walk(cfg["route"]) if r.get("matchers") == ['severity=~"info|none"']] == [
+        "null"
+    ]
+
+
+def test_cluster_label_groups_inhibits_and_titles(tmp_path: Path, amtool: str) -> None:
+    """_config.clusterLabel reaches grouping, inhibition `equal` and the notification titles."""
+    path = render_mixin_config(tmp_path, {"clusterLabel": "cluster_id", "showMultiCluster": True})
+    cfg = yaml.safe_load(path.read_text())
+    assert cfg["route"]["group_by"] == ["alertname", "service", "cluster_id"]
+    assert "cluster" not in str(cfg["inhibit_rules"]).replace("cluster_id", "")
+    assert all("cluster_id" in rule["equal"] for rule in cfg["inhibit_rules"] if "sloth" not in str(rule))
+    sample = {
+        "receiver": "slack-critical",
+        "status": "firing",
+        "alerts": [],
+        "groupLabels": {"alertname": "APIDown"},
+        "commonLabels": {"alertname": "APIDown", "service": "api", "cluster_id": "eu-1", "cluster": "other"},
+        "commonAnnotations": {},
+        "externalURL": "http://am.example",
+    }
+    (tmp_path / "data.json").write_text(json.dumps(sample))
+    r = subprocess.run(
+        [
+            amtool,
+            "template",
+            "render",
+            f"--template.glob={path.parent}/templates/*.tmpl",
+            '--template.text={{ template "infrawatch.group_name" . }}|{{ template "infrawatch.cluster" . }}',
+            f"--template.data={tmp_path / 'data.json'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "APIDown · api (eu-1)|eu-1"
 
 
 def test_critical_routes_page_then_continue_to_chat(config: dict[str, Any]) -> None:
@@ -293,7 +350,14 @@ def test_no_secret_in_generated_files(config: dict[str, Any]) -> None:
 def test_p0_p1_p2_tiers_are_expressed(config: dict[str, Any]) -> None:
     kinds = {r["name"]: {k for k in r if k.endswith("_configs")} for r in config["receivers"]}
     p0 = [r for _, r, _ in walk(config["route"]) if any(m.startswith("alertname=~") for m in r.get("matchers", []))]
-    assert p0 and all(kinds[r["receiver"]] == {"email_configs"} and r["continue"] for r in p0)
+    assert p0 and all(r["receiver"] == "email-p0" and r["continue"] for r in p0)
+    escalation = next(r for r in config["receivers"] if r["name"] == "email-p0")
+    p0_to = evaluate_snippet(ROOT, "(import 'mixin.libsonnet')._config.alertmanager.p0EscalationEmail")
+    assert [c["to"] for c in escalation["email_configs"]] == [p0_to]
+    # P0 and P1: every critical alert is mailed to its team (continue), before the escalation mail.
+    for tr in [r for r in config["route"]["routes"] if r.get("routes")]:
+        crit = [r for r in tr["routes"] if r["matchers"] == ['severity="critical"']]
+        assert [kinds[r["receiver"]] for r in crit] == [{"pagerduty_configs"}, {"email_configs"}, {"slack_configs"}]
     warning_receivers = {
         r["receiver"] for _, r, _ in walk(config["route"]) if 'severity="warning"' in r.get("matchers", [])
     }
@@ -373,6 +437,7 @@ VARIANTS = {
         "warningMuteIntervals": [],
     },
     "no-p0-no-probe-mutes": {"p0Alerts": [], "probeFailingMutes": {}, "probeFailingSupersededBy": {}},
+    "no-escalation-mail": {"p0EscalationEmail": ""},
     "email-without-smtp-auth": {"email": {"authUsername": ""}},
     "one-team-by-label-only": {
         "teams": [{"name": "ops", "slackChannel": "#ops", "pagerdutyRoutingKeyFile": "/run/secrets/pd-ops"}]
@@ -403,9 +468,15 @@ def test_config_variants_are_valid_and_lint_clean(name: str, amtool: str, tmp_pa
     if name == "email-without-smtp-auth":
         assert "smtp_auth_username" not in cfg["global"] and "smtp_auth_password_file" not in cfg["global"]
         assert cfg["global"]["smtp_smarthost"] == "smtp.example.com:587"
+    if name.startswith("no-email"):
+        assert [r["matchers"] for _, r, _ in walk(cfg["route"]) if r.get("receiver") == "null"] == [
+            ['severity=~"info|none"']
+        ], "without mail, info is not sent"
     if name.startswith("no-p0"):
         assert "ServiceProbeFailing" not in str(cfg["inhibit_rules"])
         assert not [r for _, r, _ in walk(cfg["route"]) if any("alertname=~" in m for m in r.get("matchers", []))]
+    if name in ("no-p0-no-probe-mutes", "no-escalation-mail"):
+        assert "email-p0" not in {r["name"] for r in cfg["receivers"]}
     if name.startswith("one-team"):
         ops = [r for r in cfg["route"]["routes"] if r.get("receiver") == "slack-ops"]
         assert [r["matchers"] for r in ops] == [['team="ops"']], "no services -> matched by team label only"

@@ -42,6 +42,7 @@ SECRETS = {
     "incident-log-token": "incident-l0g-token",
 }
 SMTP_USER = "alertmanager@example.com"
+ESCALATION = "executives@example.com"
 
 
 @dataclass
@@ -75,6 +76,9 @@ def live_override(
         heartbeat_repeat="1h",
     )
     am = override["alertmanager"]
+    # The info digest with live timings (the defaults, 5m / 1h, are checked by test_config.py).
+    am["info"] = {"enabled": True, "groupWait": "1s", "groupInterval": f"{GROUP_INTERVAL}s", "repeatInterval": "1h"}
+    am["p0EscalationEmail"] = ESCALATION
     if mute_all_warnings:
         am["timeIntervals"] = {"always": [{"weekdays": ["sunday:saturday"]}]}
         am["warningMuteIntervals"] = ["always"]
@@ -177,8 +181,9 @@ def test_p0_pages_chats_mails_and_resolves(stack: Stack) -> None:
     assert "<no value>" not in str(msg) and "template:" not in str(msg)
     assert [a["text"] for a in att["actions"]] == ["Runbook", "Dashboard", "Silence (acknowledge)"]
 
-    [mail] = stack.smtp.wait_for(lambda m: cluster in m.subject)
-    assert mail.rcpt_tos == ["platform-oncall@example.com"]
+    mails = stack.smtp.wait_for(lambda m: cluster in m.subject, count=2)
+    assert sorted(m.rcpt_tos[0] for m in mails) == [ESCALATION, "platform-oncall@example.com"], "team + escalation"
+    [mail] = [m for m in mails if m.rcpt_tos == ["platform-oncall@example.com"]]
     assert mail.login == (SMTP_USER, SECRETS["smtp-password"]), "SMTP password read from auth_password_file"
     assert mail.subject == f"[FIRING:1] APIDown · api ({cluster})"
     assert "https://runbooks.example/APIDown.md" in mail.part("text/plain")
@@ -199,6 +204,39 @@ def test_p0_pages_chats_mails_and_resolves(stack: Stack) -> None:
         lambda r: slack_for(cluster)(r) and "RESOLVED" in r.json["attachments"][0]["title"]
     )
     assert resolved_chat.json["attachments"][0]["color"] == "good"
+
+
+def test_p1_pages_and_mails_the_team_without_escalation(stack: Stack) -> None:
+    cluster = "live-p1"
+    alert = annotated(labels("IPListedOnMajorBlacklist", "critical", "smtp", cluster), "Listed on a major list.", "zen")
+    stack.am.post_alerts([alert])
+    [page] = stack.pagerduty.wait_for(lambda r: (r.json or {}).get("payload", {}).get("group") == cluster)
+    assert page.json["routing_key"] == SECRETS["pagerduty-deliverability.key"]
+    stack.slack.wait_for(slack_for(cluster, "#alerts-critical"))
+    [mail] = stack.smtp.wait_for(lambda m: cluster in m.subject)
+    assert mail.rcpt_tos == ["postmaster@example.com"]
+    time.sleep(QUIET_PERIOD)
+    assert [m.rcpt_tos for m in stack.smtp.matching(lambda m: cluster in m.subject)] == [["postmaster@example.com"]]
+
+
+def test_info_is_mailed_to_the_team_as_a_digest_only(stack: Stack) -> None:
+    cluster = "live-info"
+    alerts = [
+        annotated(labels("DeploymentDetected", "info", "api", cluster), "A deployment.", "api v2"),
+        annotated(labels("DatabaseConnectionPoolHigh", "info", "oltp-db", cluster), "Pool high.", "81%"),
+        {"labels": {**labels("InfoInhibitor", "none", "api", cluster)}, "annotations": {"summary": "x"}},
+    ]
+    stack.am.post_alerts(alerts)
+    mails = stack.smtp.wait_for(lambda m: cluster in m.subject, count=2)
+    got = sorted((m.rcpt_tos[0], m.subject.split(" ")[1]) for m in mails)
+    assert got == [
+        ("oncall@example.com", "DatabaseConnectionPoolHigh"),
+        ("platform-oncall@example.com", "DeploymentDetected"),
+    ]
+    time.sleep(QUIET_PERIOD)
+    assert len(stack.smtp.matching(lambda m: cluster in m.subject)) == 2, "severity none was mailed"
+    assert not stack.slack.matching(slack_for(cluster)), "info went to chat"
+    assert not [e for e in stack.pagerduty.events if e.get("payload", {}).get("group") == cluster]
 
 
 def test_warning_goes_to_the_team_channel_not_the_pager(stack: Stack) -> None:
@@ -336,8 +374,9 @@ def test_no_notification_failed(stack: Stack) -> None:
     )
     stack.pagerduty.wait_for(lambda r: (r.json or {}).get("payload", {}).get("group") == cluster)
     stack.slack.wait_for(slack_for(cluster, "#alerts-critical"))
-    mails = stack.smtp.wait_for(lambda m: cluster in m.subject, count=2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == ["postmaster@example.com"] * 2  # P0 mail + P2 by mail
+    mails = stack.smtp.wait_for(lambda m: cluster in m.subject, count=3)
+    # P0 team mail + P0 escalation + P2 by mail
+    assert sorted(m.rcpt_tos[0] for m in mails) == [ESCALATION] + ["postmaster@example.com"] * 2
     stack.webhook.wait_for(lambda r: r.path == "/incident-log" and r.json["commonLabels"].get("cluster") == cluster)
 
     sent = stack.am.metric_values("alertmanager_notifications_total")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from infrawatch_dev.build import evaluate_snippet
+from support.alertmanager import render_mixin_config
 from support.procs import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,9 +46,9 @@ def test_enough_cases_covering_every_receiver() -> None:
     assert len(keys) == len(set(keys)), "duplicate routing cases"
 
 
-def routes_test(receivers: str, labels: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`amtool config routes test --verify.receivers=...` on the generated config."""
-    argv = [require_binary("amtool"), "config", "routes", "test", f"--config.file={CONFIG}"]
+def routes_test(receivers: str, labels: dict[str, str], config: Path = CONFIG) -> subprocess.CompletedProcess[str]:
+    """`amtool config routes test --verify.receivers=...` on the generated config (or ``config``)."""
+    argv = [require_binary("amtool"), "config", "routes", "test", f"--config.file={config}"]
     argv += [f"--verify.receivers={receivers}", *label_args(labels)]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
@@ -58,6 +59,45 @@ def test_route(case: dict[str, Any]) -> None:
     r = routes_test(expected, case["labels"])
     assert r.returncode == 0, f"{case['why']}: amtool printed {r.stdout.strip()!r} {r.stderr.strip()}"
     assert r.stdout.strip() == expected
+
+
+# Cases of other configurations: _config.alertmanager override -> [(labels, receivers)].
+INFO_ALERT = {"alertname": "DeploymentDetected", "severity": "info", "service": "api"}
+P0_ALERT = {"alertname": "APIDown", "severity": "critical", "service": "api"}
+VARIANT_CASES = {
+    "info tier off -> info is never sent": (
+        {"info": {"enabled": False}},
+        [(INFO_ALERT, ["null"]), ({**INFO_ALERT, "service": "billing"}, ["null"])],
+    ),
+    "no escalation address -> P0 mails the team only": (
+        {"p0EscalationEmail": ""},
+        [(P0_ALERT, ["webhook-incident-log", "pagerduty-platform", "email-platform", "slack-critical"])],
+    ),
+    "mail off -> P0 is pager and chat, info not sent": (
+        {
+            "email": {"enabled": False},
+            "teams": [
+                {"name": "platform", "services": ["api"], "slackChannel": "#p", "pagerdutyRoutingKeyFile": "pd.key"}
+            ],
+        },
+        [
+            (P0_ALERT, ["webhook-incident-log", "pagerduty-platform", "slack-critical"]),
+            (INFO_ALERT, ["null"]),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", VARIANT_CASES)
+def test_route_of_other_configurations(name: str, tmp_path: Path) -> None:
+    override, cases = VARIANT_CASES[name]
+    if "email" in override:  # `alertmanager+:` replaces the email block: keep its other knobs
+        email = evaluate_snippet(ROOT, "(import 'mixin.libsonnet')._config.alertmanager.email")
+        override = {**override, "email": {**email, **override["email"]}}
+    config = render_mixin_config(tmp_path, {"alertmanager": override})
+    for labels, receivers in cases:
+        r = routes_test(",".join(receivers), labels, config)
+        assert r.returncode == 0, f"{name}: {labels}: amtool printed {r.stdout.strip()!r} {r.stderr.strip()}"
 
 
 def test_amtool_verify_fails_on_a_wrong_expectation() -> None:

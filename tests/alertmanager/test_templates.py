@@ -151,6 +151,8 @@ def defined(path: Path) -> list[str]:
 OUR_TEMPLATES = sorted({name for p in TEMPLATES.glob("*.tmpl") for name in defined(p)})
 # Templates called with a list of alerts (e.g. .Alerts.Firing) instead of the whole notification data.
 LIST_TEMPLATES = {"infrawatch.alert_lines", "pagerduty.default.instances"}
+# Templates that render nothing for a group without the cluster label (_config.clusterLabel).
+CLUSTER_TEMPLATES = {"infrawatch.cluster", "infrawatch.cluster_suffix"}
 
 
 def call(name: str) -> str:
@@ -215,7 +217,15 @@ def test_render_every_template_with_every_sample(name: str, sample_files: dict[s
     for sample, path in sample_files.items():
         out = render(call(name), path, html=name.endswith(".html"))
         assert "<no value>" not in out, f"{name} with {sample}: {out}"
-        assert out.strip(), f"{name} rendered nothing for {sample}"
+        has_cluster = "cluster" in json.loads(path.read_text())["commonLabels"]
+        if name not in CLUSTER_TEMPLATES or has_cluster:
+            assert out.strip(), f"{name} rendered nothing for {sample}"
+
+
+def test_cluster_templates_read_the_cluster_label(sample_files: dict[str, Path]) -> None:
+    assert render(call("infrawatch.cluster"), sample_files["critical"]) == "eu-1"
+    assert render(call("infrawatch.cluster_suffix"), sample_files["critical"]) == " (eu-1)"
+    assert render(call("infrawatch.title"), sample_files["critical"]).endswith("APIDown · api (eu-1)")
 
 
 def test_debian_default_templates_render_alongside_ours(sample_files: dict[str, Path]) -> None:

@@ -16,6 +16,9 @@ EXPECTED_UIDS = {
     "infrawatch-probes.json": "infrawatch-probes",
     "infrawatch-exporters.json": "infrawatch-exporters",
     "infrawatch-hosts.json": "infrawatch-hosts",
+    "infrawatch-api.json": "infrawatch-api",
+    "infrawatch-database.json": "infrawatch-database",
+    "infrawatch-websocket.json": "infrawatch-websocket",
 }
 COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
 

@@ -113,18 +113,17 @@ def test_reputation_table_links_to_status_page_and_delisting_pages(overridden):
     assert "delist_url" in listings["targets"][0]["expr"]
 
 
-def test_reputation_table_has_a_listed_since_column(default_mixin):
-    """Seed 000's "listed on Spamhaus, detected 2 hours ago": the earliest current listing, as time ago."""
+def test_reputation_table_has_a_listed_for_column(default_mixin):
+    """Seed 000's "listed on Spamhaus, detected 2 hours ago": hours since the earliest current listing."""
     rep = default_mixin["dashboards"]["infrawatch-reputation.json"]
     monitor = next(p for p in rep["panels"] if p["type"] == "table" and p["title"] == "IP reputation monitor")
     since = next(t for t in monitor["targets"] if t["refId"] == "SINCE")
-    assert since["expr"].startswith("1000 * min by (target) (reputation_listed_since_timestamp_seconds{")
+    assert since["expr"].startswith("round((time() - min by (target) (reputation_listed_since_timestamp_seconds{")
+    assert since["expr"].endswith(") / 360) / 10")
     organize = next(t for t in monitor["transformations"] if t["id"] == "organize")["options"]
-    assert organize["renameByName"]["Value #SINCE (lastNotNull)"] == "Listed since"
+    assert organize["renameByName"]["Value #SINCE (lastNotNull)"] == "Listed for (h)"
     order = organize["indexByName"]
     assert order["list (uniqueValues)"] < order["Value #SINCE (lastNotNull)"] < order["Value #VOLUME (lastNotNull)"]
-    overrides = {o["matcher"]["options"]["names"][0]: o["properties"] for o in monitor["fieldConfig"]["overrides"]}
-    assert {"id": "unit", "value": "dateTimeFromNow"} in overrides["Listed since"]
 
 
 def test_provisioning_points_grafana_at_the_dashboards(default_mixin):
@@ -206,8 +205,9 @@ local m = (import 'mixin.libsonnet') + { _config+:: {
     def steps(title):
         return [s["value"] for s in panels[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]]
 
-    assert steps("CPU usage") == [None, 0.7] and steps("Highest CPU usage") == [None, 0.7]
-    assert steps("Memory usage") == [None, 0.9] and steps("Free disk space") == [None, 0.1]
+    # the warning and critical tiers (critical at the defaults: 95% used, 5% free)
+    assert steps("CPU usage") == [None, 0.7, 0.95] and steps("Highest CPU usage") == [None, 0.7, 0.95]
+    assert steps("Memory usage") == [None, 0.9, 0.95] and steps("Free disk space") == [None, 0.05, 0.1]
     predicted = panels["Available space predicted in 12h"]["targets"][0]["expr"]
     assert (
         predicted.startswith('predict_linear(node_filesystem_avail_bytes{job="hosts"') and "[3h], 43200)" in predicted
@@ -219,3 +219,41 @@ local m = (import 'mixin.libsonnet') + { _config+:: {
     assert "[3h], 43200)" in fill["expr"]
     variable = next(v for v in out["hosts"]["templating"]["list"] if v["name"] == "instance")
     assert variable["query"] == 'label_values(node_uname_info{job="hosts"}, instance)'
+
+
+def test_api_and_database_dashboards_follow_the_services_and_label_knobs(repo_root):
+    """Sections come from _config.services (http with appSelector; postgres with exporterSelector);
+    the API label names and the request-size metric are knobs; without such services no dashboard."""
+    out = evaluate_snippet(
+        repo_root,
+        """
+local base = (import 'mixin.libsonnet');
+local m = base + { _config+:: {
+  services: [
+    { name: 'web', title: 'Web', kind: 'http', appSelector: 'job="web"', upSelector: 'job="web"' },
+    { name: 'shop', title: 'Shop', kind: 'http', appSelector: 'job="shop"', upSelector: 'job="shop"' },
+    { name: 'main-db', title: 'Main DB', kind: 'postgres', exporterSelector: 'job="pg", cluster="main"' },
+  ],
+  dashboards+: { api+: { endpointLabel: 'route', codeLabel: 'status', requestSizeMetric: '' } },
+  httpErrorSelector: 'status=~"5.."',
+} };
+local none = base + { _config+:: { services: [
+  { name: 'mail', title: 'Mail', kind: 'smtp', exporterSelector: 'job="postfix"' },
+] } };
+{ api: m.grafanaDashboards['infrawatch-api.json'], db: m.grafanaDashboards['infrawatch-database.json'],
+  noneFiles: std.objectFields(none.grafanaDashboards) }
+""",
+    )
+    rows = [p["title"] for p in out["api"]["panels"] if p["type"] == "row"]
+    assert rows == ["Web: traffic", "Web: endpoints", "Shop: traffic", "Shop: endpoints"]
+    exprs = [t["expr"] for p in out["api"]["panels"] for t in p.get("targets", [])]
+    assert all("path" not in e for e in exprs) and any('route=~"$endpoint"' in e for e in exprs)
+    assert any("by (status)" in e for e in exprs) and any('status=~"4.."' in e for e in exprs)
+    assert not any("request_size" in e for e in exprs)  # requestSizeMetric: '' drops those panels
+    variable = next(v for v in out["api"]["templating"]["list"] if v["name"] == "endpoint")
+    assert variable["query"] == "label_values(http_requests_total, route)"  # two services: every job
+    db_rows = [p["title"] for p in out["db"]["panels"] if p["type"] == "row"]
+    assert db_rows == ["Main DB"]
+    db_exprs = [t["expr"] for p in out["db"]["panels"] for t in p.get("targets", [])]
+    assert db_exprs and all('job="pg", cluster="main"' in e for e in db_exprs)
+    assert "infrawatch-api.json" not in out["noneFiles"] and "infrawatch-database.json" not in out["noneFiles"]

@@ -481,3 +481,68 @@ def test_unknown_answers_table_names_list_and_reason(stack, make_queries):
     rows = _api(stack.prometheus_url, "query", {"query": query.expr})["data"]["result"]
     by_list = {r["metric"]["list"]: (r["metric"]["reason"], float(r["value"][1])) for r in rows}
     assert by_list == {"refused": ("refused", 2.0)}, by_list
+
+
+def _query(stack, make_queries, dashboard: str, title: str, ref_id: str = "A") -> list[dict[str, Any]]:
+    # The first panel of that title (the first service's section).
+    q = next(q for q in make_queries(BUILTINS) if (q.dashboard, q.panel_title, q.ref_id) == (dashboard, title, ref_id))
+    if q.instant:
+        return _api(stack.prometheus_url, "query", {"query": q.expr})["data"]["result"]
+    end = time.time()
+    params = {"query": q.expr, "start": str(end - 30), "end": str(end), "step": "5"}
+    return _api(stack.prometheus_url, "query_range", params)["data"]["result"]
+
+
+def test_api_dashboard_shows_the_simulated_endpoints(stack, make_queries):
+    """The application simulator serves four routes, 2% of them 404, POSTs with ~2 KB bodies."""
+    from support.appsim import ROUTES
+
+    api = "infrawatch-api.json"
+    top = _query(stack, make_queries, api, "Busiest endpoints", "RATE")
+    assert {(r["metric"]["method"], r["metric"]["path"]) for r in top} == set(ROUTES)
+    errors = _query(stack, make_queries, api, "Busiest endpoints", "ERRORS")
+    assert len(errors) == len(ROUTES) and all(0 <= float(r["value"][1]) < 0.05 for r in errors), errors
+    (client,) = _query(stack, make_queries, api, "Client errors (4xx)")
+    assert 0.002 < float(client["value"][1]) < 0.08, client  # 2% of requests are 404 (15 s window)
+    codes = {r["metric"]["code"] for r in _query(stack, make_queries, api, "Responses by status code")}
+    assert {"200", "201", "404"} <= codes, codes
+    p95 = _query(stack, make_queries, api, "Request size p95 by endpoint")
+    sizes = {r["metric"]["path"]: r["values"][-1][1] for r in p95}
+    assert float(sizes["/v1/tracks"]) > 1000, sizes  # GET and POST /v1/tracks: the POST bodies
+    assert float(sizes["/v1/users"]) == 0, sizes  # GET only: no body
+
+
+def test_database_dashboard_reads_the_real_postgres_exporter(stack, make_queries):
+    db = "infrawatch-database.json"
+    (used,) = _query(stack, make_queries, db, "Connections used")  # the first section: oltp-db
+    assert 0 < float(used["value"][1]) < 1, used
+    states = {r["metric"]["state"] for r in _query(stack, make_queries, db, "Connections by state")}
+    assert "active" in states, states  # postgres_exporter's own query is running
+    sizes = {r["metric"]["datname"] for r in _query(stack, make_queries, db, "Database size")}
+    assert "postgres" in sizes, sizes
+
+
+def test_websocket_dashboard_on_the_simulated_ws_server(stack, queries_of, repo_root):
+    """The default services have no websocket server: add one (the simulator also plays seed 004's
+    ws-server) and run every query of the WebSocket dashboard it gets."""
+    rendered = evaluate_snippet(
+        repo_root,
+        "local m = (import 'mixin.libsonnet') + { _config+:: { services+: [{ name: 'ws', title: 'WebSocket server', "
+        "kind: 'websocket', appSelector: 'job=\"api-server\"', upSelector: 'job=\"api-server\"' }] } };\n"
+        "{ 'infrawatch-websocket.json': m.grafanaDashboards['infrawatch-websocket.json'] }",
+    )
+    queries = queries_of(rendered, BUILTINS)
+    assert len(queries) >= 12
+    failures = []
+    for q in queries:
+        error, series = run_query(stack.prometheus_url, q.expr, q.instant)
+        if error or series == 0:
+            failures.append(f"{q.name}: {error or 'no data'}\n    {q.expr}")
+    assert not failures, "\n".join(failures)
+    by_title = {q.panel_title: q for q in queries}
+    roles = _api(stack.prometheus_url, "query", {"query": by_title["Active connections by role"].expr})
+    assert {r["metric"]["role"] for r in roles["data"]["result"]} == {"viewer", "host"}
+    sessions = _api(stack.prometheus_url, "query", {"query": by_title["Connections per session"].expr})
+    assert {r["metric"]["session_id"] for r in sessions["data"]["result"]} == {"studio-1", "studio-2"}
+    reasons = _api(stack.prometheus_url, "query", {"query": by_title["Disconnection reasons"].expr})
+    assert {r["metric"]["type"] for r in reasons["data"]["result"]} == {"auth_failed", "rate_limited", "timeout"}

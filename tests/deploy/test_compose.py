@@ -188,12 +188,20 @@ def test_alertmanager_config_and_secrets(stack: dict[str, Any], tmp_path: Path) 
         assert sorted(etc.glob(pattern)), f"{pattern} matches nothing in the container layout"
 
 
-def test_exporter_configs_pass_their_own_check(stack: dict[str, Any]) -> None:
+def test_exporter_configs_pass_their_own_check(stack: dict[str, Any], tmp_path: Path) -> None:
     exporters = _exporters(stack)
-    assert set(exporters) == {"probe-exporter", "reputation-exporter"}
+    assert set(exporters) == {"probe-exporter", "reputation-exporter", "console"}
     for name, service in exporters.items():
         assert service["build"]["context"] == str(ROOT), "exporters are built from the project's Dockerfile"
         config = _host_path(service, _flag(service["command"], "--config.file") or "")
+        if name == "console":
+            # Its dashboard file is read at load: the container path, seen through the bind mounts.
+            doc = yaml.safe_load(config.read_text())
+            doc["dashboard_file"] = str(_host_path(service, doc["dashboard_file"]))
+            assert Path(doc["dashboard_file"]).is_file()
+            doc["audit_log"] = str(tmp_path / "audit.jsonl")  # a named volume in the stack
+            config = tmp_path / "console.yml"
+            config.write_text(yaml.safe_dump(doc))
         r = config_check(service["command"][0], [f"--config.file={config}"])
         assert r.returncode == 0, f"{name}: {r.stderr}"
 
@@ -225,7 +233,8 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
         assert host in services, f"{address}: no compose service {host}"
         assert int(port) == _listen_port(services[host]), address
         seen.add(host)
-    assert {"probe-exporter", "reputation-exporter", "alertmanager", "prometheus", "victoria-metrics"} <= seen
+    expected = {"probe-exporter", "reputation-exporter", "console", "alertmanager", "prometheus", "victoria-metrics"}
+    assert expected <= seen
     for name, service in services.items():
         for p in service.get("ports", []):
             assert int(p["target"]) == _listen_port(service), f"{name}: publishes {p}"
@@ -336,7 +345,7 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
         f"{secrets}:/etc/alertmanager/secrets:ro",
         "alertmanager-data:/alertmanager",
     ]
-    for name in ("probe-exporter", "reputation-exporter"):
+    for name in ("probe-exporter", "reputation-exporter", "console"):
         svc = services[name]
         svc["image"] = tag
         svc["build"] = {"context": str(ROOT), "network": "host", "args": {"PYTHON_IMAGE": base}}
@@ -387,7 +396,15 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
             engine.docker("tag", base, image)
     project = f"iwtest{uuid.uuid4().hex[:8]}"
     tag = "infrawatch-test/infrawatch:latest"  # one tag: reruns rebuild it from the cache
-    names = ["prometheus", "alertmanager", "probe-exporter", "reputation-exporter", "victoria-metrics", "fake-receiver"]
+    names = [
+        "prometheus",
+        "alertmanager",
+        "probe-exporter",
+        "reputation-exporter",
+        "console",
+        "victoria-metrics",
+        "fake-receiver",
+    ]
     ports = {n: free_port() for n in names}
     compose_file = tmp_path / "docker-compose.yml"
     compose_file.write_text(yaml.safe_dump(_test_stack(stack, base, tag, tmp_path, ports), sort_keys=False))
@@ -404,10 +421,16 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
             with urllib.request.urlopen(prom + "/api/v1/targets", timeout=10) as r:
                 targets = json.loads(r.read())["data"]["activeTargets"]
             health = {t["labels"]["job"]: t["health"] for t in targets}
-            if health.get("infrawatch-probe") == "up" and health.get("infrawatch-reputation") == "up":
+            jobs = ("infrawatch-probe", "infrawatch-reputation", "infrawatch-console")
+            if all(health.get(j) == "up" for j in jobs):
                 break
             time.sleep(2)
-        assert health.get("infrawatch-probe") == health.get("infrawatch-reputation") == "up", health
+        assert all(health.get(j) == "up" for j in jobs), health
+        # The seed's page, served by the console container from Prometheus and Alertmanager.
+        page_url = f"http://127.0.0.1:{ports['console']}/dashboard/system/infrastructure"
+        with urllib.request.urlopen(page_url, timeout=30) as r:
+            page = r.read().decode()
+        assert r.status == 200 and "Infrastructure Monitoring" in page, page[:2000]
         received: list[str] = []
         while time.monotonic() < deadline + 60:
             with urllib.request.urlopen(f"http://127.0.0.1:{ports['fake-receiver']}/", timeout=10) as r:

@@ -42,7 +42,7 @@ INLINE_SECRET_KEYS = {"password", "bearer_token", "dqs_key", "api_key", "token",
 # A syntactically valid Spamhaus DQS key for the materialised Secret (the real one is never in the repo).
 DUMMY_SECRET = "0123456789abcdef0123456789"
 # `*_file` keys that are not secrets (written by the exporter, on a writable volume).
-NOT_SECRET_FILES = {"state_file"}
+NOT_SECRET_FILES = {"state_file", "dashboard_file"}  # data, not credentials
 
 
 def _flatten(manifests: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -98,7 +98,7 @@ def _arg(container: dict[str, Any], flag: str) -> str | None:
 
 def test_every_part_is_generated(objects: list[dict[str, Any]]) -> None:
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    for component in ("probe", "reputation"):
+    for component in ("probe", "reputation", "console"):
         for kind in ("ConfigMap", "Service", "ServiceMonitor"):
             name = f"infrawatch-{component}-config" if kind == "ConfigMap" else f"infrawatch-{component}"
             assert (kind, name) in names
@@ -192,7 +192,7 @@ def test_core_objects_structure(objects: list[dict[str, Any]]) -> None:
         assert dep["spec"]["replicas"] == 1, "one pod per exporter (per shard): two would probe twice"
         c = _container(dep)
         assert c["image"] == _config()["image"]
-        assert c["command"][0] in ("infrawatch-probe-exporter", "infrawatch-reputation-exporter")
+        assert c["command"][0] in ("infrawatch-probe-exporter", "infrawatch-reputation-exporter", "infrawatch-console")
         assert dep["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
         assert {p["name"] for p in c["ports"]} == {"http-metrics"}
         names = [x["name"] for x in _containers(dep)]
@@ -340,6 +340,26 @@ def test_config_check_sees_a_broken_configmap(objects: list[dict[str, Any]], tmp
     cm["data"]["probe.yml"] = cm["data"]["probe.yml"].replace("prober: http", "prober: htp", 1)
     with pytest.raises(AssertionError, match="prober"):
         _assert_configs_pass_check(broken, tmp_path)
+
+
+def test_console_reads_the_generated_overview_and_the_cluster_services(objects: list[dict[str, Any]]) -> None:
+    """The console's cards come from the same overview dashboard as Grafana's; it asks Prometheus,
+    Alertmanager and the reputation exporter's Service; its audit log is on a writable volume."""
+    (dep,) = [d for d in _of(objects, "Deployment") if d["metadata"]["name"] == "infrawatch-console"]
+    config_maps = {cm["metadata"]["name"]: cm for cm in _of(objects, "ConfigMap")}
+    config = yaml.safe_load(config_maps["infrawatch-console-config"]["data"]["console.yml"])
+    _, volume = _volume_for(dep, config["dashboard_file"])
+    shown = json.loads(config_maps[volume["configMap"]["name"]]["data"]["infrawatch-overview.json"])
+    assert shown == json.loads((ROOT / "dashboards" / "infrawatch-overview.json").read_text())
+    k = _config()
+    assert config["reputation_url"] == f"http://infrawatch-reputation.{k['namespace']}.svc:{k['reputationPort']}"
+    assert (config["prometheus_url"], config["alertmanager_url"]) == (
+        k["console"]["prometheusURL"],
+        k["console"]["alertmanagerURL"],
+    )
+    _, audit = _volume_for(dep, config["audit_log"])
+    assert "emptyDir" in audit  # the root file system is read-only
+    assert _container(dep)["securityContext"]["readOnlyRootFilesystem"] is True
 
 
 def test_no_inline_secrets_in_configmaps(objects: list[dict[str, Any]]) -> None:

@@ -44,6 +44,50 @@ def test_examples() -> None:
     assert r.status == DEGRADED  # no overall status: the worst check
 
 
+def test_latency_version_and_timestamp() -> None:
+    """Seed 004's document: per-check latency_ms, the version and an ISO timestamp are exported."""
+    r = parse_health(
+        {
+            "status": "healthy",
+            "timestamp": "2026-12-03T10:00:00Z",
+            "version": "1.4.2",
+            "checks": {
+                "database": {"status": "healthy", "latency_ms": 5},
+                "redis": {"status": "healthy", "latency_ms": 1.5},
+                "rpc": {"status": "degraded", "latency_ms": 1800},
+            },
+        }
+    )
+    assert r.checks == {"database": HEALTHY, "redis": HEALTHY, "rpc": DEGRADED}
+    assert r.latencies == {"database": 0.005, "redis": 0.0015, "rpc": 1.8}
+    assert (r.version, r.timestamp) == ("1.4.2", 1796292000.0)
+    # IETF: observedValue/observedUnit on a :responseTime check (the worst entry), releaseId, epoch ms
+    r = parse_health(
+        {
+            "status": "pass",
+            "releaseId": "2026.12",
+            "time": 1796292000123,
+            "checks": {
+                "db:responseTime": [
+                    {"status": "pass", "observedValue": 250, "observedUnit": "ms"},
+                    {"status": "pass", "observedValue": 0.4, "observedUnit": "s"},
+                ],
+                "db:connections": [{"status": "pass", "observedValue": 250, "observedUnit": "ms"}],  # no latency
+            },
+        }
+    )
+    assert r.latencies == {"db:responseTime": 0.4} and r.version == "2026.12"
+    assert r.timestamp == pytest.approx(1796292000.123)
+    # Wrong types and local times are ignored, never an error, never a verdict change.
+    r = parse_health(
+        {"ok": True, "version": True, "timestamp": "yesterday", "db": {"ok": True, "latency_ms": "fast"}}
+    )
+    assert (r.status, r.latencies, r.version, r.timestamp) == (HEALTHY, {}, None, None)
+    assert parse_health({"status": "UP", "timestamp": "2026-12-03T10:00:00"}).timestamp is None
+    assert parse_health({"status": "UP", "version": "x" * 65}).version is None
+    assert parse_health({"status": "UP", "checks": {"db": {"status": "UP", "latency_ms": -1}}}).latencies == {}
+
+
 @pytest.mark.parametrize(
     "body",
     [

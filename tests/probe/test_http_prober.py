@@ -250,6 +250,17 @@ def test_health_documents(targets: Targets, doc: str, ok: bool, status: float, c
     assert r.health == expected_state
 
 
+def test_health_latency_version_and_timestamp(targets: Targets) -> None:
+    """Seed 004's /health document through a real probe: per-check latency, version, timestamp."""
+    r = probe(targets.http("/health/seed-004"), {**IP4, "health": {"enabled": True}})
+    assert r.success and r.value("probe_health_status") == 1, r.log_lines
+    latency = {s.labels["check"]: s.value for s in r.samples if s.name == "probe_health_check_latency_seconds"}
+    assert latency == {"database": 0.005, "redis": 0.001, "rpc": 1.8}
+    (info,) = [s for s in r.samples if s.name == "probe_health_info"]
+    assert info.labels == {"version": "1.4.2"} and info.value == 1
+    assert r.value("probe_health_timestamp_seconds") == 1796292000.0
+
+
 def test_health_fail_on_degraded_and_not_json(targets: Targets) -> None:
     r = probe(targets.http("/health/checks-degraded"), {**IP4, "health": {"fail_on": "degraded"}})
     assert not r.success and reason(r) == "health_check"

@@ -205,3 +205,83 @@ def test_control_bytes_in_txt_are_escaped_and_colours_follow_tty(tmp_path: Path,
         assert "\x1b[" not in out.getvalue()
     finally:
         server.cleanup()
+
+
+def test_check_shows_listed_since_from_the_exporters_state_file(tmp_path: Path, dnsbl: Rbldnsd) -> None:
+    """Issue 14: "listed since" (and "for 2 h 10 min") in the CLI too.  A one-off check has no
+    history of its own: it reads the exporter's state file (never writes or moves it)."""
+    import asyncio
+    import time
+
+    from infrawatch.reputation.config import load_config
+    from infrawatch.reputation.engine import Engine
+
+    state = tmp_path / "state.json"
+    cfg = tmp_path / "reputation.yml"
+    cfg.write_text(z.config_yaml(dnsbl.address, extra=f"state_file: {state}\n"))
+
+    async def exporter_cycle() -> None:  # what the exporter does: a cycle against rbldnsd, state saved
+        e = Engine(load_config(cfg))
+        try:
+            await e.run_cycle()
+        finally:
+            await e.close()
+
+    asyncio.run(exporter_cycle())
+    doc = json.loads(state.read_text())
+    seen = time.time() - 7830  # the exporter first saw the listings 2 h 10 min (and 30 s) ago
+    for r in doc["results"]:
+        if r["status"] == "listed":
+            r["listed_since"] = seen
+        elif r["target"] == z.CLEAN_IP:
+            r.update(status="listed", codes=["127.0.0.2"], listed_since=seen)  # listed then, delisted now
+    state.write_text(json.dumps(doc))
+    before = state.read_bytes()
+
+    code, out = run_check(z.SBL_IP, z.CLEAN_IP, "--config", str(cfg))
+    assert code == 1, out
+    assert out.splitlines()[0].split() == ["TARGET", "LIST", "RESULT", "CODES", "SINCE", "REASON", "DELISTING"]
+    line = next(ln for ln in out.splitlines() if ln.startswith(z.SBL_IP) and " zen " in ln)
+    at = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(seen))
+    assert f"{at} (for 2 h 10 min)" in line, line
+    clean = next(ln for ln in out.splitlines() if ln.startswith(z.CLEAN_IP + " ") and " zen " in ln)
+    assert "clean" in clean and "for " not in clean  # delisting clears it
+    code, out = run_check(z.SBL_IP, "--config", str(cfg), "--json", "-")
+    zen = next(li for li in json.loads(out)["targets"][0]["listings"] if li["list"] == "zen")
+    assert 7830 <= zen["listed_for_seconds"] < 7900
+    assert state.read_bytes() == before  # read only
+
+    # without a state file (or with an unusable one, left where it is): first seen now
+    state.write_text("{not json")
+    code, out = run_check(z.SBL_IP, "--config", str(cfg), "--list", "zen")
+    line = next(ln for ln in out.splitlines() if ln.startswith(z.SBL_IP) and " zen " in ln)
+    assert code == 1 and " now " in line
+    assert state.read_text() == "{not json" and not list(tmp_path.glob("state.json.bad-*"))
+
+
+def test_duplicate_targets_are_asked_once(tmp_path: Path) -> None:
+    """Checked once, not only printed once: the fault-injecting server counts the queries it got."""
+    import asyncio
+    import threading
+
+    from support.faultdns import FaultDNS, Rule
+
+    q = "10.2.0.192.zen.test"
+    rules = {"2.0.0.127.zen.test": Rule(a=["127.0.0.2"]), q: Rule(a=["127.0.0.2"], txt=["listed"])}
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(FaultDNS(rules).start(), loop).result(10)
+    try:
+        cfg = tmp_path / "r.yml"
+        cfg.write_text(z.config_yaml(server.address, "\n  - {name: zen, profile: spamhaus-zen, zone: zen.test}\n", ""))
+        code, out = run_check(
+            z.SBL_IP, z.SBL_IP, f"::ffff:{z.SBL_IP}", f"::FFFF:{z.SBL_IP}", "--config", str(cfg), "--json", "-"
+        )
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+    assert code == 1
+    assert [t["target"] for t in json.loads(out)["targets"]] == [z.SBL_IP]
+    assert [(t, n, ty) for t, n, ty in server.queries if n == q] == [("udp", q, "A"), ("udp", q, "TXT")]

@@ -37,6 +37,11 @@ BAD = {
     "custom_without_zone": ("lists:\n  - name: mylist\n", r":2: lists\[0\]\.zone: list 'mylist' is not a built-in"),
     "bad_tier": (GOOD_LISTS + "    tier: huge\n", r":3: lists\[0\]\.tier: expected one of"),
     "bad_kind_for_profile": (GOOD_LISTS + "    kind: domain\n", r":3: lists\[0\]\.kind: profile spamhaus-zen is a ip"),
+    "history_url_not_http": (
+        "history:\n  prometheus_url: prometheus:9090\n" + GOOD_LISTS,
+        r":2: history\.prometheus_url: prometheus_url must be an http\(s\) URL",
+    ),
+    "history_since_zero": ("history:\n  since: 0s\n" + GOOD_LISTS, r":2: history\.since"),
     "bad_interval": ("interval: 5 minutes\n" + GOOD_LISTS, r":1: interval: invalid duration"),
     "interval_too_short": (
         GOOD_LISTS + "    interval: 1s\n",

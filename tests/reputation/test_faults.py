@@ -9,12 +9,14 @@ or "clean"; a truncated reply is asked again over TCP and the TCP answer is the 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from infrawatch.reputation.config import load_config_text
 from infrawatch.reputation.engine import Engine
 from infrawatch.reputation.metrics import ReputationCollector
-from infrawatch.reputation.resolver import Resolver
+from infrawatch.reputation.resolver import Answer, Resolver
 from support.faultdns import FaultDNS, Rule
 
 LISTED_IP = "192.0.2.10"
@@ -70,6 +72,12 @@ async def test_truncated_reply_is_asked_again_over_tcp_and_the_listing_is_seen(m
     assert e.queries_total[("zen", "truncated")] == 2
     assert e.queries_total[("zen", "noerror")] == 3  # test point + A over TCP + TXT over TCP
     assert e.resolver.truncated_total == 2 and e.resolver.tcp_sent_total == 2
+    # the budget projection counts packets: 7 packets (2 truncated + their 2 TCP follow-ups + 2 test
+    # points + the clean IP) for 5 lookups (2 test points, 2 A, 1 TXT) scale it by 1.4
+    spec = e.spec("zen")
+    assert spec is not None and e.packets_per_lookup(spec) == pytest.approx(7 / 5)
+    projected = {lb["list"]: v for lb, v in collected(e)["reputation_projected_daily_queries"]}
+    assert projected["zen"] == pytest.approx(e.loaded.projected_daily_queries(spec) * 7 / 5)
 
 
 @pytest.mark.parametrize("tcp", ["close", "drop", "servfail", "truncate"])
@@ -108,6 +116,9 @@ async def test_every_resolver_fault_is_unknown_with_its_reason(mode: str, reason
     assert (r.status, r.reason) == ("error", reason)
     assert e.health["zen"].up  # the list itself works: only this pair is unknown
     assert e.summaries()[0].status == "unknown"
+    m = collected(e)  # the bounded reason is what an alert and the page see
+    assert ({"target": LISTED_IP, "list": "zen", "reason": reason}, 1.0) in m["reputation_lookup_error"]
+    assert not [x for x in m.get("reputation_listed", []) if x[0]["target"] == LISTED_IP]
     # every packet is counted: a try and a retry (FORMERR is final), + the two test points
     tries = 1 if mode == "formerr" else 2
     sent = sum(n for (lst, _res), n in e.queries_total.items() if lst == "zen")
@@ -144,11 +155,13 @@ async def test_many_truncated_answers_share_one_pipelined_tcp_connection_answere
         import asyncio
 
         answers = await asyncio.gather(*(r.submit(n) for n in names))
-        conns = len(server._writers)
         await r.close()
     assert [a.addresses for a in answers] == [[f"127.0.0.{2 + i % 10}"] for i in range(300)]
     assert all(a.tcp and a.packets == ["truncated", "noerror"] for a in answers)
-    assert conns <= 1  # one connection carried them all
+    # one connection carried them all (counted when accepted: a connection per query, each closed
+    # after its answer, would show here as 300)
+    assert server.tcp_accepted == 1
+    assert server.count("tcp") == 300
     assert r.tcp_sent_total == 300
 
 
@@ -159,3 +172,48 @@ async def test_invalid_query_name_is_unknown_without_the_name() -> None:
     await r.close()
     assert a.reason == "invalid_name" and a.packets == []
     assert "secretkey0123" not in a.error and "aaaa" not in a.error
+
+
+async def test_tcp_follow_up_goes_to_the_nameserver_that_truncated() -> None:
+    """RFC 7766: the TCP retry asks the same resolver, not the next one in the list."""
+    rules = {**TEST_POINTS, Q_LISTED: Rule(a=["127.0.0.2"], txt=["big"], udp="truncate")}
+    async with FaultDNS(rules) as first, FaultDNS(dict(rules)) as second:
+        r = Resolver([("127.0.0.1", first.port), ("127.0.0.1", second.port)], timeout=1.0, retries=1)
+        await r.ensure_open()
+        a = await r.submit(Q_LISTED)  # the first query goes to the first nameserver
+        b = await r.submit(Q_LISTED)  # round robin: the second one to the second
+        await r.close()
+    assert a.addresses == b.addresses == ["127.0.0.2"] and a.tcp and b.tcp
+    assert (first.count("udp"), first.count("tcp"), second.count("udp"), second.count("tcp")) == (1, 1, 1, 1)
+
+
+async def timed_lookup(rule: Rule, timeout: float, retries: int) -> tuple[FaultDNS, Answer, float]:
+    """One lookup of Q_LISTED against a fault server with ``rule``; how long it took."""
+    async with FaultDNS({Q_LISTED: rule}) as server:
+        r = Resolver([("127.0.0.1", server.port)], timeout=timeout, retries=retries)
+        await r.ensure_open()
+        started = time.monotonic()
+        a = await r.submit(Q_LISTED)
+        took = time.monotonic() - started
+        await r.close()
+    return server, a, took
+
+
+@pytest.mark.parametrize("tcp", ["drop", "close"])
+async def test_truncated_lookup_ends_within_its_deadline(tcp: str) -> None:
+    """A TCP follow-up that never answers does not stretch the lookup past (retries + 1) x timeout."""
+    server, a, took = await timed_lookup(Rule(a=["127.0.0.2"], udp="truncate", tcp=tcp), timeout=0.3, retries=1)
+    assert (a.reason, a.addresses) == ("truncated", [])
+    assert took < 2 * 0.3 + 0.35, took  # two attempts of 0.3 s, plus the timeout sweep's granularity
+    assert server.count("tcp", Q_LISTED) == 2  # the retry went over TCP again (same resolver)
+
+
+async def test_a_late_truncated_reply_does_not_stretch_the_lookup_past_its_deadline() -> None:
+    """The truncated reply comes just before the timeout and TCP never answers: the TCP follow-up is
+    cut to the lookup's deadline (1 x timeout with retries 0, plus the sweep's granularity of
+    0.25 s), instead of getting a whole timeout of its own (>= 1.9 s)."""
+    rule = Rule(a=["127.0.0.2"], udp="truncate", tcp="drop", udp_delay=0.9)
+    server, a, took = await timed_lookup(rule, timeout=1.0, retries=0)
+    assert (a.reason, a.packets) == ("truncated", ["truncated", "timeout"])
+    assert server.count("tcp", Q_LISTED) == 1
+    assert 0.9 < took < 1.75, took  # deadline 1.25 s, swept within 0.25 s after it

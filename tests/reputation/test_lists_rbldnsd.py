@@ -13,6 +13,7 @@ from infrawatch.reputation.classify import REASONS, code_category
 from infrawatch.reputation.config import ConfigError, load_config_text
 from infrawatch.reputation.engine import Engine
 from infrawatch.reputation.lists import PROFILES
+from infrawatch.reputation.metrics import ReputationCollector
 from support import dnsbl_zones as z
 from support.rbldnsd import Rbldnsd, Zone
 
@@ -42,6 +43,13 @@ def lists_dns(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
         ),
         # an IPv6-only list (RFC 5782 §5: ::FFFF:7F00:2 listed, ::FFFF:7F00:1 not)
         Zone("v6only.test", "ip6trie", ["::ffff:7f00:2 :127.0.0.2:v6 test point", f"{z.CSS_V6} :127.0.0.2:v6 listing"]),
+        # an IPv6-only list that lists everything: ::FFFF:7F00:1 is listed too, so it must be down
+        Zone("v6wild.test", "ip6trie", ["::/0 :127.0.0.2:everything"]),
+        # an IPv6-only list that lists ::FFFF:7F00:1 only (the wrong test point): down as well
+        Zone("v6swap.test", "ip6trie", ["::ffff:7f00:1 :127.0.0.2:wrong point"]),
+        # a plain RFC 5782 domain list (no profile): test points "test" (listed) and "invalid" (not)
+        Zone("domlist.test", "dnset", ["test :127.0.0.2:test point", f"{z.SPAM_DOMAIN} :127.0.0.2:listed"]),
+        Zone("domall.test", "dnset", ["test :127.0.0.2:", "invalid :127.0.0.2:", f"{z.SPAM_DOMAIN} :127.0.0.2:"]),
         *z.standard_zones(),
     ]
     server = Rbldnsd(Path(tmp_path_factory.mktemp("rbldnsd-lists")), zones).start()
@@ -113,6 +121,39 @@ async def test_ipv6_only_list_is_tested_on_the_ipv6_test_points(lists_dns: Rbldn
     assert s[z.CLEAN_IP].applicable == 0 and s[z.CLEAN_IP].status == "unknown"
 
 
+async def test_domain_list_uses_rfc_5782_domain_test_points(lists_dns: Rbldnsd) -> None:
+    lists = "\n  - {name: d, zone: domlist.test, kind: domain}\n  - {name: all, zone: domall.test, kind: domain}\n"
+    e = await run(cfg(lists_dns.address, lists, domains(z.SPAM_DOMAIN, z.CLEAN_DOMAIN)))
+    assert e.health["d"].up, e.health["d"].reason
+    assert e.results[(z.SPAM_DOMAIN, "d")].status == "listed"
+    assert e.results[(z.CLEAN_DOMAIN, "d")].status == "clean"
+    h = e.health["all"]  # "invalid" is listed: the list answers "listed" for everything
+    assert not h.up and "test point invalid is not clean" in h.reason, h.reason
+    assert e.results[(z.SPAM_DOMAIN, "all")].status == "error"
+
+
+@pytest.mark.parametrize("zone", ["v6wild.test", "v6swap.test"])
+async def test_ipv6_only_list_failing_its_ipv6_test_points_is_down(lists_dns: Rbldnsd, zone: str) -> None:
+    lists = f"\n  - {{name: v6, zone: {zone}, kind: ip, ip_versions: [6]}}\n"
+    e = await run(cfg(lists_dns.address, lists, f"\n  - {{ip: '{z.CLEAN_V6}'}}\n"))
+    h = e.health["v6"]
+    shown = "::FFFF:7F00:1 is not clean" if zone == "v6wild.test" else "::FFFF:7F00:2 is not listed"
+    assert not h.up and shown in h.reason, h.reason
+    assert e.results[(z.CLEAN_V6, "v6")].status == "error"  # never "clean" from a list that is down
+
+
+async def test_ipv6_test_points_asked_are_rfc_5782s() -> None:
+    """The exact names asked: ::FFFF:7F00:2 and ::FFFF:7F00:1 in nibble form, no IPv4 test point."""
+    from support.faultdns import FaultDNS, Rule
+
+    listed = ".".join(reversed("00000000000000000000ffff7f000002")) + ".v6.test"
+    clean = ".".join(reversed("00000000000000000000ffff7f000001")) + ".v6.test"
+    async with FaultDNS({listed: Rule(a=["127.0.0.2"])}) as server:
+        e = await run(cfg(server.address, "\n  - {name: v6, zone: v6.test, kind: ip, ip_versions: [6]}\n", "\n"))
+    assert e.health["v6"].up, e.health["v6"].reason
+    assert sorted(n for _, n, _ in server.queries) == sorted([listed, clean])
+
+
 def test_ip_versions_is_validated() -> None:
     text = cfg(
         "127.0.0.1:53", "\n  - {name: v6, zone: v6only.test, kind: ip, ip_versions: [5]}\n", "\n  - {ip: 192.0.2.1}\n"
@@ -140,6 +181,13 @@ async def test_error_codes_have_their_reason(lists_dns: Rbldnsd, ip: str, reason
     r = e.results[(ip, "zen")]
     assert (r.status, r.reason) == ("error", reason)
     assert reason in REASONS
+    errors = [
+        (s.labels, s.value)
+        for fam in ReputationCollector(lambda: e, lambda: 0.0).collect()
+        for s in fam.samples
+        if s.name == "reputation_lookup_error"
+    ]
+    assert errors == [({"target": ip, "list": "zen", "reason": reason}, 1.0)]
 
 
 async def test_blocked_resolver_on_the_test_point_names_the_reason(lists_dns: Rbldnsd) -> None:

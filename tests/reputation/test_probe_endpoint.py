@@ -14,6 +14,10 @@ from support.reputation_exporter import ReputationExporterProc, all_checked
 from .test_exporter import sample
 
 
+def sent(metrics: str) -> float:
+    return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("reputation_queries_total{"))
+
+
 def test_probe_endpoint(tmp_path: Path, dnsbl: Rbldnsd) -> None:
     extra = "probe:\n  allowed_targets: ['192.0.2.8/29', '*.example']\n  max_per_minute: 6\n"
     ex = ReputationExporterProc(tmp_path, z.config_yaml(dnsbl.address, extra=extra)).start()
@@ -45,6 +49,11 @@ def test_probe_endpoint(tmp_path: Path, dnsbl: Rbldnsd) -> None:
         # allowed by probe.allowed_targets (a CIDR): listed PBL address, JSON format
         status, body = ex.get(f"/probe?target={z.PBL_IP}&format=json")
         assert status == 200, body
+        # not cached: it was asked, and every packet it sent counts in reputation_queries_total
+        assert sent(ex.get("/metrics")[1]) >= sent_after + 2  # at least zen (A + TXT) and barracuda (A)
+        again = sent(ex.get("/metrics")[1])
+        assert ex.get(f"/probe?target={z.PBL_IP}&format=json")[0] == 200
+        assert sent(ex.get("/metrics")[1]) == again  # asked again while fresh: from the cache
         doc = json.loads(body)
         zen = next(li for li in doc["lists"] if li["list"] == "zen")
         assert (doc["status"], zen["status"], zen["categories"]) == ("critical", "listed", ["pbl-isp"])
@@ -55,8 +64,8 @@ def test_probe_endpoint(tmp_path: Path, dnsbl: Rbldnsd) -> None:
         assert ex.get("/probe?target=other.test")[0] == 403
         assert ex.get("/probe?target=")[0] == 400
         assert ex.get("/probe?target=%01%02")[0] == 400
-        # the budget: 6 a minute, 3 used by the allowed ones above
-        codes = [ex.get(f"/probe?target={z.CLEAN_IP}")[0] for _ in range(5)]
-        assert codes[:3] == [200, 200, 200] and 429 in codes[3:]
+        # the budget: 6 a minute, 4 used by the allowed ones above (a cached answer counts too)
+        codes = [ex.get(f"/probe?target={z.CLEAN_IP}")[0] for _ in range(4)]
+        assert codes == [200, 200, 429, 429]
     finally:
         ex.stop()

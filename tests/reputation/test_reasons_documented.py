@@ -26,3 +26,24 @@ def test_metrics_reference_names_every_family_and_result() -> None:
         assert f"`{name}" in ref, name
     for result in QUERY_RESULTS:
         assert f"`{result}`" in ref, result
+
+
+def test_issue_14_checklist_names_tests_that_exist() -> None:
+    """Every ``file::name`` of the guide's "Issue 14 checklist" is a test function of that file."""
+    import re
+
+    guide = (DOCS / "reputation.md").read_text()
+    checklist = guide.split("## Issue 14 checklist", 1)[1].split("\n## ", 1)[0]
+    root = DOCS.parent
+    current: Path | None = None
+    checked = 0
+    for ref in re.findall(r"`((?:tr/|tests/)[\w/]+\.py(?:::test_\w+)?|::test_\w+)", checklist):
+        path, _, name = ref.partition("::")
+        if path:
+            current = root / path.replace("tr/", "tests/reputation/", 1) if path.startswith("tr/") else root / path
+            assert current.is_file(), ref
+        if name:
+            assert current is not None, ref
+            assert re.search(rf"^(async )?def {name}\(", current.read_text(), re.M), f"{current.name}::{name}"
+            checked += 1
+    assert checked >= 40

@@ -1,5 +1,6 @@
-"""Issue 14: the Spamhaus DQS key appears nowhere — metrics, logs, errors, page, API, CLI output,
-the state file, debug output — even when a lookup fails because the name does not fit in front of
+"""Issue 14: the Spamhaus DQS key appears nowhere — metrics, logs, errors, page, API, ``/probe``,
+CLI output (table, --json, --nagios, --config.check), the state file, debug output (the exporter
+runs with --log.level=debug) — even when a lookup fails because the name does not fit in front of
 the key (the case that leaked it).  rbldnsd serves the keyed DQS zone itself, so the key is really
 used for lookups."""
 
@@ -43,6 +44,7 @@ targets:
   - {{domain: {z.SPAM_DOMAIN}}}
   - {{domain: {z.CLEAN_DOMAIN}}}
   - {{domain: {LONG_DOMAIN}}}
+probe: {{allowed_targets: ["*.example"], max_per_minute: 60}}
 """
     path = tmp_path / "reputation.yml"
     path.write_text(text)
@@ -59,10 +61,25 @@ def test_dqs_key_appears_nowhere(tmp_path: Path, dqs_dns: Rbldnsd) -> None:
         long = next(t for t in doc["targets"] if t["target"] == LONG_DOMAIN)
         assert long["errors"] and long["errors"][0]["reason"] == "invalid_name"
         outputs = {}
-        for path in ("/metrics", "/config", "/config?format=json", "/", "/api/v1/targets", "/-/healthy"):
+        other_long = ".".join(["e" * 57, "f" * 57, "g" * 57, "h" * 57]) + ".example"  # probe-only, allowed
+        for path in (
+            "/metrics",
+            "/config",
+            "/config?format=json",
+            "/",
+            "/api/v1/targets",
+            "/-/healthy",
+            f"/probe?target={z.SPAM_DOMAIN}",
+            f"/probe?target={z.SPAM_DOMAIN}&format=json",
+            f"/probe?target={LONG_DOMAIN}",
+            f"/probe?target={LONG_DOMAIN}&format=json",
+            f"/probe?target={other_long}&format=json",
+        ):
             status, body = ex.get(path)
-            assert status == 200, path
+            assert status == 200, (path, body)
             outputs[path] = body
+        assert '"invalid_name"' in outputs[f"/probe?target={other_long}&format=json"]  # the failing lookup ran
+        assert "spam via DQS" in outputs[f"/probe?target={z.SPAM_DOMAIN}&format=json"]  # and used the key
         ex.post("/-/reload")
         outputs["/api/v1/targets after reload"] = ex.get("/api/v1/targets")[1]
     finally:

@@ -120,3 +120,15 @@ async def test_hostname_and_mx_targets_are_resolved_and_each_address_checked(res
     doc = targets_document(e)
     row = next(t for t in doc["targets"] if t["target"] == z.SBL_IP)
     assert row["host"] == "smtp.mailhosts.test" and row["status"] == "critical"
+    from infrawatch.reputation.metrics import ReputationCollector
+    from infrawatch.reputation.page import render
+
+    info = {
+        s.labels["target"]: s.labels["host"]
+        for fam in ReputationCollector(lambda: e, lambda: 0.0).collect()
+        for s in fam.samples
+        if s.name == "reputation_target_info"
+    }
+    assert info[z.SBL_IP] == info[z.CSS_V6] == "smtp.mailhosts.test"  # labelled with the name it came from
+    assert info[z.CLEAN_IP] == "" and info[z.PBL_IP] == "mx2.mailhosts.test"
+    assert "via smtp.mailhosts.test" in render(doc, "t")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infrawatch_dev.build import evaluate_snippet, render
-from support.rulefiles import ROOT, iter_rules, own_rule_files, promtool
+from infrawatch_dev.build import evaluate_snippet
+from support.rulefiles import ROOT, iter_rules, own_rule_files, promtool, write_and_check
 
 OVERRIDE = """{
   _config+:: {
@@ -77,13 +77,7 @@ def test_selectors_and_thresholds_reach_the_expressions(files: dict[str, dict]) 
 
 
 def test_overridden_rules_pass_promtool_and_fire_on_the_new_threshold(files: dict[str, dict], tmp_path: Path) -> None:
-    paths = []
-    for area, content in files.items():
-        p = tmp_path / f"{area}.yaml"
-        p.write_text(render(p.name, content))
-        paths.append(p)
-    res = promtool("check", "rules", *paths)
-    assert res.returncode == 0 and "FAILED" not in res.stderr, res.stdout + res.stderr
+    write_and_check(files, tmp_path)
     # 2% 5xx on the `status` label: fires with threshold 0.01, would not with the default 0.05.
     test = {
         "rule_files": ["api.yaml"],
@@ -109,8 +103,7 @@ def test_overridden_rules_pass_promtool_and_fire_on_the_new_threshold(files: dic
                                 },
                                 "exp_annotations": {
                                     "summary": "Many requests fail with server errors.",
-                                    "description": "Shop API (api): 2% of requests answered 5xx over the last "
-                                    "5 minutes "
+                                    "description": "Shop API (api): 2% of requests answered 5xx over the last 5m "
                                     "(threshold 1%).",
                                     "runbook_url": "https://runbooks.acme.example/HighErrorRate",
                                 },

@@ -44,6 +44,34 @@ CASES = {
         "{ alertmanager+: { groupWiat: '1s' } }",
         "_config.alertmanager.groupWiat: unknown field; did you mean 'groupWait'?",
     ),
+    "info tier typo": (
+        "{ alertmanager+: { info+: { groupWiat: '5m' } } }",
+        "_config.alertmanager.info.groupWiat: unknown field; did you mean 'groupWait'?",
+    ),
+    "info tier duration": (
+        "{ alertmanager+: { info+: { repeatInterval: '1 day' } } }",
+        "_config.alertmanager.info.repeatInterval: '1 day' is not a Prometheus duration (e.g. 30s, 5m, 1h30m)",
+    ),
+    "info tier switch": (
+        "{ alertmanager+: { info+: { enabled: 'no' } } }",
+        "_config.alertmanager.info.enabled: must be true or false, not 'no'",
+    ),
+    "escalation address": (
+        "{ alertmanager+: { p0EscalationEmail: ['cto@example.com'] } }",
+        '_config.alertmanager.p0EscalationEmail: must be a string, not array ["cto@example.com"]',
+    ),
+    "escalation typo": (
+        "{ alertmanager+: { p0EscalationMail: 'cto@example.com' } }",
+        "_config.alertmanager.p0EscalationMail: unknown field; did you mean 'p0EscalationEmail'?",
+    ),
+    "cluster label": (
+        "{ clusterLabel: 'cluster-id' }",
+        "_config.clusterLabel: 'cluster-id' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+    ),
+    "tenant label": (
+        "{ dashboards+: { tenantLabel: '0tenant' } }",
+        "_config.dashboards.tenantLabel: '0tenant' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*) or ''",
+    ),
     "alertFor names an alert": (
         "{ alertFor+: { RedisHighMemroy: '1m' } }",
         "_config.alertFor.RedisHighMemroy: unknown field; did you mean 'RedisHighMemory'?",
@@ -124,6 +152,21 @@ def test_an_http_service_without_up_selector_builds() -> None:
     snippet = f"((import 'mixin.libsonnet') + {{ _config+:: {override} }}).prometheusAlerts"
     alerts = {r["alert"] for g in evaluate_snippet(ROOT, snippet)["groups"] for r in g["rules"]}
     assert "HighErrorRate" in alerts and "APIDown" not in alerts
+
+
+def test_services_without_one_named_api_build_without_default_slos() -> None:
+    """The bundled SLOs are the seed's, on the service named 'api': without it there are none (no
+    `Index 0 out of bounds`), and everything else still builds."""
+    override = "{ services: [{ name: 'web', title: 'Web', kind: 'http', appSelector: 'job=\"web\"' }] }"
+    snippet = (
+        f"local m = (import 'mixin.libsonnet') + {{ _config+:: {override} }};"
+        " { slos: m._config.slos, alerts: [r.alert for g in m.prometheusAlerts.groups for r in g.rules"
+        " if std.objectHas(r, 'alert')], dashboards: std.objectFields(m.grafanaDashboards) }"
+    )
+    out = evaluate_snippet(ROOT, snippet)
+    assert out["slos"] == [] and "HighErrorRate" in out["alerts"]
+    assert not any(a.startswith("SLO") and a != "SLOMetricAbsent" for a in out["alerts"]), out["alerts"]
+    assert "infrawatch-api.json" in out["dashboards"]
 
 
 def _copy_repo(tmp: Path) -> Path:

@@ -19,11 +19,14 @@ from support.rulefiles import (
     HAND_WRITTEN_TESTS,
     ROOT,
     RULES,
+    config_knobs,
     generated_rule_files,
     iter_rules,
     load_yaml_files,
     own_rule_files,
     promtool,
+    render_hand_test,
+    rendered_hand_test,
 )
 
 CRD = Path(__file__).resolve().parents[1] / "schemas" / "prometheus-operator" / "prometheusrules.crd.yaml"
@@ -101,10 +104,56 @@ def test_crd_validation_can_fail(crd_schema: dict) -> None:
     assert [e.message for e in errors] == ["'expr' is a required property"]
 
 
+@pytest.fixture(scope="module")
+def default_knobs() -> dict:
+    return config_knobs()
+
+
 @pytest.mark.parametrize("path", HAND_TESTS, ids=lambda p: p.name)
-def test_promtool_unit_tests(path: Path) -> None:
-    res = promtool("test", "rules", path.name, cwd=path.parent)
+def test_promtool_unit_tests(path: Path, tmp_path: Path, default_knobs: dict) -> None:
+    """Each hand-written test, its {{ }} values filled in from the default _config."""
+    res = promtool("test", "rules", rendered_hand_test(path, tmp_path, default_knobs).name, cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+# Other thresholds, as an SRE would set them in config.libsonnet (the `for` durations stay).
+MOVED_THRESHOLDS = """{ _config+:: {
+  cpuUsageThreshold: 0.6, cpuUsageCriticalThreshold: 0.8,
+  memoryUsageThreshold: 0.7, memoryUsageCriticalThreshold: 0.9,
+  diskFreeThreshold: 0.3, diskFreeCriticalThreshold: 0.1,
+  smtpQueueThreshold: 2000,
+  highErrorRateThreshold: 0.02,
+} }"""
+FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml"]
+
+
+@pytest.mark.parametrize("name", FOLLOWING_THRESHOLDS)
+def test_hand_tests_still_pass_with_other_thresholds(name: str, tmp_path: Path, default_knobs: dict) -> None:
+    """The rules rendered with moved thresholds pass the same hand-written tests rendered with them;
+    the tests' data did move (a test with the default values would now be on the wrong side)."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for area, content in own_rule_files(MOVED_THRESHOLDS).items():
+        (rules / f"{area}.yaml").write_text(yaml.safe_dump(content, sort_keys=False))
+    moved = config_knobs(MOVED_THRESHOLDS)
+    path = HAND_WRITTEN_TESTS / name
+    res = promtool("test", "rules", rendered_hand_test(path, tmp_path, moved, rules).name, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    text = path.read_text()
+    assert render_hand_test(text, moved) != render_hand_test(text, default_knobs)
+    # ...and the defaults' data against the moved rules fails: the placeholders matter.
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    res = promtool("test", "rules", rendered_hand_test(path, stale, default_knobs, rules).name, cwd=stale)
+    assert res.returncode != 0
+
+
+def test_placeholders_refuse_unknown_knobs_and_code() -> None:
+    with pytest.raises(KeyError, match="unknown knob 'cpuUsageTreshold'"):
+        render_hand_test("x: '{{ cpuUsageTreshold }}'", {"cpuUsageThreshold": 0.85})
+    with pytest.raises(ValueError, match="not allowed"):
+        render_hand_test("x: '{{ __import__(\"os\") }}'", {})
+    assert render_hand_test("'{{ 60 * (1 - between(a, b)) }}' {{ pct(a) }}", {"a": 0.85, "b": 0.95}) == "'6' 85%"
 
 
 def test_promtool_unit_test_detects_a_wrong_expectation(tmp_path: Path) -> None:
@@ -123,8 +172,9 @@ def _cases(paths: list[Path] = HAND_TESTS) -> tuple[dict[str, set[str]], set[str
     cases: dict[str, set[str]] = {}
     tested_series: set[str] = set()
     problems: list[str] = []
+    knobs = config_knobs()
     for path in paths:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.safe_load(render_hand_test(path.read_text(), knobs, path.name))
         for t in doc["tests"]:
             for case in t.get("alert_rule_test", []):
                 kind = "firing" if case.get("exp_alerts") else "quiet"

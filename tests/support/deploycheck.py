@@ -31,6 +31,7 @@ CRD_FILES = {
 EXPORTER_MODULES = {
     "infrawatch-probe-exporter": "infrawatch.probe.main",
     "infrawatch-reputation-exporter": "infrawatch.reputation.main",
+    "infrawatch-console": "infrawatch.console.main",
 }
 
 

@@ -17,6 +17,7 @@ ERR_OUTSIDE = "192.0.2.22"  # 10.0.0.1, outside 127/8
 UNKNOWN_CODE = "192.0.2.23"  # 127.0.0.99, not in the ZEN profile
 CSS_V6 = "2001:db8::10"  # 127.0.0.3 css
 CLEAN_V6 = "2001:db8::1"
+SPAMCOP_IP = "192.0.2.30"  # only on scop.test (a SpamCop look-alike: a minor list)
 SPAM_DOMAIN = "spam.example"  # 127.0.1.2 spam
 CLEAN_DOMAIN = "clean.example"
 
@@ -48,6 +49,12 @@ def standard_zones() -> list[Zone]:
         Zone("zen.test", "ip6trie", [f"{CSS_V6} :127.0.0.3:CSS listing"], soa=False),
         # bar.test: a Barracuda look-alike listing the SBL address too
         Zone("bar.test", "ip4set", [":127.0.0.2:Barracuda listed", "127.0.0.2", SBL_IP]),
+        # scop.test: a SpamCop look-alike (minor list) listing SPAMCOP_IP only
+        Zone(
+            "scop.test",
+            "ip4set",
+            [":127.0.0.2:Blocked - see https://www.spamcop.net/bl.shtml?$", "127.0.0.2", SPAMCOP_IP],
+        ),
         # dbl.test: a DBL look-alike
         Zone("dbl.test", "dnset", ["dbltest.com :127.0.1.2:test", f"{SPAM_DOMAIN} :127.0.1.2:Spam domain"]),
         # wild.test lists everything (fails the 127.0.0.1 test point)

@@ -10,18 +10,21 @@ UDP faults (``Rule.udp``): ``ok``, ``truncate`` (TC bit, empty answer section: t
 again over TCP), ``truncate_partial`` (TC bit with the first record only), ``servfail``,
 ``refused``, ``formerr``, ``drop`` (no reply), ``wrong_id`` (reply with another ID),
 ``wrong_port`` (correct reply sent from another socket), ``garbage`` (our ID, then junk),
-``wrong_question`` (reply for another name).  TCP faults (``Rule.tcp``): ``ok``, ``drop``
+``wrong_question`` (reply for another name); ``Rule.udp_delay`` holds the UDP reply back.
+TCP faults (``Rule.tcp``): ``ok``, ``drop``
 (read and never answer), ``close`` (close the connection without answering), ``servfail``,
 ``truncate`` (TC even over TCP).  Names without a rule get NXDOMAIN (with an SOA: negative TTL).
 Messages are built and parsed with dnspython, independently of the codec under test.  Every query
 received is recorded in ``queries`` as (transport, name, type).  TCP replies may be sent out of
-order (``tcp_reverse=True`` answers a batch of pipelined queries last-first).
+order (``tcp_reverse=True`` answers a batch of pipelined queries last-first).  ``tcp_accepted``
+counts the TCP connections accepted (pipelining: many queries, one connection).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +46,7 @@ class Rule:
     ttl: int = 60
     udp: str = "ok"
     tcp: str = "ok"
+    udp_delay: float = 0.0  # seconds before the UDP reply is sent (a slow resolver)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class FaultDNS:
     fallback: Callable[[str, int], Rule | None] | None = None
     tcp_reverse: bool = False
     queries: list[tuple[str, str, str]] = field(default_factory=list)
+    tcp_accepted: int = 0
 
     def __post_init__(self) -> None:
         self._udp: asyncio.DatagramTransport | None = None
@@ -96,6 +101,11 @@ class FaultDNS:
         return r
 
     # -- UDP ---------------------------------------------------------------------------------
+    def udp_delay(self, data: bytes) -> float:
+        q = dns.message.from_wire(data).question[0]
+        rule = self.rule(q.name.to_text().rstrip(".").lower(), q.rdtype)
+        return rule.udp_delay if rule else 0.0
+
     def _udp_reply(self, data: bytes) -> tuple[str, bytes | None]:
         q = dns.message.from_wire(data)
         question = q.question[0]
@@ -128,8 +138,21 @@ class FaultDNS:
         return mode, r.to_wire()
 
     async def start(self) -> FaultDNS:
+        fixed = bool(self.port)
+        for attempt in range(20):
+            self.port = self.port if fixed else free_udp_port(self.host)
+            try:
+                return await self._bind()
+            except OSError as exc:
+                # free_udp_port checks, then closes: another process (2 cores, 3 lanes running tests)
+                # can take the port before we bind it again.  Pick another one.
+                await self.stop()
+                if fixed or exc.errno != errno.EADDRINUSE or attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _bind(self) -> FaultDNS:
         loop = asyncio.get_running_loop()
-        self.port = self.port or free_udp_port(self.host)
         server = self
 
         class Other(asyncio.DatagramProtocol):
@@ -148,11 +171,13 @@ class FaultDNS:
                     return
                 if wire is None:
                     return
-                if mode == "wrong_port":
-                    assert server._other is not None
-                    server._other.sendto(wire, addr)
+                sock = server._other if mode == "wrong_port" else self.transport
+                assert sock is not None
+                delay = server.udp_delay(data)
+                if delay:
+                    loop.call_later(delay, sock.sendto, wire, addr)  # type: ignore[attr-defined]
                 else:
-                    self.transport.sendto(wire, addr)  # type: ignore[attr-defined]
+                    sock.sendto(wire, addr)  # type: ignore[attr-defined]
 
         self._udp, _ = await loop.create_datagram_endpoint(UDP, local_addr=(self.host, self.port))
         self._tcp = await asyncio.start_server(self._tcp_client, self.host, self.port)
@@ -161,6 +186,7 @@ class FaultDNS:
     # -- TCP ---------------------------------------------------------------------------------
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        self.tcp_accepted += 1
         try:
             while True:
                 batch: list[bytes] = []
@@ -215,11 +241,13 @@ class FaultDNS:
         for t in (self._udp, self._other):
             if t is not None:
                 t.close()
+        self._udp = self._other = None
         for w in list(self._writers):
             w.close()
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
+            self._tcp = None
 
     async def __aenter__(self) -> FaultDNS:
         return await self.start()

@@ -47,6 +47,20 @@ HEALTH_DOCS: dict[str, tuple[int, object, str]] = {
     "es-green": (200, {"cluster_name": "c", "status": "green", "unassigned_shards": 0}, "application/json"),
     "es-yellow": (200, {"cluster_name": "c", "status": "yellow", "unassigned_shards": 3}, "application/json"),
     "es-red": (200, {"cluster_name": "c", "status": "red", "unassigned_shards": 9}, "application/json"),
+    "seed-004": (
+        200,
+        {
+            "status": "healthy",
+            "timestamp": "2026-12-03T10:00:00Z",
+            "version": "1.4.2",
+            "checks": {
+                "database": {"status": "healthy", "latency_ms": 5},
+                "redis": {"status": "healthy", "latency_ms": 1},
+                "rpc": {"status": "degraded", "latency_ms": 1800},
+            },
+        },
+        "application/json",
+    ),
     "not-json": (200, "<html>hello</html>", "text/html"),
 }
 

@@ -2,7 +2,10 @@
 
 It serves, on one loopback port:
 - ``/metrics``: ``http_requests_total{method,path,code}``, the classic histogram
-  ``http_request_duration_seconds{method,path}``, ``http_requests_in_flight`` and
+  ``http_request_duration_seconds{method,path}``, ``http_request_size_bytes{method,path}`` (seed
+  004's request size), ``http_requests_in_flight``, seed 004's WebSocket series
+  (``ws_connections_active{session_id,role}``, ``ws_connections_total{status}``,
+  ``ws_messages_{sent,received}_total``, ``ws_connection_duration_seconds``, ``ws_errors_total{type}``) and
   ``email_sent_total{type,status,source_ip}`` (daily volume per sending IP for the reputation table),
   fed by synthetic traffic generated in a background thread at ``requests_per_second``;
 - ``/health``: the seed's JSON (``{"status": "healthy", "checks": {"database": {...}}}``), 200 when
@@ -41,6 +44,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 HEALTH_STATES = ("healthy", "degraded", "down")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+SIZE_BUCKETS = (0, 100, 1_000, 10_000, 100_000, 1_000_000)
+WS_SESSIONS = ("studio-1", "studio-2")
+WS_ROLES = ("viewer", "host")
+WS_ERRORS = ("auth_failed", "rate_limited", "timeout")
 ROUTES = (("GET", "/v1/tracks"), ("GET", "/v1/users"), ("POST", "/v1/tracks"), ("GET", "/health"))
 
 
@@ -51,6 +58,7 @@ class Knobs:
     requests_per_second: float = 20.0
     health: str = "healthy"
     emails_per_second: float = 0.5
+    ws_connections_per_second: float = 2.0
     sending_ips: list[str] = field(default_factory=lambda: ["192.0.2.10"])
 
     def update(self, values: dict[str, Any]) -> None:
@@ -82,9 +90,11 @@ class AppSim:
         self.tick_seconds = tick_seconds
         self._host, self._port = host, port
         self._rng = random.Random(seed)
+        self._size_rng = random.Random(seed)
+        self._ws_rng = random.Random(seed)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._carry = {"requests": 0.0, "emails": 0.0}
+        self._carry = {"requests": 0.0, "emails": 0.0, "ws": 0.0}
         self._email_index = 0
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -97,6 +107,31 @@ class AppSim:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self.size = Histogram(
+            "http_request_size_bytes",
+            "HTTP request body size.",
+            ["method", "path"],
+            buckets=SIZE_BUCKETS,
+            registry=self.registry,
+        )
+        # Seed 004's WebSocket server metrics (the same process plays the ws-server).
+        self.ws_active = Gauge(
+            "ws_connections_active", "Open WebSocket connections.", ["session_id", "role"], registry=self.registry
+        )
+        self.ws_connections = Counter(
+            "ws_connections_total", "WebSocket connections opened and closed.", ["status"], registry=self.registry
+        )
+        self.ws_sent = Counter("ws_messages_sent_total", "WebSocket messages sent.", registry=self.registry)
+        self.ws_received = Counter("ws_messages_received_total", "WebSocket messages received.", registry=self.registry)
+        self.ws_duration = Histogram(
+            "ws_connection_duration_seconds",
+            "WebSocket connection duration.",
+            buckets=(60, 300, 3600),
+            registry=self.registry,
+        )
+        self.ws_errors = Counter("ws_errors_total", "WebSocket errors.", ["type"], registry=self.registry)
+        for kind in WS_ERRORS:  # present at 0 from the start, as client libraries' users do
+            self.ws_errors.labels(kind)
         self.in_flight = Gauge("http_requests_in_flight", "Requests being served.", registry=self.registry)
         self.emails = Counter(
             "email_sent_total", "E-mails handed to the MTA.", ["type", "status", "source_ip"], registry=self.registry
@@ -168,14 +203,38 @@ class AppSim:
             latency = median * math.exp(self._rng.gauss(0.0, 0.4)) if median > 0 else 0.0
             self.requests.labels(method, path, code).inc()
             self.duration.labels(method, path).observe(latency)
+            # GETs carry no body; POSTs about 2 KB (log-normal, own generator: the traffic stays as it was).
+            body = 2000 * math.exp(self._size_rng.gauss(0.0, 0.5)) if method == "POST" else 0
+            self.size.labels(method, path).observe(body)
         self._carry["emails"] += k.emails_per_second * seconds
         e, self._carry["emails"] = int(self._carry["emails"]), self._carry["emails"] % 1
         for _ in range(e):  # round-robin over the sending IPs, across ticks
             ip = k.sending_ips[self._email_index % len(k.sending_ips)] if k.sending_ips else "unknown"
             self._email_index += 1
             self.emails.labels("transactional", "success", ip).inc()
+        self._websocket(k, seconds)
         self.in_flight.set(self._rng.randint(0, max(1, int(k.requests_per_second * k.latency_seconds) + 1)))
         return n
+
+    def _websocket(self, k: Knobs, seconds: float) -> None:
+        """Connections open and close at ``ws_connections_per_second``; one in ten closes with an error."""
+        rng = self._ws_rng
+        self._carry["ws"] += k.ws_connections_per_second * seconds
+        n, self._carry["ws"] = int(self._carry["ws"]), self._carry["ws"] % 1
+        if k.health == "down":
+            n = 0
+        for _ in range(n):
+            self.ws_connections.labels("connected").inc()
+            self.ws_connections.labels("disconnected").inc()
+            self.ws_duration.observe(300 * math.exp(rng.gauss(0.0, 1.0)))
+            self.ws_sent.inc(rng.randint(5, 50))
+            self.ws_received.inc(rng.randint(1, 10))
+            if rng.random() < 0.1:
+                self.ws_errors.labels(rng.choice(WS_ERRORS)).inc()
+        for session in WS_SESSIONS:
+            for role in WS_ROLES:
+                viewers = rng.randint(20, 60) if role == "viewer" else 1
+                self.ws_active.labels(session, role).set(0 if k.health == "down" else viewers)
 
     def _traffic(self) -> None:
         last = time.monotonic()

@@ -119,6 +119,8 @@ _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\ufff
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -132,8 +134,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         self._tags: dict[str, str] = {}
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
+        if kind is not yaml.ScalarNode:  # no path resolvers: the default tags
+            return _MAP_TAG if kind is yaml.MappingNode else _SEQ_TAG
         if not implicit[0]:  # quoted: a string (the safe loader has no path resolvers)
             return _STR_TAG
         tag = self._tags.get(value)
@@ -144,7 +146,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         return tag
 
 
-assert not _Loader.yaml_path_resolvers  # what resolve's shortcut for quoted scalars relies on
+assert not _Loader.yaml_path_resolvers  # what resolve's shortcuts rely on
+assert (_Loader.DEFAULT_MAPPING_TAG, _Loader.DEFAULT_SEQUENCE_TAG) == (_MAP_TAG, _SEQ_TAG)
 
 _gc_lock = threading.Lock()
 _gc_holders = 0
@@ -152,11 +155,12 @@ _gc_was_enabled = False
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a config is loaded: composing and converting build
     hundreds of thousands of objects (no cycles), and each collection they trigger walks them all
     again; on a 5 MB file the collector took more than half of the load time.  The bounds above
-    bound what is built meanwhile."""
+    bound what is built meanwhile.  Callers that load and convert a file hold it over both steps
+    (re-entrant), so the collection that follows walks only what survives, once."""
     global _gc_holders, _gc_was_enabled
     with _gc_lock:
         if _gc_holders == 0:
@@ -200,6 +204,17 @@ class _FastBuilder:
         if self.via_alias > ALIAS_FREE and self.via_alias > ALIAS_RATIO * self.own:
             raise _Again
 
+    def leaf(self, node: yaml.ScalarNode) -> Any:
+        """A scalar node's value, counted as written or as reached again."""
+        nid = id(node)
+        scalars = self.scalars
+        if nid in scalars:
+            self.charge(1)
+            return scalars[nid]
+        self.own += 1
+        value = scalars[nid] = node.value if node.tag == _STR_TAG else self.scalar(node)
+        return value
+
     def scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == _STR_TAG:
             return node.value
@@ -210,14 +225,9 @@ class _FastBuilder:
 
     def build(self, node: yaml.Node, depth: int = 0) -> tuple[Any, int]:
         """The value and the height of the deepest collection under ``node``."""
-        nid = id(node)
         if node.__class__ is yaml.ScalarNode:
-            if nid in self.scalars:
-                self.charge(1)
-                return self.scalars[nid], -1
-            self.own += 1
-            value = self.scalars[nid] = self.scalar(node)
-            return value, -1
+            return self.leaf(node), -1
+        nid = id(node)
         hit = self.nodes.get(nid)
         if hit is not None:
             value, size, height = hit
@@ -233,6 +243,9 @@ class _FastBuilder:
         if node.__class__ is yaml.SequenceNode:
             out_list = []
             for item in node.value:
+                if item.__class__ is yaml.ScalarNode:  # inlined: most nodes are scalars
+                    out_list.append(self.leaf(item))
+                    continue
                 v, h = self.build(item, depth + 1)
                 out_list.append(v)
                 if h >= height:
@@ -252,7 +265,7 @@ class _FastBuilder:
             for n, (key_node, value_node) in enumerate(pairs):
                 if key_node.__class__ is not yaml.ScalarNode:
                     raise _Again
-                key = self.scalar(key_node)
+                key = key_node.value if key_node.tag == _STR_TAG else self.scalar(key_node)
                 if key.__class__ is not str:
                     if not isinstance(key, str | int | float | bool) or key is None:
                         raise _Again
@@ -264,6 +277,9 @@ class _FastBuilder:
                     and (merged == 0 or key in {str(self.scalar(k)) for k, _ in pairs[merged:n]})
                 ):
                     raise _Again
+                if value_node.__class__ is yaml.ScalarNode:
+                    out[key] = self.leaf(value_node)
+                    continue
                 v, h = self.build(value_node, depth + 1)
                 out[key] = v
                 if h >= height:
@@ -387,7 +403,7 @@ def _build_fast(loader: Any, node: yaml.Node, loc: Locator) -> Any:
 def _load(text: str, loc: Locator, build: Callable[[Any, yaml.Node, Locator], Any]) -> Any:
     loader = _Loader(text)
     try:
-        with _located_yaml_errors(text, loc), _gc_paused():
+        with _located_yaml_errors(text, loc), gc_paused():
             node = loader.get_single_node()
             return None if node is None else build(loader, node, loc)
     finally:
@@ -419,7 +435,7 @@ def load_yaml_documents(text: str, file: str) -> Iterator[tuple[yaml.Node, Any, 
     loader = _Loader(text)
     try:
         while True:
-            with _located_yaml_errors(text, loc), _gc_paused():  # not across the yield
+            with _located_yaml_errors(text, loc), gc_paused():  # not across the yield
                 if not loader.check_node():
                     break
                 node = loader.get_node()
@@ -802,7 +818,7 @@ def from_yaml(cls: type[T], data: Any, ctx: Context, path: KeyPath = ()) -> T:
     """Build dataclass ``cls`` from a YAML mapping, reporting unknown/missing/invalid keys."""
     if path:
         return _from_yaml(cls, data, ctx, path)
-    with _gc_paused():  # a whole file: see _gc_paused
+    with gc_paused():  # a whole file: see gc_paused
         return _from_yaml(cls, data, ctx, path)
 
 

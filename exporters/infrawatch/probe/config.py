@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.config import Context, Duration, Problem, from_yaml, load_yaml_file, required
+from ..core.config import Context, Duration, Problem, from_yaml, gc_paused, load_yaml_file, required
 from ..core.labels import label_name_problem
 from ..core.tlsclient import ClientContexts
 from .allowlist import AllowList, TargetError, target_host
@@ -182,9 +182,11 @@ def _unknown_module(name: str, modules: dict[str, Any]) -> str:
 
 def load_probe_config(path: str | Path) -> ProbeConfig:
     """Load and validate; raises ``ConfigError`` listing every located problem."""
-    data, loc = load_yaml_file(path)
-    ctx = Context(loc, base_dir=Path(path).resolve().parent)
-    cfg = from_yaml(ProbeConfig, data, ctx)
+    with gc_paused():  # parse and convert (see gc_paused)
+        data, loc = load_yaml_file(path)
+        ctx = Context(loc, base_dir=Path(path).resolve().parent)
+        cfg = from_yaml(ProbeConfig, data, ctx)
+        del data
     ctx.raise_if_problems()
     cfg.warnings = ctx.warnings
     cfg.source = str(path)

@@ -116,6 +116,7 @@ def targets_document(engine: Engine, volumes: dict[str, float] | None = None) ->
     return {
         "generated_at": _iso(now),
         "volume_column": volumes is not None,
+        "history_export": bool(engine.loaded.raw.history.prometheus_url),  # the page links to /export
         "targets": out_targets,
         "lists": lists,
         "hosts": hosts,

@@ -12,31 +12,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import ipaddress
 import json
 import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections import defaultdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from ..core.config import ConfigError, Context, Duration, Locator
+from ..core.config import ConfigError, Context, Locator
+from . import state
+from .api import duration_text
 from .config import Loaded, ReputationConfig, Target, build, load_config
 from .engine import Engine
+from .history import QUERY_ERRORS, history_rows, parse_range, write_history_csv
 from .lists import PROFILES
 from .names import normalize_ip, to_ascii_domain
 from .score import Summary
 
 EXIT_CLEAN, EXIT_LISTED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 NAGIOS = {"good": (0, "OK"), "warning": (1, "WARNING"), "critical": (2, "CRITICAL"), "unknown": (3, "UNKNOWN")}
-# Prometheus refuses query_range answers of more than 11,000 points per series: stay below.
-MAX_POINTS = 10_000
 
 
 class UsageError(Exception):
@@ -105,7 +101,8 @@ def _parse_targets(values: list[str], max_cidr: int) -> list[Target]:
     return targets
 
 
-def _loaded_for_check(args: argparse.Namespace) -> Loaded:
+def _loaded_for_check(args: argparse.Namespace) -> tuple[Loaded, Path | None]:
+    """The configuration to check with, and the exporter's state file (read for first-seen times)."""
     if args.list:
         known = {lc.name for lc in load_config(args.config).raw.lists} if args.config else set(PROFILES)
         unknown = sorted(set(args.list) - known)
@@ -128,8 +125,9 @@ def _loaded_for_check(args: argparse.Namespace) -> Loaded:
         loaded.lists = [s for s in loaded.lists if s.name in args.list]
     if args.targets:
         loaded.targets = _parse_targets(args.targets, loaded.raw.max_cidr_addresses)
-    loaded.raw.state_file = ""  # a one-off check never touches the exporter's state file
-    return loaded
+    state_path = loaded.base_dir / loaded.raw.state_file if args.config and loaded.raw.state_file else None
+    loaded.raw.state_file = ""  # a one-off check never writes the exporter's state file
+    return loaded, state_path
 
 
 def _table(rows: list[list[str]], out: TextIO, style: _Style, colour_col: int) -> None:
@@ -146,8 +144,12 @@ def _table(rows: list[list[str]], out: TextIO, style: _Style, colour_col: int) -
             out.write("  ".join("-" * w for w in widths) + "\n")
 
 
-async def _check(loaded: Loaded) -> Engine:
+async def _check(loaded: Loaded, state_path: Path | None) -> Engine:
     engine = Engine(loaded)
+    if state_path is not None:
+        # Listings the exporter has seen keep their first-seen time ("listed since ... for 2 h 10 min");
+        # the lookups below decide everything else, and a delisted pair drops it.
+        engine.results.update(state.peek(state_path, {t.value for t in loaded.targets}, {s.name for s in loaded.lists}))
     try:
         await engine.run_cycle(save=False)
     finally:
@@ -157,7 +159,7 @@ async def _check(loaded: Loaded) -> Engine:
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        loaded = _loaded_for_check(args)
+        loaded, state_path = _loaded_for_check(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -167,9 +169,10 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if not loaded.targets:
         print("infrawatch reputation check: no targets (give TARGET... or targets in --config)", file=sys.stderr)
         return EXIT_USAGE
-    engine = asyncio.run(_check(loaded))
+    engine = asyncio.run(_check(loaded, state_path))
+    now = time.time()
     listed_any = unknown_any = False
-    rows = [["TARGET", "LIST", "RESULT", "CODES", "REASON", "DELISTING"]]
+    rows = [["TARGET", "LIST", "RESULT", "CODES", "SINCE", "REASON", "DELISTING"]]
     for t in engine.targets:
         for spec in engine.specs:
             if not spec.applies(t):
@@ -186,12 +189,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                         spec.name,
                         "LISTED " + ",".join(r.categories),
                         ",".join(r.codes),
+                        _since(r.listed_since, now),
                         terminal_safe(" | ".join(r.reasons))[:100],
                         spec.delist_url,
                     ]
                 )
             elif r.status == "clean" and h.up:
-                rows.append([t.value, spec.name, "clean", "", "", ""])
+                rows.append([t.value, spec.name, "clean", "", "", "", ""])
             else:
                 unknown_any = True
                 why = r.reason or h.reason_code
@@ -201,6 +205,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
                         spec.name,
                         "UNKNOWN" + (f" {why}" if why else ""),
                         ",".join(r.codes),
+                        "",
                         terminal_safe(r.error or h.reason)[:100],
                         "",
                     ]
@@ -229,6 +234,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
+def _since(listed_since: float | None, now: float) -> str:
+    """``2026-12-03 14:30Z (for 2 h 10 min)``; ``now`` for a listing first seen by this check."""
+    if listed_since is None or now - listed_since < 60:
+        return "now"
+    at = time.strftime("%Y-%m-%d %H:%MZ", time.gmtime(listed_since))
+    return f"{at} (for {duration_text(now - listed_since)})"
+
+
 def _nagios(summaries: list[Summary], out: TextIO | None) -> int:
     """check_rbl-style: the worst state first, then every listing; perfdata after '|'."""
     statuses = {s.status for s in summaries}
@@ -250,77 +263,20 @@ def _nagios(summaries: list[Summary], out: TextIO | None) -> int:
     return exit_code
 
 
-def _query_range(base: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
-    """query_range over any range: split into windows of at most MAX_POINTS steps, series merged."""
-    merged: dict[tuple, dict[str, Any]] = {}
-    t = start
-    while t <= end:
-        t_end = min(end, t + step * (MAX_POINTS - 1))
-        for s in _query_range_once(base, expr, t, t_end, step):
-            key = tuple(sorted(s["metric"].items()))
-            merged.setdefault(key, {"metric": s["metric"], "values": []})["values"].extend(s["values"])
-        t = t_end + step
-    return list(merged.values())
-
-
-def _query_range_once(base: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
-    params = urllib.parse.urlencode({"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"})
-    try:
-        with urllib.request.urlopen(f"{base.rstrip('/')}/api/v1/query_range?{params}", timeout=60) as r:
-            body = json.load(r)
-    except urllib.error.HTTPError as exc:
-        try:
-            body = json.load(exc)
-        except ValueError:
-            raise RuntimeError(f"HTTP {exc.code}") from None
-    if body.get("status") != "success":
-        raise RuntimeError(f"Prometheus error: {body.get('error')}")
-    return body["data"]["result"]
-
-
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        since = float(Duration.parse(args.since))
-        step = float(Duration.parse(args.step)) if args.step else max(60.0, since / MAX_POINTS)
-        if step <= 0 or since <= 0:
-            raise ValueError("--since and --step must be positive")
+        since, step = parse_range(args.since, args.step)
     except ValueError as exc:
         print(f"infrawatch reputation export: {exc}", file=sys.stderr)
         return 2
-    end = time.time()
-    start = end - since
-    sel = ""
-    if args.target:
-        # a PromQL raw (backtick) string: the regex escapes pass through unchanged
-        sel = "{target=~`" + "|".join(re.escape(t.replace("`", "")) for t in args.target) + "`}"
-    rows: dict[tuple[float, str], dict[str, Any]] = defaultdict(lambda: {"score": "", "status": "", "listed": []})
     try:
-        for s in _query_range(args.prometheus, f"reputation_score{sel}", start, end, step):
-            for ts, v in s["values"]:
-                rows[(float(ts), s["metric"].get("target", ""))]["score"] = v
-        for s in _query_range(args.prometheus, f"reputation_status{sel} == 1", start, end, step):
-            for ts, _v in s["values"]:
-                rows[(float(ts), s["metric"].get("target", ""))]["status"] = s["metric"].get("status", "")
-        for s in _query_range(args.prometheus, f"reputation_listed{sel} == 1", start, end, step):
-            for ts, _v in s["values"]:
-                rows[(float(ts), s["metric"].get("target", ""))]["listed"].append(s["metric"].get("list", ""))
-    except (OSError, urllib.error.URLError, RuntimeError, ValueError) as exc:
+        rows = history_rows(args.prometheus, args.target or [], since, step)
+    except QUERY_ERRORS as exc:
         print(f"infrawatch reputation export: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 2
     dest = open(args.output, "w", newline="") if args.output else out  # noqa: SIM115
     try:
-        w = csv.writer(dest)
-        w.writerow(["timestamp", "target", "score", "status", "listed_on"])
-        for (ts, target), row in sorted(rows.items()):
-            w.writerow(
-                [
-                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)),
-                    target,
-                    row["score"],
-                    row["status"],
-                    ";".join(sorted(row["listed"])),
-                ]
-            )
+        write_history_csv(rows, dest)
     finally:
         if dest is not out:
             dest.close()

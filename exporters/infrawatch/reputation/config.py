@@ -270,10 +270,29 @@ class VolumeConfig:
 
 
 @dataclass
+class HistoryConfig:
+    """``GET /export``: score and listing history as CSV (the page's "history" links), as ``export``."""
+
+    # The Prometheus (or long-term store) that scrapes this exporter; empty: no /export, no links.
+    prometheus_url: str = ""
+    since: Duration = Duration(90 * 86400)  # default range of a link
+    timeout: Duration = Duration(30)  # per query_range request
+
+    def validate(self, ctx: Context, path: KeyPath) -> None:
+        if self.prometheus_url and not re.match(r"^https?://[^/\s]+", self.prometheus_url):
+            ctx.error((*path, "prometheus_url"), f"prometheus_url must be an http(s) URL, got {self.prometheus_url!r}")
+        if self.since <= 0:
+            ctx.error((*path, "since"), "since must be greater than 0")
+        if self.timeout <= 0:
+            ctx.error((*path, "timeout"), "timeout must be greater than 0")
+
+
+@dataclass
 class ReputationConfig:
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     probe: ProbeEndpointConfig = field(default_factory=ProbeEndpointConfig)
     volume: VolumeConfig = field(default_factory=VolumeConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     interval: Duration = Duration(300)
     max_cache_ttl: DurationOrZero | None = None  # cap on how long an answer is reused (0: never); default: interval / 2
     max_cidr_addresses: int = 256

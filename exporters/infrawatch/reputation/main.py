@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from prometheus_client.registry import Collector
 from ..core.config import to_public
 from ..core.scheduler import Job, Scheduler
 from ..core.server import Exporter, common_flags, run
-from . import adhoc, api, page, volume
+from . import adhoc, api, history, page, volume
 from .config import Loaded, load_config
 from .engine import Engine
 from .metrics import ReputationCollector
@@ -103,6 +104,38 @@ class ReputationExporter(Exporter):
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v1/targets", self._api_targets)
         app.router.add_get("/probe", self._probe)
+        app.router.add_get("/export", self._export)
+
+    async def _export(self, request: web.Request) -> web.Response:
+        """``/export?target=&since=&step=``: a configured target's history as CSV, as ``export``."""
+        cfg = self.engine.loaded.raw.history if self.engine is not None else None
+        if cfg is None or not cfg.prometheus_url:
+            return web.Response(status=404, text="history export is off (history.prometheus_url is not set)\n")
+        assert self.engine is not None
+        target = request.query.get("target", "")
+        if target not in {t.value for t in self.engine.targets}:
+            return web.Response(status=403, text="only configured targets can be exported\n")
+        try:
+            since, step = history.parse_range(
+                request.query.get("since") or f"{int(float(cfg.since))}s", request.query.get("step", "")
+            )
+        except ValueError as exc:
+            return web.Response(status=400, text=f"{exc}\n")
+        try:
+            rows = await asyncio.get_running_loop().run_in_executor(
+                None, history.history_rows, cfg.prometheus_url, [target], since, step, float(cfg.timeout)
+            )
+        except history.QUERY_ERRORS as exc:
+            log.warning("history export failed", extra={"err": str(exc) or type(exc).__name__})
+            return web.Response(status=502, text=f"cannot query the history Prometheus: {exc}\n")
+        buf = io.StringIO()
+        history.write_history_csv(rows, buf)
+        name = "".join(c if c.isalnum() or c in ".-" else "_" for c in target)
+        return web.Response(
+            text=buf.getvalue(),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="reputation-history-{name}.csv"'},
+        )
 
     async def _probe(self, request: web.Request) -> web.Response:
         if self.engine is None:

@@ -5,6 +5,7 @@ Server-rendered HTML (no JavaScript needed), every value escaped; it refreshes i
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from ..core.html import escape as _e
@@ -62,6 +63,9 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
             )
         score = "-" if t["score"] is None else f"{t['score']:.0f}"
         via = f'<div class="muted host">via {_e(t["host"])}</div>' if t.get("host") else ""
+        if doc.get("history_export"):
+            href = f"{base}/export?{urllib.parse.urlencode({'target': t['target']})}"
+            via += f'<div class="muted"><a class="history" href="{_e(href)}">history (CSV)</a></div>'
         volume_cell = ""
         if doc.get("volume_column"):
             v = t.get("daily_volume")
@@ -91,6 +95,7 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
             f"<td>{_e(li['checked_at'] or '')}</td><td>{_e(budget)}</td></tr>"
         )
     volume_head = "<th>Daily volume</th>" if doc.get("volume_column") else ""
+    history_note = "each row's <em>history (CSV)</em> link, or" if doc.get("history_export") else "run"
     state = doc.get("state_file")
     state_note = ""
     if state and state["last_write_ok"] is False:
@@ -104,7 +109,7 @@ def render(doc: dict[str, Any], title: str, base_path: str = "") -> str:
 <table id="targets"><thead><tr><th>IP / domain</th><th>Provider</th><th>Pool</th>{volume_head}<th>Score</th>
 <th>Blacklists</th><th>Status</th><th>Last checked</th></tr></thead>
 <tbody>{"".join(rows) or '<tr><td colspan="8">no targets configured</td></tr>'}</tbody></table>
-<p class="muted">History for a report or a delisting request:
+<p class="muted" id="history">History for a report or a delisting request: {history_note}
 <code>infrawatch reputation export --prometheus URL --since 90d --target IP -o history.csv</code>
 (any range and step; see docs/reputation.md).</p>
 <h2>Blacklists</h2>

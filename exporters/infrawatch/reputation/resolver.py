@@ -12,6 +12,8 @@ A truncated UDP reply (TC bit) is never used: the query is asked again over TCP,
 nameserver (RFC 7766), and only the TCP answer counts.  One TCP connection per nameserver carries
 every such query at once (pipelined, matched by ID), so a cycle with many large TXT answers stays
 fast; a TCP failure is retried like a lost packet and ends as ``truncated``, never as "not listed".
+A TCP follow-up never runs past the lookup's deadline ((retries + 1) x timeout from its first
+packet): a truncated reply that came late leaves it only what remains.
 Every packet sent (UDP, TCP, retries) is recorded in ``Answer.packets`` with its outcome: that is
 what a list's usage policy counts.
 
@@ -79,6 +81,7 @@ class _Pending:
     __slots__ = (
         "attempt",
         "deadline",
+        "expires",
         "fut",
         "packets",
         "qname",
@@ -95,7 +98,8 @@ class _Pending:
         self.qname_lower = qname.lower().rstrip(".")
         self.qtype = qtype
         self.attempt = 0
-        self.deadline = 0.0
+        self.deadline = 0.0  # of the packet in flight
+        self.expires = 0.0  # of the whole lookup: (retries + 1) x timeout after the first packet
         self.packets: list[str] = []
         self.tcp_server: _Server | None = None  # set once a UDP reply came back truncated
 
@@ -188,6 +192,8 @@ class Resolver:
         self.concurrency = concurrency
         self._servers: list[_Server] = []
         self._pending: dict[tuple[int, int], _Pending] = {}  # (server, id) -> query, in send order
+        # TCP follow-ups whose deadline was cut to the lookup's (out of send order: swept separately)
+        self._clipped: dict[tuple[int, int], _Pending] = {}
         self._waiting: deque[_Pending] = deque()
         self._inflight = 0
         self._open_lock = asyncio.Lock()
@@ -238,6 +244,7 @@ class Resolver:
                     Answer(None, error="resolver closed", attempts=p.attempt, reason="closed", packets=p.packets)
                 )
         self._pending.clear()
+        self._clipped.clear()
         self._waiting.clear()
         self._inflight = 0
 
@@ -293,7 +300,15 @@ class Resolver:
                 break
         packet = dnswire.query_header(qid) + p.question
         p.attempt += 1
-        p.deadline = time.monotonic() + self.timeout
+        now = time.monotonic()
+        p.deadline = now + self.timeout
+        if not p.expires:
+            # The lookup's deadline; the sweep's granularity added so a UDP retry keeps its full timeout.
+            p.expires = p.deadline + self.timeout * self.retries + self._sweep_interval()
+        elif tcp and p.deadline > p.expires:
+            # A TCP follow-up (a truncated reply came late) never stretches the lookup past its deadline.
+            p.deadline = p.expires
+            self._clipped[key] = p
         self._pending[key] = p
         self.sent_total += 1
         if self._sweeper is None:
@@ -326,11 +341,21 @@ class Resolver:
         expired = []
         for key, p in self._pending.items():
             if p.deadline > now:
-                break  # send order == deadline order
+                break  # send order == deadline order (except the clipped ones, below)
             expired.append(key)
+        if self._clipped:
+            for key, p in list(self._clipped.items()):
+                if self._pending.get(key) is not p:
+                    del self._clipped[key]  # answered or retried meanwhile
+                elif p.deadline <= now:
+                    del self._clipped[key]
+                    if key not in expired:
+                        expired.append(key)
         for key in expired:
+            p = self._pending.get(key)
+            if p is None:
+                continue
             self.timeouts_total += 1
-            p = self._pending[key]
             p.packets.append("timeout")
             if p.tcp_server is not None:
                 self._retry_or_complete(key, Answer(None, error="truncated; TCP timed out", reason="truncated"))

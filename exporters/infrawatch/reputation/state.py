@@ -120,6 +120,15 @@ def load(
         return {}, {}
 
 
+def peek(path: Path, targets: set[str] | None, lists: set[str]) -> dict[tuple[str, str], PairResult]:
+    """The pair results of the file, read only (``check`` on the command line: the exporter owns
+    the file).  Nothing is moved or removed; a file that cannot be used gives nothing."""
+    try:
+        return _parse(json.loads(path.read_text(encoding="utf-8")), targets, lists)[0]
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError, RecursionError):
+        return {}
+
+
 def _set_aside(path: Path, why: str) -> None:
     aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
     try:
