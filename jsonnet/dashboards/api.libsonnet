@@ -27,8 +27,7 @@ local r = import '../lib/rules.libsonnet';
     local section(s) =
       local sel = r.sel([s.appSelector, '%s=~"$endpoint"' % ep]);
       local selWith(m) = r.sel([s.appSelector, '%s=~"$endpoint"' % ep, m]);
-      local rate(metric, selector, by='') =
-        'sum%s (rate(%s%s[$__rate_interval]))' % [if by == '' then '' else ' by (%s)' % by, metric, selector];
+      local rate = lib.sumRate;
       local total(by='') = rate('http_requests_total', sel, by);
       // Ratio of the requests matching `m`, 0 (not "no data") while there are none.
       local ratio(m, by='') =

@@ -14,8 +14,7 @@ local databases(cfg) = [s for s in cfg.services if s.kind == 'postgres' && std.o
 
     local section(s) =
       local e = r.sel([s.exporterSelector]);
-      local rate(metric, by='') =
-        'sum%s (rate(%s%s[$__rate_interval]))' % [if by == '' then '' else ' by (%s)' % by, metric, e];
+      local rate(metric, by='') = lib.sumRate(metric, e, by);
       [
         lib.row(s.title),
         [

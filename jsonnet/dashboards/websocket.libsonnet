@@ -13,8 +13,7 @@ local servers(cfg) = [s for s in cfg.services if s.kind == 'websocket' && std.ob
 
     local section(s) =
       local a = r.sel([s.appSelector]);
-      local rate(metric, by='') =
-        'sum%s (rate(%s%s[$__rate_interval]))' % [if by == '' then '' else ' by (%s)' % by, metric, a];
+      local rate(metric, by='') = lib.sumRate(metric, a, by);
       [
         lib.row(s.title),
         [

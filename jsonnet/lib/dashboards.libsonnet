@@ -52,6 +52,10 @@ local fieldDefaults(unit, mappings, steps, min, max, decimals, noValue) = {
     range: !instant,
     format: format,
   },
+  // `sum [by (by)] (rate(metric{selector}[$__rate_interval]))`: the panel rate the dashboards share
+  // (the rateInterval knob rewrites the window).
+  sumRate(metric, selector, by='')::
+    'sum%s (rate(%s%s[$__rate_interval]))' % [if by == '' then '' else ' by (%s)' % by, metric, selector],
   // Instant query in table format (one row per series, labels as columns).
   tableTarget(expr, refId='A'):: self.target(expr, '', refId, true, 'table'),
 

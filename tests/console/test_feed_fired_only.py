@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 from aiohttp import web
 
-from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.console import render_console_page
 from infrawatch_dev.devstack.receivers import HTTPRequest, RecordingHTTPServer
 from support.alertmanager import Alertmanager
 
@@ -99,14 +98,7 @@ def test_feed_lists_fired_alerts_only(tmp_path: Path, prometheus_factory: Callab
                 time.sleep(0.5)
             # Prometheus' own view: all four alerts have an ALERTS_FOR_STATE series in the window
             assert len(prom.query("count by (alertname) (max_over_time(ALERTS_FOR_STATE[1h]))")) == 4
-            cfg = tmp_path / "console.yml"
-            cfg.write_text(f"prometheus_url: {prom.url}\nalertmanager_url: {am.url}\n")
-            console = ConsoleProc(cfg, tmp_path).start()
-            try:
-                with urllib.request.urlopen(console.page_url, timeout=30) as r:
-                    page = r.read().decode()
-            finally:
-                console.stop()
+            page = render_console_page(prom.url, am.url, tmp_path)
     finally:
         am.stop()
     rows = feed_rows(page)

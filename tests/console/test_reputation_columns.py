@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 
-from infrawatch_dev.devstack.console import ConsoleProc
+from infrawatch_dev.devstack.console import render_console_page
 from infrawatch_dev.devstack.procs import free_port
 from infrawatch_dev.devstack.receivers import HTTPRequest, RecordingHTTPServer
 from support import dnsbl_zones as z
@@ -86,14 +85,7 @@ def test_listed_since_and_daily_volume_columns(tmp_path: Path, prometheus_factor
                 ("zen", round(since)),
                 ("barracuda", round(since + 600)),
             }
-            cfg = tmp_path / "console.yml"
-            cfg.write_text(f"prometheus_url: {prom.url}\nalertmanager_url: http://127.0.0.1:{free_port()}\n")
-            console = ConsoleProc(cfg, tmp_path).start()
-            try:
-                with urllib.request.urlopen(console.page_url, timeout=30) as r:
-                    page = r.read().decode()
-            finally:
-                console.stop()
+            page = render_console_page(prom.url, f"http://127.0.0.1:{free_port()}", tmp_path)
     finally:
         if exporter is not None:
             exporter.stop()

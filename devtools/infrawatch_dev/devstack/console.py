@@ -9,6 +9,7 @@ stops it by PID.
 from __future__ import annotations
 
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,15 @@ class ConsoleProc:
     def stop(self) -> None:
         if self.proc:
             self.proc.stop()
+
+
+def render_console_page(prometheus_url: str, alertmanager_url: str, workdir: Path) -> str:
+    """Start a console on these upstreams, fetch its page once, stop it (by its PID)."""
+    cfg = workdir / "console.yml"
+    cfg.write_text(f"prometheus_url: {prometheus_url}\nalertmanager_url: {alertmanager_url}\n")
+    console = ConsoleProc(cfg, workdir).start()
+    try:
+        with urllib.request.urlopen(console.page_url, timeout=30) as r:
+            return r.read().decode()
+    finally:
+        console.stop()
