@@ -278,7 +278,8 @@
     audit_log: '/var/lib/infrawatch/console-audit.jsonl',
   } + cc.extraConfig,
   local consoleObjects = [
-    configMap('console', 'console.yml', std.manifestYamlDoc(consoleConfig, quote_keys=false)),
+    // JSON (valid YAML): the engines quote YAML strings differently, JSON they write alike.
+    configMap('console', 'console.yml', std.manifestJsonEx(consoleConfig, '  ') + '\n'),
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
