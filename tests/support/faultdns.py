@@ -8,7 +8,8 @@ query name, the ways real resolvers and networks do:
 
 UDP faults (``Rule.udp``): ``ok``, ``truncate`` (TC bit, empty answer section: the client must ask
 again over TCP), ``truncate_partial`` (TC bit with the first record only), ``servfail``,
-``refused``, ``formerr``, ``drop`` (no reply), ``wrong_id`` (reply with another ID),
+``refused``, ``formerr``, ``drop`` (no reply), ``drop_first`` (no reply to the first query of
+that name and type, then ``ok``: one lost packet), ``wrong_id`` (reply with another ID),
 ``wrong_port`` (correct reply sent from another socket), ``garbage`` (our ID, then junk),
 ``wrong_question`` (reply for another name); ``Rule.udp_delay`` holds the UDP reply back.
 TCP faults (``Rule.tcp``): ``ok``, ``drop``
@@ -61,6 +62,7 @@ class FaultDNS:
     tcp_accepted: int = 0
 
     def __post_init__(self) -> None:
+        self._dropped: set[tuple[str, int]] = set()  # (name, type) whose first query ``drop_first`` ate
         self._udp: asyncio.DatagramTransport | None = None
         self._other: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -116,6 +118,11 @@ class FaultDNS:
         rcodes = {"servfail": dns.rcode.SERVFAIL, "refused": dns.rcode.REFUSED, "formerr": dns.rcode.FORMERR}
         if mode == "drop":
             return mode, None
+        if mode == "drop_first":
+            if (name, question.rdtype) not in self._dropped:
+                self._dropped.add((name, question.rdtype))
+                return mode, None
+            mode = "ok"
         if mode in rcodes:
             return mode, self.response(q, rule, rcodes[mode]).to_wire()
         r = self.response(q, rule)

@@ -64,7 +64,13 @@ class Engine:
     @staticmethod
     def _make_resolver(loaded: Loaded) -> Resolver:
         r = loaded.raw.resolver
-        return Resolver(r.addresses(), timeout=float(r.timeout), retries=r.retries, concurrency=r.concurrency)
+        return Resolver(
+            r.addresses(),
+            timeout=float(r.timeout),
+            retries=r.retries,
+            concurrency=r.concurrency,
+            min_timeout=float(r.min_timeout),
+        )
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -199,37 +205,39 @@ class Engine:
     async def lookup_many(self, spec: ListSpec, qnames: list[str], qtype: int = dnswire.TYPE_A) -> list[Answer]:
         """Look names up (cache first); answers in the order of ``qnames``."""
         await self.resolver.ensure_open()
-        loop = asyncio.get_running_loop()
         now = time.monotonic()
-        futs: list[asyncio.Future] = []
-        for qname in qnames:
+        answers: list[Answer | None] = [None] * len(qnames)
+        misses: list[int] = []  # positions asked of the resolver (the others came from the cache)
+        for i, qname in enumerate(qnames):
             hit = self._cache.get((qname, qtype))
             if hit is not None and hit[0] > now:
                 self.cache_hits_total += 1
-                f = loop.create_future()
-                f.set_result(hit[1])
-                futs.append(f)
+                answers[i] = hit[1]
             else:
-                futs.append(self.resolver.submit(qname, qtype))
-        answers: list[Answer] = list(await asyncio.gather(*futs)) if futs else []
+                misses.append(i)
+        if not misses:
+            return answers  # type: ignore[return-value]
+        asked = [qnames[i] for i in misses]
+        fresh: list[Answer] = await self.resolver.submit_many(asked, qtype)
         cap_cfg = self.loaded.raw.max_cache_ttl
         # Default: half the list's interval.  Cycles run at a fixed rate, so an answer capped at a
         # full interval would still be fresh when the next cycle starts and a new listing would be
         # seen one cycle late (up to 2 x interval).  Half keeps ad-hoc checks between cycles cached.
         cap = float(cap_cfg) if cap_cfg is not None else spec.interval / 2
         now = time.monotonic()
-        for qname, f, answer in zip(qnames, futs, answers, strict=True):
-            if f.done() and (qname, qtype) in self._cache and self._cache[(qname, qtype)][1] is answer:
-                continue  # served from the cache
+        lookups = self.lookups_total
+        queries = self.queries_total
+        for i, qname, answer in zip(misses, asked, fresh, strict=True):
+            answers[i] = answer
             # Every packet counts (UDP, TCP after truncation, retries): that is what a usage policy counts.
-            self.lookups_total[spec.name] += 1
+            lookups[spec.name] += 1
             for outcome in answer.packets:
-                self.queries_total[(spec.name, outcome if outcome in QUERY_RESULTS else "error")] += 1
+                queries[(spec.name, outcome if outcome in QUERY_RESULTS else "error")] += 1
             if answer.ok and answer.ttl:
                 ttl = min(float(answer.ttl), cap)
                 if ttl > 0:
                     self._cache[(qname, qtype)] = (now + ttl, answer)
-        return answers
+        return answers  # type: ignore[return-value]
 
     async def lookup(self, spec: ListSpec, qname: str, qtype: int = dnswire.TYPE_A) -> Answer:
         return (await self.lookup_many(spec, [qname], qtype))[0]

@@ -1,32 +1,40 @@
 """Async UDP stub resolver for DNSBL lookups through the operator's resolver.
 
-One unconnected UDP socket per nameserver, queries multiplexed by 16-bit ID.  A reply is accepted
-only if it comes from that nameserver and echoes our ID and question (case-insensitively), so a
-stray or spoofed packet cannot turn into a listing.  A query that gets no reply within ``timeout``
-is sent again (next nameserver, new ID) up to ``retries`` times, then reported as a timeout;
-SERVFAIL, REFUSED and garbled replies are retried the same way.  Nothing is ever dropped silently:
-every call returns an ``Answer``, and an answer that is not NOERROR/NXDOMAIN carries a ``reason``
-from the bounded set ``REASONS`` (never the query name: it may hold a Spamhaus DQS key).
+One connected UDP socket per nameserver, queries multiplexed by 16-bit ID.  A reply is accepted
+only if it comes from that nameserver and echoes one of our outstanding IDs and the question
+(case-insensitively), so a stray or spoofed packet cannot turn into a listing.
+
+Timeouts and retries: a lookup has (retries + 1) x ``timeout`` from its first packet.  Within
+that, a try that gets no reply is sent again (next nameserver, new ID) after an adaptive
+retransmission timeout, as c-ares does: ``timeout`` until the server has answered a few first
+tries, then 5 x its smoothed round-trip time (first tries only: Karn's rule), never under
+``min_timeout`` (250 ms), doubling on each further try; the last try waits for the rest of the
+lookup's time.  A retransmitted packet's ID stays valid, so a late reply to it still counts: a
+slow resolver costs an extra packet, never an answer.  A lost packet (a server's receive buffer
+full) thus costs about 250 ms instead of the whole timeout.  SERVFAIL, REFUSED and garbled
+replies are retried the same way.  Nothing is ever dropped silently: every call returns an
+``Answer``, and an answer that is not NOERROR/NXDOMAIN carries a ``reason`` from the bounded set
+``REASONS`` (never the query name: it may hold a Spamhaus DQS key).
 
 A truncated UDP reply (TC bit) is never used: the query is asked again over TCP, on the same
 nameserver (RFC 7766), and only the TCP answer counts.  One TCP connection per nameserver carries
 every such query at once (pipelined, matched by ID), so a cycle with many large TXT answers stays
 fast; a TCP failure is retried like a lost packet and ends as ``truncated``, never as "not listed".
-A TCP follow-up never runs past the lookup's deadline ((retries + 1) x timeout from its first
-packet): a truncated reply that came late leaves it only what remains.
+A TCP follow-up never runs past the lookup's deadline.
 Every packet sent (UDP, TCP, retries) is recorded in ``Answer.packets`` with its outcome: that is
 what a list's usage policy counts.
 
 Speed (bench/dnsbl_throughput): sockets are read with ``add_reader`` and drained until empty on
 each wake-up (asyncio's datagram transport reads one packet per event-loop iteration), at most
-``concurrency`` queries are in flight (a FIFO of waiting queries instead of a semaphore), and
-timeouts are found by one periodic sweep over the in-flight queries, which are kept in send
-order, instead of one timer per query.
+``concurrency`` queries are in flight (a FIFO of waiting queries instead of a semaphore), a batch
+of lookups (``submit_many``) resolves one future instead of one per lookup, and timeouts are found
+by a periodic sweep over a heap of packet deadlines instead of one timer per query.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import socket
 import struct
@@ -54,6 +62,12 @@ REASONS: dict[str, str] = {
 _RCODE_REASON = {dnswire.RCODE_SERVFAIL: "servfail", dnswire.RCODE_REFUSED: "refused"}
 _RESULTS = {code: name.lower() for code, name in dnswire.RCODE_NAMES.items()}  # per-packet outcome
 _TCP_LEN = struct.Struct("!H")
+_QUERY_FLAGS = dnswire.query_header(0)[2:]
+# Adaptive retransmission (c-ares' server metrics): after RTT_MIN_SAMPLES answers, a first try is
+# sent again after RTT_MULTIPLIER x the server's smoothed RTT (a local resolver answering from its
+# cache is much faster than one that recurses, hence the wide margin), never under ``min_timeout``.
+RTT_MIN_SAMPLES = 3
+RTT_MULTIPLIER = 5  # a query's header after its ID (RD set, one question)
 
 
 @dataclass(slots=True)
@@ -77,35 +91,71 @@ class Answer:
         return self.rcode in (dnswire.RCODE_NOERROR, dnswire.RCODE_NXDOMAIN) and not self.error
 
 
+class _Batch:
+    """Where the answers of one ``submit_many`` call (or one ``submit``) go: one future for all.
+
+    A future per lookup costs a Future, a call_soon Handle and gather's callback per answer
+    (about 3 us of the ~20 us a lookup costs); a batch resolves its one future when its last
+    answer is in.
+    """
+
+    __slots__ = ("fut", "remaining", "results", "single")
+
+    def __init__(self, fut: asyncio.Future, size: int, single: bool):
+        self.fut = fut
+        self.results: list[Answer | None] = [None] * size
+        self.remaining = size
+        self.single = single
+
+    def done(self, index: int, answer: Answer) -> None:
+        if self.fut.done():  # cancelled by the caller
+            return
+        if self.single:
+            self.fut.set_result(answer)
+            return
+        self.results[index] = answer
+        self.remaining -= 1
+        if not self.remaining:
+            self.fut.set_result(self.results)
+
+
 class _Pending:
     __slots__ = (
         "attempt",
+        "batch",
         "deadline",
         "expires",
-        "fut",
+        "index",
+        "key",
+        "keys",
         "packets",
         "qname",
-        "qname_lower",
         "qtype",
         "question",
+        "sent_at",
         "tcp_server",
     )
 
-    def __init__(self, fut: asyncio.Future, qname: str, qtype: int, question: bytes):
-        self.fut = fut
+    def __init__(self, batch: _Batch, index: int, qname: str, qtype: int, question: bytes):
+        self.batch = batch
+        self.index = index
         self.question = question
         self.qname = qname
-        self.qname_lower = qname.lower().rstrip(".")
         self.qtype = qtype
         self.attempt = 0
         self.deadline = 0.0  # of the packet in flight
         self.expires = 0.0  # of the whole lookup: (retries + 1) x timeout after the first packet
+        self.key: tuple[int, int] = (0, -1)  # of the packet in flight
+        # Every packet of this lookup still waited for: a reply to an earlier one (late, after a
+        # retransmission) is as good as a reply to the last.
+        self.keys: list[tuple[int, int]] = []
+        self.sent_at = 0.0
         self.packets: list[str] = []
         self.tcp_server: _Server | None = None  # set once a UDP reply came back truncated
 
 
 class _Server:
-    __slots__ = ("addr", "family", "index", "sock", "tcp")
+    __slots__ = ("addr", "family", "index", "rto", "samples", "sock", "srtt", "tcp")
 
     def __init__(self, index: int, sock: socket.socket, addr: tuple, family: int):
         self.index = index
@@ -113,6 +163,9 @@ class _Server:
         self.addr = addr
         self.family = family
         self.tcp: _TcpChannel | None = None
+        self.srtt = 0.0  # smoothed round-trip time of first-try UDP answers (Karn: no retransmitted ones)
+        self.samples = 0
+        self.rto = 0.0  # first-try retransmission timeout, once there are RTT_MIN_SAMPLES samples
 
 
 class _TcpChannel(asyncio.Protocol):
@@ -182,7 +235,12 @@ class _TcpChannel(asyncio.Protocol):
 
 class Resolver:
     def __init__(
-        self, nameservers: list[tuple[str, int]], timeout: float = 2.0, retries: int = 2, concurrency: int = 128
+        self,
+        nameservers: list[tuple[str, int]],
+        timeout: float = 2.0,
+        retries: int = 2,
+        concurrency: int = 64,
+        min_timeout: float = 0.25,
     ):
         if not nameservers:
             raise ValueError("at least one nameserver is required")
@@ -190,10 +248,16 @@ class Resolver:
         self.timeout = timeout
         self.retries = retries
         self.concurrency = concurrency
+        # The adaptive retransmission timeout never goes below this (c-ares' 250 ms: about a round
+        # trip half-way around the globe); min_timeout >= timeout turns adaptation off.
+        self.min_timeout = min(min_timeout, timeout)
+        # A lookup's deadline is (retries + 1) x timeout after its first packet, plus the sweep's
+        # granularity so the last UDP retry keeps its full timeout.
+        self._lookup_time = timeout * (retries + 1) + self._sweep_interval()
         self._servers: list[_Server] = []
-        self._pending: dict[tuple[int, int], _Pending] = {}  # (server, id) -> query, in send order
-        # TCP follow-ups whose deadline was cut to the lookup's (out of send order: swept separately)
-        self._clipped: dict[tuple[int, int], _Pending] = {}
+        self._pending: dict[tuple[int, int], _Pending] = {}  # (server, id) -> query
+        self._timers: list[tuple[float, int, tuple[int, int], _Pending]] = []  # heap of packet deadlines
+        self._timer_seq = 0
         self._waiting: deque[_Pending] = deque()
         self._inflight = 0
         self._open_lock = asyncio.Lock()
@@ -202,10 +266,11 @@ class Resolver:
         self._sweeper: asyncio.TimerHandle | None = None
         self._rr = 0
         self.sent_total = 0
-        self.timeouts_total = 0
+        self.timeouts_total = 0  # packets given up on (each retransmitted, or its lookup timed out)
         self.rejected_total = 0  # replies that did not match an outstanding query
         self.truncated_total = 0  # UDP replies with the TC bit (each asked again over TCP)
         self.tcp_sent_total = 0
+        self.late_total = 0  # answers to a packet that had been retransmitted already
 
     async def _open(self) -> None:
         async with self._open_lock:
@@ -238,13 +303,13 @@ class Resolver:
         if self._sweeper:
             self._sweeper.cancel()
             self._sweeper = None
-        for p in [*self._pending.values(), *self._waiting]:
-            if not p.fut.done():
-                p.fut.set_result(
-                    Answer(None, error="resolver closed", attempts=p.attempt, reason="closed", packets=p.packets)
-                )
+        lookups = {id(p): p for p in [*self._pending.values(), *self._waiting]}
+        for p in lookups.values():
+            p.batch.done(
+                p.index, Answer(None, error="resolver closed", attempts=p.attempt, reason="closed", packets=p.packets)
+            )
         self._pending.clear()
-        self._clipped.clear()
+        self._timers.clear()
         self._waiting.clear()
         self._inflight = 0
 
@@ -258,29 +323,52 @@ class Resolver:
             await self._open()
 
     def submit(self, qname: str, qtype: int = dnswire.TYPE_A) -> asyncio.Future:
-        """Start a lookup and return the future of its ``Answer`` (after ``ensure_open``).
+        """Start a lookup and return the future of its ``Answer`` (after ``ensure_open``)."""
+        assert self._loop is not None, "call ensure_open() first"
+        fut = self._loop.create_future()
+        self._start(_Batch(fut, 1, single=True), 0, qname, qtype)
+        return fut
 
-        Batch callers gather these futures directly, which costs no task per lookup.
+    def submit_many(self, qnames: list[str], qtype: int = dnswire.TYPE_A) -> asyncio.Future:
+        """Start one lookup per name; the future's result is their ``Answer`` list, in order.
+
+        What the engine uses for a list's targets: one future for the whole batch.
         """
         assert self._loop is not None, "call ensure_open() first"
         fut = self._loop.create_future()
+        if not qnames:
+            fut.set_result([])
+            return fut
+        batch = _Batch(fut, len(qnames), single=False)
+        start = self._start
+        for i, qname in enumerate(qnames):
+            start(batch, i, qname, qtype)
+        return fut
+
+    def _start(self, batch: _Batch, index: int, qname: str, qtype: int) -> None:
         try:
             question = dnswire.encode_question(qname, qtype)
         except (dnswire.WireError, UnicodeError):
             # The message would name the query, which may contain a DQS key: say what, not which.
-            fut.set_result(
-                Answer(None, error="invalid query name (too long or bad label)", attempts=0, reason="invalid_name")
-            )
-            return fut
-        p = _Pending(fut, qname, qtype, question)
+            why = "invalid query name (too long or bad label)"
+            batch.done(index, Answer(None, error=why, attempts=0, reason="invalid_name"))
+            return
+        p = _Pending(batch, index, qname, qtype, question)
         if self._inflight < self.concurrency:
             self._inflight += 1
             self._send(p)
         else:
             self._waiting.append(p)
-        return fut
 
     # -- sending, retrying, finishing ---------------------------------------------------------
+    def _retransmit_after(self, server: _Server, attempt: int) -> float:
+        """How long a UDP try waits before the next one is sent: ``timeout`` until the server has
+        answered a few first tries, then 5 x its smoothed RTT within [min_timeout, timeout],
+        doubled on every further try (as c-ares does since 1.32)."""
+        if server.samples < RTT_MIN_SAMPLES:
+            return self.timeout
+        return min(self.timeout, server.rto * (1 << (attempt - 1)))
+
     def _send(self, p: _Pending) -> None:
         tcp = p.tcp_server is not None
         if tcp:
@@ -293,23 +381,31 @@ class Resolver:
                 self._rr += 1
         # TCP queries live in their own ID space per server: key (-1 - index, id).
         space = -1 - server.index if tcp else server.index
+        pending = self._pending
         while True:
             qid = self._rand.getrandbits(16)
             key = (space, qid)
-            if key not in self._pending:
+            if key not in pending:
                 break
-        packet = dnswire.query_header(qid) + p.question
+        packet = qid.to_bytes(2, "big") + _QUERY_FLAGS + p.question
         p.attempt += 1
         now = time.monotonic()
-        p.deadline = now + self.timeout
         if not p.expires:
-            # The lookup's deadline; the sweep's granularity added so a UDP retry keeps its full timeout.
-            p.expires = p.deadline + self.timeout * self.retries + self._sweep_interval()
-        elif tcp and p.deadline > p.expires:
+            p.expires = now + self._lookup_time
+        if tcp:
             # A TCP follow-up (a truncated reply came late) never stretches the lookup past its deadline.
-            p.deadline = p.expires
-            self._clipped[key] = p
-        self._pending[key] = p
+            deadline = min(now + self.timeout, p.expires)
+        elif p.attempt > self.retries:
+            deadline = p.expires  # the last try waits for whatever the lookup has left
+        else:
+            deadline = min(now + self._retransmit_after(server, p.attempt), p.expires)
+        p.deadline = deadline
+        p.key = key
+        p.keys.append(key)
+        p.sent_at = now
+        pending[key] = p
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (deadline, self._timer_seq, key, p))
         self.sent_total += 1
         if self._sweeper is None:
             assert self._loop is not None
@@ -333,95 +429,124 @@ class Resolver:
             )
 
     def _sweep_interval(self) -> float:
-        return max(0.01, min(self.timeout / 4, 0.25))
+        return max(0.01, min(min(self.timeout, self.min_timeout) / 4, 0.25))
 
     def _sweep(self) -> None:
         self._sweeper = None
         now = time.monotonic()
+        timers = self._timers
+        pending = self._pending
         expired = []
-        for key, p in self._pending.items():
-            if p.deadline > now:
-                break  # send order == deadline order (except the clipped ones, below)
-            expired.append(key)
-        if self._clipped:
-            for key, p in list(self._clipped.items()):
-                if self._pending.get(key) is not p:
-                    del self._clipped[key]  # answered or retried meanwhile
-                elif p.deadline <= now:
-                    del self._clipped[key]
-                    if key not in expired:
-                        expired.append(key)
-        for key in expired:
-            p = self._pending.get(key)
-            if p is None:
-                continue
+        while timers and timers[0][0] <= now:
+            deadline, _, key, p = heapq.heappop(timers)
+            # Stale unless it is still the packet in flight of a lookup still outstanding.
+            if p.key == key and p.deadline == deadline and pending.get(key) is p:
+                expired.append((key, p))
+        for key, p in expired:
+            if pending.get(key) is not p or p.key != key:
+                continue  # finished while an earlier one in this sweep was handled
             self.timeouts_total += 1
             p.packets.append("timeout")
             if p.tcp_server is not None:
                 self._retry_or_complete(key, Answer(None, error="truncated; TCP timed out", reason="truncated"))
             else:
-                self._retry_or_complete(key, Answer(None, error="timeout", reason="timeout"))
-        if self._pending and self._sweeper is None:
+                # The lost packet's key stays registered: a late reply to it still counts.
+                self._retry_or_complete(key, Answer(None, error="timeout", reason="timeout"), keep=True)
+        if not pending:
+            timers.clear()
+        elif len(timers) > 4 * len(pending) + 1024:
+            # Answered packets leave their deadline behind; rebuild from the live ones now and then.
+            live = {id(p): p for p in pending.values()}
+            self._timers = [(p.deadline, i, p.key, p) for i, p in enumerate(live.values())]
+            heapq.heapify(self._timers)
+        if pending and self._sweeper is None:
             assert self._loop is not None
             self._sweeper = self._loop.call_later(self._sweep_interval(), self._sweep)
 
+    def _forget(self, p: _Pending) -> None:
+        pending = self._pending
+        for k in p.keys:
+            if pending.get(k) is p:
+                del pending[k]
+        p.keys.clear()
+
     def _complete(self, key: tuple[int, int], answer: Answer) -> None:
-        p = self._pending.pop(key, None)
+        p = self._pending.get(key)
         if p is None:
             return
+        self._forget(p)
         answer.packets = p.packets
-        if not p.fut.done():
-            p.fut.set_result(answer)
+        p.batch.done(p.index, answer)
         self._release()
 
     def _release(self) -> None:
         while self._waiting:
             nxt = self._waiting.popleft()
-            if not nxt.fut.done():
+            if not nxt.batch.fut.done():
                 self._send(nxt)
                 return
         self._inflight -= 1
 
-    def _retry_or_complete(self, key: tuple[int, int], answer: Answer) -> None:
-        p = self._pending.pop(key, None)
+    def _retry_or_complete(self, key: tuple[int, int], answer: Answer, keep: bool = False) -> None:
+        """The packet ``key`` failed (timeout, SERVFAIL, ...): send the next try, or give up.
+
+        ``keep``: the failed packet may still be answered (it only timed out), so its key stays.
+        """
+        p = self._pending.get(key)
         if p is None:
             return
-        if p.fut.done():
+        if key != p.key:
+            # An earlier packet of this lookup failed late; the one in flight is still awaited.
+            del self._pending[key]
+            p.keys.remove(key)
+            return
+        if p.batch.fut.done():
+            self._forget(p)
             self._release()
         elif p.attempt <= self.retries:
+            if not keep:
+                del self._pending[key]
+                p.keys.remove(key)
             self._send(p)
         else:
+            self._forget(p)
             answer.attempts = p.attempt
             answer.packets = p.packets
-            p.fut.set_result(answer)
+            p.batch.done(p.index, answer)
             self._release()
 
     # -- receiving ----------------------------------------------------------------------------
     def _read_ready(self, server: _Server) -> None:
-        sock = server.sock
+        recvfrom = server.sock.recvfrom
+        source = server.addr[:2]
+        space = server.index
+        on_reply = self._on_reply
         for _ in range(1024):  # drain what is queued, but let other callbacks run eventually
             try:
-                data, addr = sock.recvfrom(4096)
+                data, addr = recvfrom(4096)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 continue  # e.g. ICMP port unreachable on some kernels: the timeout handles it
-            self._on_datagram(server, data, addr)
-
-    def _on_datagram(self, server: _Server, data: bytes, addr: tuple) -> None:
-        if addr[:2] != server.addr[:2]:
-            self.rejected_total += 1
-            return
-        self._on_reply(server.index, data, tcp_server=None, udp_server=server)
+            if addr[:2] != source:
+                self.rejected_total += 1  # the socket is connected, so the kernel filters too
+                continue
+            on_reply(space, data, None, server)
 
     def _on_tcp_message(self, server: _Server, data: bytes) -> None:
-        self._on_reply(-1 - server.index, data, tcp_server=server, udp_server=None)
+        self._on_reply(-1 - server.index, data, server, None)
 
     def _on_tcp_lost(self, server: _Server, why: str) -> None:
         """The TCP connection broke: its outstanding queries are retried (a new connection) or fail."""
         space = -1 - server.index
         for key in [k for k in self._pending if k[0] == space]:
-            p = self._pending[key]
+            p = self._pending.get(key)
+            if p is None:
+                continue
+            if key != p.key:  # an earlier TCP try of a lookup whose later packet is still out
+                del self._pending[key]
+                p.keys.remove(key)
+                continue
             p.packets.append("error")
             self._retry_or_complete(key, Answer(None, error=f"truncated; {why}", reason="truncated"))
 
@@ -444,10 +569,11 @@ class Resolver:
             return
         if resp.truncated:
             if udp_server is not None:
-                # RFC 7766: ask the same server again over TCP; the partial UDP answer is discarded.
+                # RFC 7766: ask the same server again over TCP; the partial UDP answer is discarded,
+                # and so is any other UDP packet of this lookup still out.
                 p.packets.append("truncated")
                 self.truncated_total += 1
-                del self._pending[key]
+                self._forget(p)
                 p.tcp_server = udp_server
                 p.attempt -= 1  # the TCP follow-up is part of this attempt, not a retry
                 self._send(p)
@@ -455,28 +581,25 @@ class Resolver:
             p.packets.append("truncated")
             self._complete(key, Answer(None, error="truncated even over TCP", attempts=p.attempt, reason="truncated"))
             return
-        p.packets.append(_RESULTS.get(resp.rcode, "error"))
-        if resp.rcode in RETRYABLE_RCODES:
-            self._retry_or_complete(
-                key, Answer(resp.rcode, error=dnswire.RCODE_NAMES[resp.rcode], reason=_RCODE_REASON[resp.rcode])
-            )
+        rcode = resp.rcode
+        p.packets.append(_RESULTS.get(rcode, "error"))
+        if rcode in RETRYABLE_RCODES:
+            self._retry_or_complete(key, Answer(rcode, error=dnswire.RCODE_NAMES[rcode], reason=_RCODE_REASON[rcode]))
             return
-        if resp.rcode not in (dnswire.RCODE_NOERROR, dnswire.RCODE_NXDOMAIN):
-            self._complete(
-                key,
-                Answer(
-                    resp.rcode,
-                    error=dnswire.RCODE_NAMES.get(resp.rcode, f"RCODE{resp.rcode}"),
-                    attempts=p.attempt,
-                    reason="rcode",
-                ),
-            )
+        if rcode not in (dnswire.RCODE_NOERROR, dnswire.RCODE_NXDOMAIN):
+            error = dnswire.RCODE_NAMES.get(rcode, f"RCODE{rcode}")
+            self._complete(key, Answer(rcode, error=error, attempts=p.attempt, reason="rcode"))
             return
+        if key != p.key:
+            self.late_total += 1
+        elif udp_server is not None and p.attempt == 1:
+            # Karn's rule: only a first try's answer is an unambiguous RTT sample.
+            self._sample_rtt(udp_server, time.monotonic() - p.sent_at)
         ttl = resp.answer_ttl if resp.answer_ttl is not None else resp.negative_ttl
         self._complete(
             key,
             Answer(
-                resp.rcode,
+                rcode,
                 addresses=resp.addresses,
                 texts=resp.texts,
                 addresses6=resp.addresses6,
@@ -486,3 +609,8 @@ class Resolver:
                 tcp=tcp_server is not None,
             ),
         )
+
+    def _sample_rtt(self, server: _Server, rtt: float) -> None:
+        server.samples += 1
+        server.srtt = rtt if server.samples == 1 else server.srtt + (rtt - server.srtt) / 8
+        server.rto = min(self.timeout, max(self.min_timeout, RTT_MULTIPLIER * server.srtt))
