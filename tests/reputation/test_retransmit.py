@@ -93,7 +93,7 @@ async def test_submit_many_answers_in_order_with_invalid_names_inline() -> None:
         answers = await r.submit_many(names)
         empty = await r.submit_many([])
         await r.close()
-    assert [a.addresses for a in answers] == [["127.0.0.2"], [], [], ["127.0.0.4"]]
+    assert [list(a.addresses) for a in answers] == [["127.0.0.2"], [], [], ["127.0.0.4"]]
     assert answers[1].reason == "invalid_name" and answers[1].packets == []
     assert answers[2].ok and answers[2].rcode == 3  # NXDOMAIN
     assert empty == []

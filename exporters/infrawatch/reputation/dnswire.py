@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 TYPE_A = 1
 TYPE_NS = 2
@@ -141,6 +142,12 @@ def decode_name(buf: bytes, pos: int) -> tuple[str, int]:
     return b".".join(parts).decode("latin-1"), (end if end >= 0 else pos)
 
 
+# What a record section without records of a type gives: one shared empty tuple, not a new list
+# per reply.  Most DNSBL answers are NXDOMAIN, and a cycle's answers live in the cache and in large
+# batches: four empty lists per answer were most of the objects the garbage collector scanned.
+EMPTY: tuple = ()
+
+
 @dataclass(slots=True)
 class Response:
     qid: int
@@ -148,10 +155,10 @@ class Response:
     truncated: bool
     qname: str = ""
     qtype: int = 0
-    addresses: list[str] = field(default_factory=list)  # A records of the answer section
-    texts: list[str] = field(default_factory=list)  # TXT records (character-strings joined)
-    addresses6: list[str] = field(default_factory=list)  # AAAA records (compressed form)
-    exchanges: list[tuple[int, str]] = field(default_factory=list)  # MX records (preference, host)
+    addresses: Sequence[str] = EMPTY  # A records of the answer section
+    texts: Sequence[str] = EMPTY  # TXT records (character-strings joined)
+    addresses6: Sequence[str] = EMPTY  # AAAA records (compressed form)
+    exchanges: Sequence[tuple[int, str]] = EMPTY  # MX records (preference, host)
     answer_ttl: int | None = None  # smallest TTL of the answer records used
     negative_ttl: int | None = None  # min(SOA TTL, SOA minimum) from the authority section
 
@@ -188,6 +195,13 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
             resp.qname = name
             resp.qtype = struct.unpack_from("!H", buf, pos)[0]
         pos += 4
+    if not an and not ns:
+        return resp
+    # Filled in place, handed to ``resp`` only when not empty (the section's type stays EMPTY).
+    a4: list[str] = []
+    a6: list[str] = []
+    txt: list[str] = []
+    mx: list[tuple[int, str]] = []
     for section, count in ((1, an), (2, ns)):
         for _ in range(count):
             pos = skip_name(buf, pos)
@@ -202,12 +216,12 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                 if rtype == TYPE_A:
                     if rdlen != 4:
                         raise WireError("A record with bad length")
-                    resp.addresses.append(f"{buf[pos]}.{buf[pos + 1]}.{buf[pos + 2]}.{buf[pos + 3]}")
+                    a4.append(f"{buf[pos]}.{buf[pos + 1]}.{buf[pos + 2]}.{buf[pos + 3]}")
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_AAAA:
                     if rdlen != 16:
                         raise WireError("AAAA record with bad length")
-                    resp.addresses6.append(ipaddress.IPv6Address(buf[pos:end]).compressed)
+                    a6.append(ipaddress.IPv6Address(buf[pos:end]).compressed)
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_MX:
                     if rdlen < 3:
@@ -215,7 +229,7 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                     host, after = decode_name(buf, pos + 2)
                     if after > end:
                         raise WireError("MX name runs past its record")
-                    resp.exchanges.append((struct.unpack_from("!H", buf, pos)[0], host))
+                    mx.append((struct.unpack_from("!H", buf, pos)[0], host))
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_TXT:
                     parts = []
@@ -226,7 +240,7 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                             raise WireError("TXT string runs past its record")
                         parts.append(buf[p + 1 : p + 1 + ln].decode("utf-8", "replace"))
                         p += 1 + ln
-                    resp.texts.append("".join(parts))
+                    txt.append("".join(parts))
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
             elif section == 2 and rtype == TYPE_SOA:
                 # Only MINIMUM is used: it is the last 4 bytes of the rdata (after MNAME, RNAME and
@@ -235,4 +249,11 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                     raise WireError("truncated SOA")
                 resp.negative_ttl = min(ttl, _U32.unpack_from(buf, end - 4)[0])
             pos = end
+    if an:
+        resp.addresses, resp.addresses6, resp.texts, resp.exchanges = (
+            a4 or EMPTY,
+            a6 or EMPTY,
+            txt or EMPTY,
+            mx or EMPTY,
+        )
     return resp

@@ -26,9 +26,10 @@ what a list's usage policy counts.
 
 Speed (bench/dnsbl_throughput): sockets are read with ``add_reader`` and drained until empty on
 each wake-up (asyncio's datagram transport reads one packet per event-loop iteration), at most
-``concurrency`` queries are in flight (a FIFO of waiting queries instead of a semaphore), a batch
-of lookups (``submit_many``) resolves one future instead of one per lookup, and timeouts are found
-by a periodic sweep over a heap of packet deadlines instead of one timer per query.
+``concurrency`` queries are in flight (a FIFO of waiting batches instead of a semaphore), a batch
+of lookups (``submit_many``) resolves one future instead of one per lookup and makes a lookup's
+object only when it is sent, and timeouts are found by a periodic sweep over a heap of packet
+deadlines instead of one timer per query.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import socket
 import struct
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import dnswire
@@ -75,10 +77,11 @@ class Answer:
     """The outcome of one (name, type) lookup."""
 
     rcode: int | None  # None: no usable answer (timeout, network error)
-    addresses: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    addresses6: list[str] = field(default_factory=list)  # AAAA (hostname targets)
-    exchanges: list[tuple[int, str]] = field(default_factory=list)  # MX (hostname targets)
+    # Records by type; dnswire.EMPTY (a shared empty tuple) when there are none.
+    addresses: Sequence[str] = dnswire.EMPTY
+    texts: Sequence[str] = dnswire.EMPTY
+    addresses6: Sequence[str] = dnswire.EMPTY  # AAAA (hostname targets)
+    exchanges: Sequence[tuple[int, str]] = dnswire.EMPTY  # MX (hostname targets)
     ttl: int | None = None
     error: str = ""  # human-readable: "timeout", "SERVFAIL", "REFUSED", "network: ..." (never the name)
     attempts: int = 1
@@ -92,19 +95,24 @@ class Answer:
 
 
 class _Batch:
-    """Where the answers of one ``submit_many`` call (or one ``submit``) go: one future for all.
+    """The lookups of one ``submit_many`` call (or one ``submit``): their names, where their
+    answers go, and how far they have been started; one future for all of them.
 
-    A future per lookup costs a Future, a call_soon Handle and gather's callback per answer
-    (about 3 us of the ~20 us a lookup costs); a batch resolves its one future when its last
-    answer is in.
+    A future per lookup costs a Future, a call_soon Handle and gather's callback per answer; and a
+    lookup object per waiting name makes a large batch a large heap for the garbage collector to
+    scan.  A batch resolves its one future when its last answer is in, and a lookup's ``_Pending``
+    is made only when the lookup is sent (at most ``concurrency`` at a time).
     """
 
-    __slots__ = ("fut", "remaining", "results", "single")
+    __slots__ = ("fut", "next", "qnames", "qtype", "remaining", "results", "single")
 
-    def __init__(self, fut: asyncio.Future, size: int, single: bool):
+    def __init__(self, fut: asyncio.Future, qnames: list[str], qtype: int, single: bool):
         self.fut = fut
-        self.results: list[Answer | None] = [None] * size
-        self.remaining = size
+        self.qnames = qnames
+        self.qtype = qtype
+        self.next = 0  # index of the first lookup not yet started
+        self.results: list[Answer | None] = [None] * len(qnames)
+        self.remaining = len(qnames)
         self.single = single
 
     def done(self, index: int, answer: Answer) -> None:
@@ -258,8 +266,9 @@ class Resolver:
         self._pending: dict[tuple[int, int], _Pending] = {}  # (server, id) -> query
         self._timers: list[tuple[float, int, tuple[int, int], _Pending]] = []  # heap of packet deadlines
         self._timer_seq = 0
-        self._waiting: deque[_Pending] = deque()
+        self._waiting: deque[_Batch] = deque()  # batches with lookups not started yet, FIFO
         self._inflight = 0
+        self._filling = False
         self._open_lock = asyncio.Lock()
         self._rand = random.Random(random.SystemRandom().getrandbits(64))
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -303,11 +312,14 @@ class Resolver:
         if self._sweeper:
             self._sweeper.cancel()
             self._sweeper = None
-        lookups = {id(p): p for p in [*self._pending.values(), *self._waiting]}
+        lookups = {id(p): p for p in self._pending.values()}
         for p in lookups.values():
             p.batch.done(
                 p.index, Answer(None, error="resolver closed", attempts=p.attempt, reason="closed", packets=p.packets)
             )
+        for b in self._waiting:
+            for i in range(b.next, len(b.qnames)):
+                b.done(i, Answer(None, error="resolver closed", attempts=0, reason="closed"))
         self._pending.clear()
         self._timers.clear()
         self._waiting.clear()
@@ -326,7 +338,8 @@ class Resolver:
         """Start a lookup and return the future of its ``Answer`` (after ``ensure_open``)."""
         assert self._loop is not None, "call ensure_open() first"
         fut = self._loop.create_future()
-        self._start(_Batch(fut, 1, single=True), 0, qname, qtype)
+        self._waiting.append(_Batch(fut, [qname], qtype, single=True))
+        self._fill()
         return fut
 
     def submit_many(self, qnames: list[str], qtype: int = dnswire.TYPE_A) -> asyncio.Future:
@@ -339,26 +352,39 @@ class Resolver:
         if not qnames:
             fut.set_result([])
             return fut
-        batch = _Batch(fut, len(qnames), single=False)
-        start = self._start
-        for i, qname in enumerate(qnames):
-            start(batch, i, qname, qtype)
+        self._waiting.append(_Batch(fut, list(qnames), qtype, single=False))
+        self._fill()
         return fut
 
-    def _start(self, batch: _Batch, index: int, qname: str, qtype: int) -> None:
+    def _fill(self) -> None:
+        """Start waiting lookups, in submission order, while fewer than ``concurrency`` are in flight."""
+        if self._filling:
+            return  # a send that failed at once finished its lookup: the loop below goes on
+        self._filling = True
         try:
-            question = dnswire.encode_question(qname, qtype)
-        except (dnswire.WireError, UnicodeError):
-            # The message would name the query, which may contain a DQS key: say what, not which.
-            why = "invalid query name (too long or bad label)"
-            batch.done(index, Answer(None, error=why, attempts=0, reason="invalid_name"))
-            return
-        p = _Pending(batch, index, qname, qtype, question)
-        if self._inflight < self.concurrency:
+            self._fill_loop()
+        finally:
+            self._filling = False
+
+    def _fill_loop(self) -> None:
+        waiting = self._waiting
+        while waiting and self._inflight < self.concurrency:
+            batch = waiting[0]
+            index = batch.next
+            if batch.fut.done() or index >= len(batch.qnames):  # cancelled, or every lookup started
+                waiting.popleft()
+                continue
+            batch.next = index + 1
+            qname = batch.qnames[index]
+            try:
+                question = dnswire.encode_question(qname, batch.qtype)
+            except (dnswire.WireError, UnicodeError):
+                # The message would name the query, which may contain a DQS key: say what, not which.
+                why = "invalid query name (too long or bad label)"
+                batch.done(index, Answer(None, error=why, attempts=0, reason="invalid_name"))
+                continue
             self._inflight += 1
-            self._send(p)
-        else:
-            self._waiting.append(p)
+            self._send(_Pending(batch, index, qname, batch.qtype, question))
 
     # -- sending, retrying, finishing ---------------------------------------------------------
     def _retransmit_after(self, server: _Server, attempt: int) -> float:
@@ -480,12 +506,9 @@ class Resolver:
         self._release()
 
     def _release(self) -> None:
-        while self._waiting:
-            nxt = self._waiting.popleft()
-            if not nxt.batch.fut.done():
-                self._send(nxt)
-                return
         self._inflight -= 1
+        if self._waiting:
+            self._fill()
 
     def _retry_or_complete(self, key: tuple[int, int], answer: Answer, keep: bool = False) -> None:
         """The packet ``key`` failed (timeout, SERVFAIL, ...): send the next try, or give up.
