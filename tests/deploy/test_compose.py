@@ -2,10 +2,12 @@
 
 ``test_stack_comes_up`` needs a Docker engine: the running one, or Debian's ``dockerd`` (docker.io)
 which the test starts itself and stops by PID (support/dockerengine.py).  No registry is reachable
-here, so it builds the images on a local Debian base made with debootstrap (Prometheus and
-Alertmanager from Debian's packages stand in for the prom/ images, Grafana is left out) and points
-Alertmanager's receivers at a fake receiver container; then it sees Prometheus scrape both
-exporters and the Watchdog alert arrive at the receiver, records the image size and tears down.
+here, so it builds the images on a local Debian base made with debootstrap (Debian's Prometheus,
+Alertmanager, VictoriaMetrics, node/postgres/redis exporters, PostgreSQL and Redis stand in for the
+upstream images, Grafana is left out) and points Alertmanager's receivers at a fake receiver
+container; then it sees Prometheus scrape every job, the mixin's recording rules and alert
+expressions return data from node_exporter, postgres_exporter, redis_exporter and the simulated
+api-server, the Watchdog alert arrive at the receiver, records the image size and tears down.
 Without an engine it skips and says why.  Everything else runs here against the real tools:
 ``docker-compose config``, ``promtool check config``, ``amtool check-config`` and the exporters' own
 ``--config.check``, each on a copy of the container's file layout assembled from the compose
@@ -44,6 +46,17 @@ IMAGE_PORTS = {
     "prom/alertmanager": 9093,
     "grafana/grafana": 3000,
     "victoriametrics/victoria-metrics": 8428,
+    "prom/node-exporter": 9100,
+    "quay.io/prometheuscommunity/postgres-exporter": 9187,
+    "oliver006/redis_exporter": 9121,
+    "postgres": 5432,
+    "redis": 6379,
+}
+# Bind mounts from outside the repository, on purpose: node_exporter reads the host's file systems.
+HOST_MOUNTS = {("node-exporter", "/", "/host")}
+# Jobs the mixin's selectors name that the stack does not run, and why (docs/rules.md, seed 004).
+NOT_IN_STACK = {
+    'job="postfix"': "postfix_exporter needs a Postfix mail server, which is not part of the monitoring stack",
 }
 
 
@@ -117,6 +130,8 @@ def test_compose_config_is_valid() -> None:
 def test_every_bind_mount_exists_in_the_repository(stack: dict[str, Any]) -> None:
     for name, service in stack["services"].items():
         for src, dst in _binds(service):
+            if (name, str(src), dst) in HOST_MOUNTS:
+                continue
             assert src.is_relative_to(ROOT), f"{name}: {src} is outside the repository"
             assert src.exists(), f"{name}: {src} (mounted at {dst}) does not exist"
     # Compose secrets are user-created (git-ignored); the README must tell users to create them.
@@ -134,6 +149,8 @@ def test_prometheus_config_and_rules_pass_promtool(stack: dict[str, Any], tmp_pa
     assert config["global"]["scrape_interval"] == "15s"
     # rule_files name container paths: point them at the repository's files behind the mounts.
     config["rule_files"] = [str(_host_path(prom, p)) for p in config["rule_files"]]
+    # The file promtool checks scrapes what the mixin reads (test_scrape_jobs_match_the_mixin_selectors).
+    assert {"node", "postgres", "redis", "api-server", "ws-server"} <= {j["job_name"] for j in config["scrape_configs"]}
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     r = promtool("check", "config", tmp_path / "prometheus.yml")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -202,8 +219,91 @@ def test_exporter_configs_pass_their_own_check(stack: dict[str, Any], tmp_path: 
             doc["audit_log"] = str(tmp_path / "audit.jsonl")  # a named volume in the stack
             config = tmp_path / "console.yml"
             config.write_text(yaml.safe_dump(doc))
+        # Compose secrets (/run/secrets/<name>) named in the config: dummy files stand in for the user's.
+        text = config.read_text()
+        secrets = set(re.findall(r"/run/secrets/([\w.-]+)", text))
+        for secret in secrets:
+            assert secret in _secret_names(service), f"{name}: reads /run/secrets/{secret}, not among its secrets"
+            (tmp_path / secret).write_text("x")
+            text = text.replace(f"/run/secrets/{secret}", str(tmp_path / secret))
+        if secrets:
+            config = tmp_path / f"{name}.yml"
+            config.write_text(text)
         r = config_check(service["command"][0], [f"--config.file={config}"])
         assert r.returncode == 0, f"{name}: {r.stderr}"
+
+
+def _secret_names(service: dict[str, Any]) -> set[str]:
+    return {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+
+
+def test_services_read_only_their_own_secrets(stack: dict[str, Any]) -> None:
+    """Every /run/secrets/<name> a service names (environment, command) is a compose secret it has."""
+    seen = set()
+    for name, service in stack["services"].items():
+        text = json.dumps([service.get("environment", {}), service.get("command", [])])
+        for secret in re.findall(r"/run/secrets/([\w.-]+)", text):
+            assert secret in _secret_names(service), f"{name}: reads /run/secrets/{secret}"
+            assert secret in stack["secrets"]
+            seen.add((name, secret))
+    assert {("postgres", "postgres_password"), ("postgres-exporter", "postgres_password")} <= seen
+
+
+def _matchers(selector: str) -> dict[str, str]:
+    """``job="postgres", cluster="oltp"`` -> {"job": "postgres", "cluster": "oltp"} (equality only)."""
+    pairs = re.findall(r'(\w+)\s*(=~|!=|!~|=)\s*"([^"]*)"', selector)
+    assert all(op == "=" for _, op, _ in pairs), f"{selector}: only equality matchers are checked here"
+    return {k: v for k, _, v in pairs}
+
+
+def _scraped_label_sets(config: dict[str, Any]) -> list[dict[str, str]]:
+    """The target labels each static target of prometheus.yml gets (job + its labels)."""
+    return [
+        {"job": job["job_name"], **sc.get("labels", {})}
+        for job in config["scrape_configs"]
+        if job.get("metrics_path") != "/probe"
+        for sc in job.get("static_configs", [])
+    ]
+
+
+def test_scrape_jobs_match_the_mixin_selectors(stack: dict[str, Any]) -> None:
+    """Each job the mixin's rules and dashboards select (the services' appSelector, upSelector and
+    exporterSelector, nodeSelector, infrawatchSelector) is a scrape job of the compose Prometheus,
+    with the labels the selector asks for, except NOT_IN_STACK; the backend's is scraped every 30 s
+    (seed 002), and ws-server / api-server split the simulator's series."""
+    prom = stack["services"]["prometheus"]
+    config = yaml.safe_load(_host_path(prom, _flag(prom["command"], "--config.file") or "").read_text())
+    cfg = evaluate_snippet(
+        ROOT,
+        "local c = (import 'mixin.libsonnet')._config; "
+        "{ services: c.services, nodeSelector: c.nodeSelector, infrawatchSelector: c.infrawatchSelector }",
+    )
+    selectors = {cfg["nodeSelector"]}
+    for service in cfg["services"]:
+        selectors |= {service[k] for k in ("appSelector", "upSelector", "exporterSelector") if k in service}
+    scraped = _scraped_label_sets(config)
+    checked = set()
+    for selector in sorted(selectors):
+        want = _matchers(selector)
+        found = any(want.items() <= labels.items() for labels in scraped)
+        if selector in NOT_IN_STACK:
+            assert not found, f"{selector} is scraped now: drop it from NOT_IN_STACK"
+            continue
+        assert found, f"no scrape target of deploy/compose/prometheus.yml matches {selector}"
+        checked.add(selector)
+    assert {'job="node"', 'job="redis"', 'job="api-server"', 'job="postgres", cluster="oltp"'} <= checked
+    assert re.fullmatch(r'job=~"infrawatch\.\*"', cfg["infrawatchSelector"])
+    assert {"infrawatch-probe", "infrawatch-reputation", "infrawatch-console"} <= {s["job"] for s in scraped}
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    for name in ("api-server", "ws-server"):
+        assert jobs[name]["scrape_interval"] == "30s" and jobs[name].get("metrics_path", "/metrics") == "/metrics"
+    relabel = {
+        n: [(r["regex"], r["action"]) for r in jobs[n]["metric_relabel_configs"]] for n in ("api-server", "ws-server")
+    }
+    assert relabel == {"api-server": [("ws_.*", "drop")], "ws-server": [("ws_.*", "keep")]}
+    # The simulator behind them is the one `make demo` runs, mounted from the repository.
+    binds = _binds(stack["services"]["api-server"])
+    assert (ROOT / "devtools/infrawatch_dev/devstack/appsim.py", "/opt/appsim/appsim.py") in binds
 
 
 def test_reputation_resolver_comment() -> None:
@@ -233,7 +333,18 @@ def test_ports_match_the_scrape_targets(stack: dict[str, Any]) -> None:
         assert host in services, f"{address}: no compose service {host}"
         assert int(port) == _listen_port(services[host]), address
         seen.add(host)
-    expected = {"probe-exporter", "reputation-exporter", "console", "alertmanager", "prometheus", "victoria-metrics"}
+    expected = {
+        "probe-exporter",
+        "reputation-exporter",
+        "console",
+        "alertmanager",
+        "prometheus",
+        "victoria-metrics",
+        "node-exporter",
+        "postgres-exporter",
+        "redis-exporter",
+        "api-server",
+    }
     assert expected <= seen
     for name, service in services.items():
         for p in service.get("ports", []):
@@ -261,6 +372,8 @@ def test_probe_targets_are_allowed(stack: dict[str, Any]) -> None:
         m = re.match(r"^(?:https?://)?([^/:]+):(\d+)", t["target"])
         assert m and m.group(1) in services, t
         assert int(m.group(2)) == _listen_port(services[m.group(1)]), t
+    # Every service card of the mixin with a probe in this stack (smtp and elasticsearch are not run).
+    assert {t["service"] for t in probe_cfg["targets"]} >= {"api", "redis", "oltp-db", "olap-db"}
 
 
 def test_grafana_provisioning(stack: dict[str, Any]) -> None:
@@ -300,6 +413,37 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()
 # Base images of the stack's Dockerfiles other than the project's, and what stands in for them.
 STAND_INS = ("debian:bookworm-slim",)
 
+# The official postgres image's entrypoint, as far as the stack uses it (initdb with the superuser
+# password from POSTGRES_PASSWORD_FILE, password logins from the network), with Debian's PostgreSQL.
+POSTGRES_STAND_IN = r"""
+set -e
+bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
+data=/var/lib/postgresql/data
+mkdir -p "$data" /run/postgresql
+chown postgres:postgres "$data" /run/postgresql
+chmod 700 "$data"
+if [ ! -s "$data/PG_VERSION" ]; then
+  runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres --pwfile="$POSTGRES_PASSWORD_FILE" \
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  echo "host all all all scram-sha-256" >> "$data/pg_hba.conf"
+fi
+exec runuser -u postgres -- "$bin/postgres" -D "$data" -c listen_addresses='*'
+"""
+# Upstream images -> the Debian program that stands in for their entrypoint.
+DEBIAN_ENTRYPOINTS = {
+    "prometheus": ["prometheus"],
+    "victoria-metrics": ["victoria-metrics"],
+    "alertmanager": ["prometheus-alertmanager"],
+    "node-exporter": ["prometheus-node-exporter"],
+    "postgres-exporter": ["prometheus-postgres-exporter"],
+    "redis-exporter": ["prometheus-redis-exporter"],
+    "redis": [],  # the compose command starts with redis-server
+    "postgres": ["sh", "-c", POSTGRES_STAND_IN.replace("$", "$$")],  # no compose interpolation
+}
+
+
+STACK_SECRETS = {"postgres_password": "compose-test-pg"}
+
 
 class _At:
     """Where the stack's receivers point: the fake receiver container (stands in for PagerDuty, Slack,
@@ -335,17 +479,28 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
         assert (secrets / PurePosixPath(path).name).exists(), f"{key}: {path}"
     services = {n: dict(s) for n, s in stack["services"].items() if n != "grafana"}
     listen = {n: _listen_port(s) for n, s in services.items() if s.get("ports")}
-    services["prometheus"].update(image=base, entrypoint=["prometheus"], user="0")
-    services["victoria-metrics"].update(image=base, entrypoint=["victoria-metrics"], user="0")
+    for name, entrypoint in DEBIAN_ENTRYPOINTS.items():
+        services[name].update(image=base, entrypoint=entrypoint, user="0")
+    assert not services["postgres"].get("command"), "options would go to the stand-in script"
+    # Compose secrets need the user's files in deploy/compose/secrets: bind the test's instead.
+    for svc in services.values():
+        for secret in _secret_names(svc):
+            (secrets / secret).write_text(STACK_SECRETS[secret])
+            (secrets / secret).chmod(0o644)
+            svc["volumes"] = [*svc.get("volumes", []), f"{secrets / secret}:/run/secrets/{secret}:ro"]
+    # The host's / is a private mount here: no rslave propagation for node_exporter's view of it.
+    node = services["node-exporter"]
+    node["volumes"] = [v.replace(":ro,rslave", ":ro") for v in node["volumes"]]
+    # Debian's build turns the systemd collector on (upstream's is off); no systemd in the container.
+    node["command"] = [*node["command"], "--no-collector.systemd"]
     am = services["alertmanager"]
-    am.update(image=base, entrypoint=["prometheus-alertmanager"], user="0")
     am["volumes"] = [
         f"{am_config}:/etc/alertmanager/alertmanager.yml:ro",
         f"{am_config.parent / 'templates'}:/etc/alertmanager/templates:ro",
         f"{secrets}:/etc/alertmanager/secrets:ro",
         "alertmanager-data:/alertmanager",
     ]
-    for name in ("probe-exporter", "reputation-exporter", "console"):
+    for name in ("probe-exporter", "reputation-exporter", "console", "api-server"):
         svc = services[name]
         svc["image"] = tag
         svc["build"] = {"context": str(ROOT), "network": "host", "args": {"PYTHON_IMAGE": base}}
@@ -366,6 +521,72 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
     }
     services["alertmanager"]["depends_on"] = ["fake-receiver"]
     return {"services": services, "volumes": stack.get("volumes", {})}
+
+
+def _scrape_jobs(stack: dict[str, Any]) -> set[str]:
+    """Every job of the compose Prometheus' configuration."""
+    prom = stack["services"]["prometheus"]
+    config = yaml.safe_load(_host_path(prom, _flag(prom["command"], "--config.file") or "").read_text())
+    return {j["job_name"] for j in config["scrape_configs"]}
+
+
+def _without_threshold(alert: str, rule_file: str) -> str:
+    """The generated alert's expression without its last ``> threshold`` line: what it compares."""
+    groups = yaml.safe_load((ROOT / "rules" / rule_file).read_text())["groups"]
+    expr = next(r["expr"] for g in groups for r in g["rules"] if r.get("alert") == alert)
+    head, sep, last = expr.rstrip().rpartition("\n")
+    assert sep and last.lstrip().startswith(">"), expr
+    return head
+
+
+def _dashboard_query(dashboard: str, containing: str) -> str:
+    """The first panel query of a generated dashboard that contains ``containing``."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("expr"), str) and containing in node["expr"]:
+                found.append(node["expr"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(json.loads((ROOT / "dashboards" / dashboard).read_text()))
+    assert found and "$" not in found[0], found
+    return found[0]
+
+
+def _mixin_queries() -> dict[str, str]:
+    """What the running stack must answer: the mixin's recording rules, alert expressions and
+    dashboard queries over the series of node_exporter, postgres_exporter, redis_exporter, the
+    simulated api-server and the cards' probes."""
+    status = "infrawatch:service_status:component"
+    return {
+        "api request rate (recording rule)": 'service:http_requests:rate5m{service="api"} > 0',
+        "api 5xx ratio (recording rule)": 'service:http_requests_errors:ratio_rate5m{service="api"}',
+        "api latency p95 (recording rule)": (
+            'service:http_request_duration_seconds:histogram_quantile{service="api", quantile="0.95"}'
+        ),
+        "postgres oltp exporter (status rule)": f'{status}{{service="oltp-db", component="exporter"}} == 2',
+        "postgres olap exporter (status rule)": f'{status}{{service="olap-db", component="exporter"}} == 2',
+        "redis exporter (status rule)": f'{status}{{service="redis", component="exporter"}} == 2',
+        "the four cards' probes (status rule)": (
+            f'count({status}{{component="probe", service=~"api|redis|oltp-db|olap-db"}} == 2) == 4'
+        ),
+        "node CPU (HighCPUUsage)": _without_threshold("HighCPUUsage", "node.yaml"),
+        "postgres connections used (database dashboard)": _dashboard_query(
+            "infrawatch-database.json", "pg_settings_max_connections"
+        ),
+        "redis commands (redis_exporter)": 'redis_commands_processed_total{job="redis"}',
+        "ws-server keeps only ws_*": (
+            'ws_connections_active{job="ws-server"} and on() absent(http_requests_total{job="ws-server"})'
+        ),
+        "api-server drops ws_*": (
+            'http_requests_total{job="api-server"} and on() absent(ws_connections_active{job="api-server"})'
+        ),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -404,7 +625,7 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
         "console",
         "victoria-metrics",
         "fake-receiver",
-    ]
+    ]  # published on loopback for the test; the other services only on the compose network
     ports = {n: free_port() for n in names}
     compose_file = tmp_path / "docker-compose.yml"
     compose_file.write_text(yaml.safe_dump(_test_stack(stack, base, tag, tmp_path, ports), sort_keys=False))
@@ -417,15 +638,46 @@ def test_stack_comes_up(stack: dict[str, Any], engine: Engine, tmp_path: Path, a
         wait_http(prom + "/-/ready", timeout=120)
         deadline = time.monotonic() + 180
         health: dict[str, str] = {}
+        jobs = _scrape_jobs(stack)  # every one, the exporters and the simulated api-server among them
+        assert {"node", "postgres", "redis", "api-server", "ws-server", "infrawatch-console"} <= jobs
         while time.monotonic() < deadline:
             with urllib.request.urlopen(prom + "/api/v1/targets", timeout=10) as r:
                 targets = json.loads(r.read())["data"]["activeTargets"]
-            health = {t["labels"]["job"]: t["health"] for t in targets}
-            jobs = ("infrawatch-probe", "infrawatch-reputation", "infrawatch-console")
+            health = {}
+            for t in targets:  # a job is up when every one of its targets is
+                job = t["labels"]["job"]
+                health[job] = t["health"] if health.get(job, "up") == "up" else health[job]
             if all(health.get(j) == "up" for j in jobs):
                 break
             time.sleep(2)
         assert all(health.get(j) == "up" for j in jobs), health
+        # The mixin's own rules read the new targets: recording rules and alert expressions (without
+        # their threshold) return data from node_exporter, postgres_exporter, redis_exporter, the
+        # simulated api-server, and the probes of the services' cards.
+        pending = _mixin_queries()
+        while pending and time.monotonic() < deadline + 120:
+            for what, expr in list(pending.items()):
+                q = urllib.parse.urlencode({"query": expr})
+                with urllib.request.urlopen(f"{prom}/api/v1/query?{q}", timeout=10) as r:
+                    if json.loads(r.read())["data"]["result"]:
+                        del pending[what]
+            time.sleep(3)
+        assert not pending, f"no data yet for {pending}"
+        # The mixin's absent() guards (rules/absent.yaml) see every job and probe they require, except
+        # those of the services the stack does not run (NOT_IN_STACK's postfix, and no smtp or
+        # Elasticsearch to probe).
+        absent = set()
+        for group in yaml.safe_load((ROOT / "rules" / "absent.yaml").read_text())["groups"]:
+            for rule in group["rules"]:
+                q = urllib.parse.urlencode({"query": rule["expr"]})
+                with urllib.request.urlopen(f"{prom}/api/v1/query?{q}", timeout=10) as r:
+                    if json.loads(r.read())["data"]["result"]:
+                        absent.add(rule["expr"])
+        assert absent == {
+            'absent(up{job="postfix"})',
+            'absent(probe_success{service="smtp"})',
+            'absent(probe_success{service="elasticsearch"})',
+        }
         # The seed's page, served by the console container from Prometheus and Alertmanager.
         page_url = f"http://127.0.0.1:{ports['console']}/dashboard/system/infrastructure"
         with urllib.request.urlopen(page_url, timeout=30) as r:

@@ -4,7 +4,8 @@
 No container registry is reachable from these machines, so the images the compose stack names
 (``python:3.11-slim``, ``prom/prometheus``, ``prom/alertmanager``) cannot be pulled.  The stand-in is
 one local base image: a Debian bookworm root filesystem made with ``debootstrap`` from Debian's
-package mirror (Python 3 with pip, Debian's Prometheus, Alertmanager and VictoriaMetrics), imported with
+package mirror (Python 3 with pip, Debian's Prometheus, Alertmanager, VictoriaMetrics, node/postgres/redis
+exporters, PostgreSQL and Redis), imported with
 ``docker import``.  Its data root lives in a cache directory, so the base image is made once per
 machine.  Every function returns or raises with the reason something cannot run.
 """
@@ -21,8 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # The tag names what is in it: a new package list needs a new tag (the old image is not rebuilt).
-BASE_IMAGE = "infrawatch-test/debian-base:bookworm-vm"
-BASE_PACKAGES = "python3,python3-pip,python3-venv,ca-certificates,prometheus,prometheus-alertmanager,victoria-metrics"
+BASE_IMAGE = "infrawatch-test/debian-base:bookworm-vm-exporters"
+BASE_PACKAGES = ",".join(
+    [
+        "python3,python3-pip,python3-venv,ca-certificates",
+        "prometheus,prometheus-alertmanager,victoria-metrics",
+        # the compose stack's exporters and the databases they read (stand-ins for their upstream images)
+        "prometheus-node-exporter,prometheus-postgres-exporter,prometheus-redis-exporter,postgresql,redis-server",
+    ]
+)
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", "/var/tmp")) / "infrawatch-test-docker"
 
