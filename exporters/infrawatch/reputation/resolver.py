@@ -498,12 +498,17 @@ class Resolver:
 
     def _complete(self, key: tuple[int, int], answer: Answer) -> None:
         p = self._pending.get(key)
-        if p is None:
-            return
+        if p is not None:
+            self._finish(p, answer)
+
+    def _finish(self, p: _Pending, answer: Answer) -> None:
+        """The lookup's answer is in: forget its packets, hand the answer over, start the next one."""
         self._forget(p)
         answer.packets = p.packets
         p.batch.done(p.index, answer)
-        self._release()
+        self._inflight -= 1
+        if self._waiting:
+            self._fill()
 
     def _release(self) -> None:
         self._inflight -= 1
@@ -619,8 +624,8 @@ class Resolver:
             # Karn's rule: only a first try's answer is an unambiguous RTT sample.
             self._sample_rtt(udp_server, time.monotonic() - p.sent_at)
         ttl = resp.answer_ttl if resp.answer_ttl is not None else resp.negative_ttl
-        self._complete(
-            key,
+        self._finish(
+            p,
             Answer(
                 rcode,
                 addresses=resp.addresses,
