@@ -198,10 +198,10 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
     if not an and not ns:
         return resp
     # Filled in place, handed to ``resp`` only when not empty (the section's type stays EMPTY).
-    a4: list[str] = []
-    a6: list[str] = []
-    txt: list[str] = []
-    mx: list[tuple[int, str]] = []
+    a4: list[str] | None = None
+    a6: list[str] | None = None
+    txt: list[str] | None = None
+    mx: list[tuple[int, str]] | None = None
     for section, count in ((1, an), (2, ns)):
         for _ in range(count):
             pos = skip_name(buf, pos)
@@ -216,11 +216,15 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                 if rtype == TYPE_A:
                     if rdlen != 4:
                         raise WireError("A record with bad length")
+                    if a4 is None:
+                        a4 = []
                     a4.append(f"{buf[pos]}.{buf[pos + 1]}.{buf[pos + 2]}.{buf[pos + 3]}")
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_AAAA:
                     if rdlen != 16:
                         raise WireError("AAAA record with bad length")
+                    if a6 is None:
+                        a6 = []
                     a6.append(ipaddress.IPv6Address(buf[pos:end]).compressed)
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_MX:
@@ -229,6 +233,8 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                     host, after = decode_name(buf, pos + 2)
                     if after > end:
                         raise WireError("MX name runs past its record")
+                    if mx is None:
+                        mx = []
                     mx.append((struct.unpack_from("!H", buf, pos)[0], host))
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
                 elif rtype == TYPE_TXT:
@@ -240,6 +246,8 @@ def decode_response(buf: bytes, question: bytes | None = None) -> Response:
                             raise WireError("TXT string runs past its record")
                         parts.append(buf[p + 1 : p + 1 + ln].decode("utf-8", "replace"))
                         p += 1 + ln
+                    if txt is None:
+                        txt = []
                     txt.append("".join(parts))
                     resp.answer_ttl = ttl if resp.answer_ttl is None else min(resp.answer_ttl, ttl)
             elif section == 2 and rtype == TYPE_SOA:

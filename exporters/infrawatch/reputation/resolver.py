@@ -155,8 +155,9 @@ class _Pending:
         self.expires = 0.0  # of the whole lookup: (retries + 1) x timeout after the first packet
         self.key: tuple[int, int] = (0, -1)  # of the packet in flight
         # Every packet of this lookup still waited for: a reply to an earlier one (late, after a
-        # retransmission) is as good as a reply to the last.
-        self.keys: list[tuple[int, int]] = []
+        # retransmission) is as good as a reply to the last.  None until a second packet is sent
+        # (most lookups send one: no list for them).
+        self.keys: list[tuple[int, int]] | None = None
         self.sent_at = 0.0
         self.packets: list[str] = []
         self.tcp_server: _Server | None = None  # set once a UDP reply came back truncated
@@ -426,8 +427,11 @@ class Resolver:
         else:
             deadline = min(now + self._retransmit_after(server, p.attempt), p.expires)
         p.deadline = deadline
+        if p.attempt > 1 or tcp:  # a second packet of this lookup (or a TCP follow-up)
+            if p.keys is None:
+                p.keys = [p.key] if pending.get(p.key) is p else []
+            p.keys.append(key)
         p.key = key
-        p.keys.append(key)
         p.sent_at = now
         pending[key] = p
         self._timer_seq += 1
@@ -491,10 +495,20 @@ class Resolver:
 
     def _forget(self, p: _Pending) -> None:
         pending = self._pending
+        if p.keys is None:
+            if pending.get(p.key) is p:
+                del pending[p.key]
+            return
         for k in p.keys:
             if pending.get(k) is p:
                 del pending[k]
-        p.keys.clear()
+        p.keys = None
+
+    def _drop_key(self, p: _Pending, key: tuple[int, int]) -> None:
+        """Stop waiting for one packet of ``p`` (it failed, or belongs to a broken connection)."""
+        del self._pending[key]
+        if p.keys is not None:
+            p.keys.remove(key)
 
     def _complete(self, key: tuple[int, int], answer: Answer) -> None:
         p = self._pending.get(key)
@@ -525,16 +539,14 @@ class Resolver:
             return
         if key != p.key:
             # An earlier packet of this lookup failed late; the one in flight is still awaited.
-            del self._pending[key]
-            p.keys.remove(key)
+            self._drop_key(p, key)
             return
         if p.batch.fut.done():
             self._forget(p)
             self._release()
         elif p.attempt <= self.retries:
             if not keep:
-                del self._pending[key]
-                p.keys.remove(key)
+                self._drop_key(p, key)
             self._send(p)
         else:
             self._forget(p)
@@ -549,17 +561,28 @@ class Resolver:
         source = server.addr[:2]
         space = server.index
         on_reply = self._on_reply
-        for _ in range(1024):  # drain what is queued, but let other callbacks run eventually
-            try:
-                data, addr = recvfrom(4096)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                continue  # e.g. ICMP port unreachable on some kernels: the timeout handles it
-            if addr[:2] != source:
-                self.rejected_total += 1  # the socket is connected, so the kernel filters too
-                continue
-            on_reply(space, data, None, server)
+        # The lookups these replies finish make room for waiting ones: those are sent in one burst
+        # once the socket is drained, not one after each reply.  A burst wakes the server once
+        # (a send to a sleeping server pays for waking it), and its replies come back as a burst.
+        deferred = not self._filling
+        self._filling = True
+        try:
+            for _ in range(1024):  # drain what is queued, but let other callbacks run eventually
+                try:
+                    data, addr = recvfrom(4096)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    continue  # e.g. ICMP port unreachable on some kernels: the timeout handles it
+                if addr[:2] != source:
+                    self.rejected_total += 1  # the socket is connected, so the kernel filters too
+                    continue
+                on_reply(space, data, None, server)
+        finally:
+            if deferred:
+                self._filling = False
+                if self._waiting and self._inflight < self.concurrency:
+                    self._fill()
 
     def _on_tcp_message(self, server: _Server, data: bytes) -> None:
         self._on_reply(-1 - server.index, data, server, None)
@@ -572,8 +595,7 @@ class Resolver:
             if p is None:
                 continue
             if key != p.key:  # an earlier TCP try of a lookup whose later packet is still out
-                del self._pending[key]
-                p.keys.remove(key)
+                self._drop_key(p, key)
                 continue
             p.packets.append("error")
             self._retry_or_complete(key, Answer(None, error=f"truncated; {why}", reason="truncated"))
