@@ -114,6 +114,10 @@
     // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
     // is no outage; set 0 to page on any traffic).
     highErrorRateMinRequestsPerSecond: 1,
+    // HighErrorsPerSecond (seed 003's P1 "error rate > 1 error/s"): more 5xx per second than this over
+    // rateInterval pages (critical, P1) after highErrorRateFor, whatever the ratio; 0 = no such alert.
+    // HighErrorRate of the same service mutes it (alertmanager.highErrorRateMutes): one outage, one page.
+    highErrorsPerSecondThreshold: 1,
     // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
     httpErrorSelector: 'code=~"5.."',
     // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
@@ -485,6 +489,12 @@
       probeFailingMutes: {
         ServiceDegraded: ['service', 'target', 'module'],
         APIHighLatency: ['service'],
+      },
+      // HighErrorRate mutes these alerts of the same service: the absolute errors-per-second page is
+      // the same outage seen as a count (their `for` must not be shorter than HighErrorRate's; the
+      // build checks it).
+      highErrorRateMutes: {
+        HighErrorsPerSecond: ['service'],
       },
       // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
       dashboardPath: '/dashboards?tag=infrawatch',

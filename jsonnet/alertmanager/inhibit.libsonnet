@@ -45,27 +45,44 @@ local duration = import '../lib/duration.libsonnet';
       if pendingFor(ruleFiles, alert) != null && probeFor != null
     ],
 
-  rules(c, ruleFiles):: [
-    // A critical alert mutes the warning/info alerts of the same name about the same thing
-    // (TLSCertificateExpiringSoon critical under 3 days mutes its warning twin for that target only).
-    {
-      source_matchers: ['severity="critical"'],
-      target_matchers: ['severity=~"warning|info"'],
-      equal: identity(c),
-    },
-    // A warning mutes the info alert of the same name about the same thing.
-    {
-      source_matchers: ['severity="warning"'],
-      target_matchers: ['severity="info"'],
-      equal: identity(c),
-    },
-  ] + $.probeFailingSupersededBy(c, ruleFiles) + [
+  // `source` mutes the alerts named in `mutes` (alert name -> equal labels): symptoms, or the same
+  // outage seen another way.  A muted alert must not fire before its source, or it pages first:
+  // checked here against the generated rules (an alert whose group is disabled has no rule).
+  mutedBy(c, ruleFiles, source, mutes, knob)::
+    local srcFor = pendingFor(ruleFiles, source);
+    [
+      local targetFor = pendingFor(ruleFiles, alert);
+      if srcFor != null && targetFor != null && targetFor < srcFor then
+        error ('alertmanager.%s: %s waits %ds before firing, less than %s (%ds) which mutes it: '
+               + 'it would page first; raise its `for`') % [knob, alert, targetFor, source, srcFor]
+      else {
+        source_matchers: ['alertname="%s"' % source],
+        target_matchers: ['alertname="%s"' % alert],
+        equal: scoped(c, mutes[alert]),
+      }
+      for alert in std.objectFields(mutes)
+    ],
+
+  rules(c, ruleFiles)::
+    local severityTwins = [
+      // A critical alert mutes the warning/info alerts of the same name about the same thing
+      // (TLSCertificateExpiringSoon critical under 3 days mutes its warning twin for that target only).
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: identity(c),
+      },
+      // A warning mutes the info alert of the same name about the same thing.
+      {
+        source_matchers: ['severity="warning"'],
+        target_matchers: ['severity="info"'],
+        equal: identity(c),
+      },
+    ];
+    severityTwins
+    + $.probeFailingSupersededBy(c, ruleFiles)
     // A service whose probe fails is down: its "degraded" and latency alerts are symptoms.
-    {
-      source_matchers: ['alertname="ServiceProbeFailing"'],
-      target_matchers: ['alertname="%s"' % alert],
-      equal: scoped(c, c.alertmanager.probeFailingMutes[alert]),
-    }
-    for alert in std.objectFields(c.alertmanager.probeFailingMutes)
-  ],
+    + $.mutedBy(c, ruleFiles, 'ServiceProbeFailing', c.alertmanager.probeFailingMutes, 'probeFailingMutes')
+    // A share of requests failing and many errors per second are one outage: the ratio pages (P0).
+    + $.mutedBy(c, ruleFiles, 'HighErrorRate', c.alertmanager.highErrorRateMutes, 'highErrorRateMutes'),
 }

@@ -24,7 +24,22 @@ local r = import '../lib/rules.libsonnet';
           summary: 'Many requests fail with server errors.',
           description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last %s (threshold %g%%).' % [s.title, s.name, $._config.rateInterval, $._config.highErrorRateThreshold * 100],
         },
-      ] + [
+      ] + (if $._config.highErrorsPerSecondThreshold <= 0 then [] else [
+             // Seed 003's P1 "error rate > 1 error/s": errors counted, not a share, so a busy service
+             // failing a small share of many requests still pages.  The same for as HighErrorRate, which
+             // mutes it for the same service (alertmanager.highErrorRateMutes).
+             {
+               alert: 'HighErrorsPerSecond',
+               expr: |||
+                 sum(rate(http_requests_total%(errors)s[%(rate)s])) > %(threshold)g
+               ||| % { errors: appErrors, threshold: $._config.highErrorsPerSecondThreshold, rate: $._config.rateInterval },
+               'for': $._config.highErrorRateFor,
+               severity: 'critical',
+               service: s.name,
+               summary: 'Many requests fail with server errors every second.',
+               description: '%s (%s): {{ $value | humanize }} requests per second answered 5xx over the last %s (threshold %g/s).' % [s.title, s.name, $._config.rateInterval, $._config.highErrorsPerSecondThreshold],
+             },
+           ]) + [
         // Latency tiers (seeds 001/004): a warning (chat) above apiLatencyThresholdSeconds and a
         // critical page above apiLatencyCriticalSeconds (0 = no critical tier); the critical one
         // mutes the warning of the same service (inhibition).

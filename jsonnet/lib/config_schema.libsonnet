@@ -146,6 +146,7 @@ local explicit = {
   'alertmanager.warningMuteIntervals': T.list(T.string),
   'alertmanager.probeFailingMutes': T.map(T.list(T.string)),
   'alertmanager.probeFailingSupersededBy': T.map(T.list(T.string)),
+  'alertmanager.highErrorRateMutes': T.map(T.list(T.string)),
   'dashboards.tags': T.list(T.string),
   'dashboards.defaultTimeRange': T.string,  // Grafana's 'now-6h'
   // A fixed window or one of Grafana's interval variables.

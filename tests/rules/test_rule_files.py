@@ -122,7 +122,7 @@ MOVED_THRESHOLDS = """{ _config+:: {
   memoryUsageThreshold: 0.7, memoryUsageCriticalThreshold: 0.9,
   diskFreeThreshold: 0.3, diskFreeCriticalThreshold: 0.1,
   smtpQueueThreshold: 2000,
-  highErrorRateThreshold: 0.02,
+  highErrorRateThreshold: 0.02, highErrorsPerSecondThreshold: 5,
 } }"""
 FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml"]
 
