@@ -142,6 +142,15 @@
     smtpQueueThreshold: 10000,
     // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
     smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // EmailDeliveryFailing (seed 004's e-mail delivery failure rate): the application's
+    // email_sent_total{status, source_ip} (docs/reputation.md's metric contract).  Failed / all e-mails
+    // of a sending IP over rateInterval above emailFailureRatioThreshold, for alertFor.EmailDeliveryFailing,
+    // only while that IP sends at least emailMinSentPerSecond (3 bounces of 10 mails are no trend).
+    // The alert's `service` is reputationService (the sending service the IPs belong to).
+    emailSentSelector: '',  // extra matchers on email_sent_total ('' = all; e.g. 'job="mailer"')
+    emailFailureSelector: 'status!="success"',  // which e-mails failed (only `success` counts as sent)
+    emailFailureRatioThreshold: 0.05,
+    emailMinSentPerSecond: 0.1,
     // RedisErrorRateHigh: error replies / processed commands above this ratio, only with at least
     // redisMinCommandsPerSecond commands (the exporter's own scrape commands count too).
     redisErrorRatioThreshold: 0.05,
@@ -222,6 +231,7 @@
       TLSCertificateExpiringSoon: '10m',
       TLSCertificateInvalid: '5m',
       SMTPQueueBacklog: '5m',
+      EmailDeliveryFailing: '15m',
       RedisErrorRateHigh: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
