@@ -40,6 +40,9 @@
     //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
     //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
     //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
+    //   probeInterval      optional: the interval of the service's scheduled probes (probe exporter
+    //                      `targets[].interval`); ServiceProbeFailing then fires after
+    //                      probeFailingAfterFailures consecutive failed probes instead of probeFailingFor.
     services: [
       {
         name: 'api',
@@ -102,6 +105,12 @@
     probeSelector: '',
     // ServiceProbeFailing: how long a probe must fail before it pages.
     probeFailingFor: '2m',
+    // ...or, for a service entry with `probeInterval` (the interval of its scheduled probes in the
+    // probe exporter, e.g. '30s'), after this many consecutive failed probes (seed 004: "alert after 2
+    // failures"), counted from the exporter's probe_result_timestamp_seconds; 0 = probeFailingFor for
+    // every service.  Its superseding down alerts (alertmanager.probeFailingSupersededBy) must then
+    // not wait longer than (failures - 1) x probeInterval; the build checks it.
+    probeFailingAfterFailures: 2,
     // ServiceDegraded: how long health 0.5 or slow probes must last.
     serviceDegradedFor: '5m',
     // TLS certificate expiry thresholds in days (warning, critical).

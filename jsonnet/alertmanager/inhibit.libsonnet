@@ -5,6 +5,7 @@
 // satisfies both (otherwise an alert could mute itself).  docs/alerting.md shows the table;
 // tests/alertmanager/test_inhibit_live.py runs every rule on a live Alertmanager.
 local duration = import '../lib/duration.libsonnet';
+local rules = import '../lib/rules.libsonnet';
 
 {
   // Labels that tell two alerts of the same name apart: the service, the probed target, the scraped
@@ -29,13 +30,22 @@ local duration = import '../lib/duration.libsonnet';
   // Service-specific "down" alerts mute ServiceProbeFailing of the same thing: they say more (every
   // probe of the SMTP service fails; the Elasticsearch cluster is red) and page on their own.  Each
   // must not wait longer than ServiceProbeFailing, or the generic page goes out first: checked here.
+  // ServiceProbeFailing waits per service: probeFailingFor, or the probe intervals until the N-th
+  // consecutive failure for a service with probeInterval (lib/rules.libsonnet probeFailingWait).
   probeFailingSupersededBy(c, ruleFiles)::
     local probeFor = pendingFor(ruleFiles, 'ServiceProbeFailing');
     [
-      local srcFor = pendingFor(ruleFiles, alert);
-      if srcFor != null && probeFor != null && srcFor > probeFor then
-        error ('alertmanager.probeFailingSupersededBy: %s waits %ds before firing, longer than ServiceProbeFailing (%ds): '
-               + 'the generic page would go out first; lower its `for`') % [alert, srcFor, probeFor]
+      local late = [
+        { service: r.labels.service, wait: duration.seconds(std.get(r, 'for', '0s'), alert + ' for'), probe: rules.probeFailingWait(c, r.labels.service) }
+        for f in std.objectValues(ruleFiles)
+        for g in f.groups
+        for r in g.rules
+        if std.get(r, 'alert') == alert && std.objectHas(r.labels, 'service')
+      ];
+      local tooLate = [x for x in late if x.wait > x.probe];
+      if probeFor != null && tooLate != [] then
+        error ('alertmanager.probeFailingSupersededBy: %s of %s waits %ds before firing, longer than ServiceProbeFailing (%ds): '
+               + 'the generic page would go out first; lower its `for`') % [alert, tooLate[0].service, tooLate[0].wait, tooLate[0].probe]
       else {
         source_matchers: ['alertname="%s"' % alert],
         target_matchers: ['alertname="ServiceProbeFailing"'],

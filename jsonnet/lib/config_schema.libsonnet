@@ -38,6 +38,8 @@ local serviceCommon = {
   latencyThresholdSeconds: T.number,
   errorRatioDegraded: T.ratio,
   errorRatioDown: T.ratio,
+  // Interval of the service's scheduled probes: ServiceProbeFailing counts failed probes (alerts/services.libsonnet).
+  probeInterval: T.duration,
   // Detail stats under the service card (dashboards/overview.libsonnet).
   details: T.list(T.object({ title: T.string, expr: T.string, unit: T.string }, ['title', 'expr'])),
 };

@@ -124,7 +124,7 @@ MOVED_THRESHOLDS = """{ _config+:: {
   smtpQueueThreshold: 2000, emailFailureRatioThreshold: 0.2, emailMinSentPerSecond: 0.5,
   highErrorRateThreshold: 0.02, highErrorsPerSecondThreshold: 5,
 } }"""
-FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml"]
+FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml", "email.yaml"]
 
 
 @pytest.mark.parametrize("name", FOLLOWING_THRESHOLDS)
