@@ -117,40 +117,29 @@ BLACKBOX = (
 )
 
 
-def _alert(labels: str, service: str, description: str) -> dict:
-    lbls = dict(kv.split("=", 1) for kv in labels.split(", "))
-    exp = {k: v.strip('"') for k, v in lbls.items()}
-    exp.update(severity="critical", service=service)
+def _parse(labels: str) -> dict[str, str]:
+    return {k: v.strip('"') for k, v in (kv.split("=", 1) for kv in labels.split(", "))}
+
+
+def _alert(labels: str, service: str, reason: str) -> dict:
+    """The expected alert of one probe series; `reason` ends the description."""
+    lbls = _parse(labels)
     return {
-        "exp_labels": exp,
+        "exp_labels": {**lbls, "severity": "critical", "service": service},
         "exp_annotations": {
             "summary": "A service probe is failing.",
-            "description": description,
+            "description": f"Probe of {lbls['target']} (module {lbls['module']}) for service {service} {reason}.",
             "runbook_url": "https://github.com/infrawatch/infrawatch/blob/main/runbooks/ServiceProbeFailing.md",
         },
     }
 
 
-def _target(labels: str) -> tuple[str, str]:
-    lbls = {k: v.strip('"') for k, v in (kv.split("=", 1) for kv in labels.split(", "))}
-    return lbls["target"], lbls["module"]
-
-
 def _counted(labels: str, service: str, every: str) -> dict:
-    target, module = _target(labels)
-    return _alert(
-        labels,
-        service,
-        f"Probe of {target} (module {module}) for service {service} has failed 2 times in a row"
-        f" (one probe every {every}).",
-    )
+    return _alert(labels, service, f"has failed 2 times in a row (one probe every {every})")
 
 
 def _generic(labels: str, service: str) -> dict:
-    target, module = _target(labels)
-    return _alert(
-        labels, service, f"Probe of {target} (module {module}) for service {service} has failed for more than 2m."
-    )
+    return _alert(labels, service, "has failed for more than 2m")
 
 
 def _at(seconds: int, *alerts: dict) -> dict:
