@@ -520,11 +520,11 @@ def test_a_muted_alert_that_fires_before_its_source_is_refused() -> None:
         )
     expected = "alertmanager.probeFailingMutes: ServiceDegraded waits 60s before firing, less than ServiceProbeFailing"
     assert expected in str(exc.value)
-    # Errors per second and the ratio share their `for`: the ratio's rule mutes the count's.
+    # Errors per second wait one rateInterval longer than the ratio that mutes them.
     rules = evaluate_snippet(
         ROOT,
         "local m = (import 'mixin.libsonnet') + { _config+:: { highErrorRateFor: '7m' } };"
         " [r for g in m.ruleFiles.api.groups for r in g.rules if std.get(r, 'alert', '') != 'APIHighLatency']",
     )
     fors = {r["alert"]: r.get("for") for r in rules if r["alert"] in ("HighErrorRate", "HighErrorsPerSecond")}
-    assert fors == {"HighErrorRate": "7m", "HighErrorsPerSecond": "7m"}
+    assert fors == {"HighErrorRate": "7m", "HighErrorsPerSecond": "12m"}
