@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from infrawatch_dev.devstack.receivers import HTTPRequest
+from e2e.test_alert_path import pd_event
 from infrawatch_dev.devstack.stack import DevStack, Timings
 
 pytestmark = pytest.mark.slow
@@ -49,17 +49,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
 
 
 def pd(action: str, alertname: str, since: float):
-    def match(r: HTTPRequest) -> bool:
-        ev = r.json if isinstance(r.json, dict) else {}
-        payload = ev.get("payload") or {}
-        return (
-            r.received_at >= since
-            and ev.get("event_action") == action
-            and payload.get("class") == alertname
-            and payload.get("component") == "api"
-        )
-
-    return match
+    """A PagerDuty event of the api service (the end-to-end test's predicate)."""
+    return pd_event(action, alertname, since, "api")
 
 
 def test_the_rules_wait_as_documented(stack: DevStack) -> None:
