@@ -40,6 +40,9 @@
     //   exporterSelector   (smtp/postgres/redis) selects postfix_exporter / postgres_exporter / redis_exporter series.
     //   latencyThresholdSeconds  p95 (application) and probe duration above which the service is degraded.
     //   errorRatioDegraded / errorRatioDown  5xx ratio making the traffic light yellow / red.
+    //   probeInterval      optional: the interval of the service's scheduled probes (probe exporter
+    //                      `targets[].interval`); ServiceProbeFailing then fires after
+    //                      probeFailingAfterFailures consecutive failed probes instead of probeFailingFor.
     services: [
       {
         name: 'api',
@@ -102,6 +105,12 @@
     probeSelector: '',
     // ServiceProbeFailing: how long a probe must fail before it pages.
     probeFailingFor: '2m',
+    // ...or, for a service entry with `probeInterval` (the interval of its scheduled probes in the
+    // probe exporter, e.g. '30s'), after this many consecutive failed probes (seed 004: "alert after 2
+    // failures"), counted from the exporter's probe_result_timestamp_seconds; 0 = probeFailingFor for
+    // every service.  Its superseding down alerts (alertmanager.probeFailingSupersededBy) must then
+    // not wait longer than (failures - 1) x probeInterval; the build checks it.
+    probeFailingAfterFailures: 2,
     // ServiceDegraded: how long health 0.5 or slow probes must last.
     serviceDegradedFor: '5m',
     // TLS certificate expiry thresholds in days (warning, critical).
@@ -114,6 +123,10 @@
     // ...only with at least this many requests per second over those 5m (1 failure in 10 requests
     // is no outage; set 0 to page on any traffic).
     highErrorRateMinRequestsPerSecond: 1,
+    // HighErrorsPerSecond (seed 003's P1 "error rate > 1 error/s"): more 5xx per second than this over
+    // rateInterval pages (critical, P1) after highErrorRateFor, whatever the ratio; 0 = no such alert.
+    // HighErrorRate of the same service mutes it (alertmanager.highErrorRateMutes): one outage, one page.
+    highErrorsPerSecondThreshold: 1,
     // Label matcher selecting server errors in http_requests_total (seeds use `code`; some apps `status`).
     httpErrorSelector: 'code=~"5.."',
     // APIHighLatency: this quantile of request duration above apiLatencyThresholdSeconds for apiLatencyFor.
@@ -138,6 +151,15 @@
     smtpQueueThreshold: 10000,
     // Metric counting queued messages (postfix_exporter: one histogram observation per queued message).
     smtpQueueMetric: 'postfix_showq_message_size_bytes_count',
+    // EmailDeliveryFailing (seed 004's e-mail delivery failure rate): the application's
+    // email_sent_total{status, source_ip} (docs/reputation.md's metric contract).  Failed / all e-mails
+    // of a sending IP over rateInterval above emailFailureRatioThreshold, for alertFor.EmailDeliveryFailing,
+    // only while that IP sends at least emailMinSentPerSecond (3 bounces of 10 mails are no trend).
+    // The alert's `service` is reputationService (the sending service the IPs belong to).
+    emailSentSelector: '',  // extra matchers on email_sent_total ('' = all; e.g. 'job="mailer"')
+    emailFailureSelector: 'status!="success"',  // which e-mails failed (only `success` counts as sent)
+    emailFailureRatioThreshold: 0.05,
+    emailMinSentPerSecond: 0.1,
     // RedisErrorRateHigh: error replies / processed commands above this ratio, only with at least
     // redisMinCommandsPerSecond commands (the exporter's own scrape commands count too).
     redisErrorRatioThreshold: 0.05,
@@ -218,6 +240,7 @@
       TLSCertificateExpiringSoon: '10m',
       TLSCertificateInvalid: '5m',
       SMTPQueueBacklog: '5m',
+      EmailDeliveryFailing: '15m',
       RedisErrorRateHigh: '5m',
       RedisHighMemory: '10m',
       RedisLowHitRate: '15m',
@@ -485,6 +508,12 @@
       probeFailingMutes: {
         ServiceDegraded: ['service', 'target', 'module'],
         APIHighLatency: ['service'],
+      },
+      // HighErrorRate mutes these alerts of the same service: the absolute errors-per-second page is
+      // the same outage seen as a count (their `for` must not be shorter than HighErrorRate's; the
+      // build checks it).
+      highErrorRateMutes: {
+        HighErrorsPerSecond: ['service'],
       },
       // Grafana page linked from notifications when an alert has no `dashboard_url` annotation.
       dashboardPath: '/dashboards?tag=infrawatch',

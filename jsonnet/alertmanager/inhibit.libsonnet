@@ -5,6 +5,7 @@
 // satisfies both (otherwise an alert could mute itself).  docs/alerting.md shows the table;
 // tests/alertmanager/test_inhibit_live.py runs every rule on a live Alertmanager.
 local duration = import '../lib/duration.libsonnet';
+local rules = import '../lib/rules.libsonnet';
 
 {
   // Labels that tell two alerts of the same name apart: the service, the probed target, the scraped
@@ -29,13 +30,22 @@ local duration = import '../lib/duration.libsonnet';
   // Service-specific "down" alerts mute ServiceProbeFailing of the same thing: they say more (every
   // probe of the SMTP service fails; the Elasticsearch cluster is red) and page on their own.  Each
   // must not wait longer than ServiceProbeFailing, or the generic page goes out first: checked here.
+  // ServiceProbeFailing waits per service: probeFailingFor, or the probe intervals until the N-th
+  // consecutive failure for a service with probeInterval (lib/rules.libsonnet probeFailingWait).
   probeFailingSupersededBy(c, ruleFiles)::
     local probeFor = pendingFor(ruleFiles, 'ServiceProbeFailing');
     [
-      local srcFor = pendingFor(ruleFiles, alert);
-      if srcFor != null && probeFor != null && srcFor > probeFor then
-        error ('alertmanager.probeFailingSupersededBy: %s waits %ds before firing, longer than ServiceProbeFailing (%ds): '
-               + 'the generic page would go out first; lower its `for`') % [alert, srcFor, probeFor]
+      local late = [
+        { service: r.labels.service, wait: duration.seconds(std.get(r, 'for', '0s'), alert + ' for'), probe: rules.probeFailingWait(c, r.labels.service) }
+        for f in std.objectValues(ruleFiles)
+        for g in f.groups
+        for r in g.rules
+        if std.get(r, 'alert') == alert && std.objectHas(r.labels, 'service')
+      ];
+      local tooLate = [x for x in late if x.wait > x.probe];
+      if probeFor != null && tooLate != [] then
+        error ('alertmanager.probeFailingSupersededBy: %s of %s waits %ds before firing, longer than ServiceProbeFailing (%ds): '
+               + 'the generic page would go out first; lower its `for`') % [alert, tooLate[0].service, tooLate[0].wait, tooLate[0].probe]
       else {
         source_matchers: ['alertname="%s"' % alert],
         target_matchers: ['alertname="ServiceProbeFailing"'],
@@ -45,27 +55,44 @@ local duration = import '../lib/duration.libsonnet';
       if pendingFor(ruleFiles, alert) != null && probeFor != null
     ],
 
-  rules(c, ruleFiles):: [
-    // A critical alert mutes the warning/info alerts of the same name about the same thing
-    // (TLSCertificateExpiringSoon critical under 3 days mutes its warning twin for that target only).
-    {
-      source_matchers: ['severity="critical"'],
-      target_matchers: ['severity=~"warning|info"'],
-      equal: identity(c),
-    },
-    // A warning mutes the info alert of the same name about the same thing.
-    {
-      source_matchers: ['severity="warning"'],
-      target_matchers: ['severity="info"'],
-      equal: identity(c),
-    },
-  ] + $.probeFailingSupersededBy(c, ruleFiles) + [
+  // `source` mutes the alerts named in `mutes` (alert name -> equal labels): symptoms, or the same
+  // outage seen another way.  A muted alert must not fire before its source, or it pages first:
+  // checked here against the generated rules (an alert whose group is disabled has no rule).
+  mutedBy(c, ruleFiles, source, mutes, knob)::
+    local srcFor = pendingFor(ruleFiles, source);
+    [
+      local targetFor = pendingFor(ruleFiles, alert);
+      if srcFor != null && targetFor != null && targetFor < srcFor then
+        error ('alertmanager.%s: %s waits %ds before firing, less than %s (%ds) which mutes it: '
+               + 'it would page first; raise its `for`') % [knob, alert, targetFor, source, srcFor]
+      else {
+        source_matchers: ['alertname="%s"' % source],
+        target_matchers: ['alertname="%s"' % alert],
+        equal: scoped(c, mutes[alert]),
+      }
+      for alert in std.objectFields(mutes)
+    ],
+
+  rules(c, ruleFiles)::
+    local severityTwins = [
+      // A critical alert mutes the warning/info alerts of the same name about the same thing
+      // (TLSCertificateExpiringSoon critical under 3 days mutes its warning twin for that target only).
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: identity(c),
+      },
+      // A warning mutes the info alert of the same name about the same thing.
+      {
+        source_matchers: ['severity="warning"'],
+        target_matchers: ['severity="info"'],
+        equal: identity(c),
+      },
+    ];
+    severityTwins
+    + $.probeFailingSupersededBy(c, ruleFiles)
     // A service whose probe fails is down: its "degraded" and latency alerts are symptoms.
-    {
-      source_matchers: ['alertname="ServiceProbeFailing"'],
-      target_matchers: ['alertname="%s"' % alert],
-      equal: scoped(c, c.alertmanager.probeFailingMutes[alert]),
-    }
-    for alert in std.objectFields(c.alertmanager.probeFailingMutes)
-  ],
+    + $.mutedBy(c, ruleFiles, 'ServiceProbeFailing', c.alertmanager.probeFailingMutes, 'probeFailingMutes')
+    // A share of requests failing and many errors per second are one outage: the ratio pages (P0).
+    + $.mutedBy(c, ruleFiles, 'HighErrorRate', c.alertmanager.highErrorRateMutes, 'highErrorRateMutes'),
 }

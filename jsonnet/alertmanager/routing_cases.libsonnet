@@ -133,4 +133,14 @@
     labels: { alertname: 'OddSeverity', severity: 'page', service: 'billing' },
     receivers: ['slack-default'],
   },
+  {
+    why: "seed 003's P1 error rate > 1 error/s: pager, team mail, critical channel; no escalation mail",
+    labels: { alertname: 'HighErrorsPerSecond', severity: 'critical', service: 'api' },
+    receivers: ['webhook-incident-log', 'pagerduty-platform', 'email-platform', 'slack-critical'],
+  },
+  {
+    why: 'e-mail delivery failing (warning) -> the deliverability mailbox',
+    labels: { alertname: 'EmailDeliveryFailing', severity: 'warning', service: 'smtp' },
+    receivers: ['email-deliverability'],
+  },
 ]

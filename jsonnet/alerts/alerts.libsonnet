@@ -2,6 +2,7 @@
 (import 'services.libsonnet') +
 (import 'tls.libsonnet') +
 (import 'smtp.libsonnet') +
+(import 'email.libsonnet') +
 (import 'redis.libsonnet') +
 (import 'elasticsearch.libsonnet') +
 (import 'api.libsonnet') +

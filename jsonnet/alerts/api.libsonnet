@@ -1,4 +1,5 @@
 // Application (HTTP API) alerts from the standard http_requests_total / http_request_duration_seconds.
+local duration = import '../lib/duration.libsonnet';
 local r = import '../lib/rules.libsonnet';
 
 {
@@ -24,7 +25,28 @@ local r = import '../lib/rules.libsonnet';
           summary: 'Many requests fail with server errors.',
           description: '%s (%s): {{ $value | humanizePercentage }} of requests answered 5xx over the last %s (threshold %g%%).' % [s.title, s.name, $._config.rateInterval, $._config.highErrorRateThreshold * 100],
         },
-      ] + [
+      ] + (if $._config.highErrorsPerSecondThreshold <= 0 then [] else [
+             // Seed 003's P1 "error rate > 1 error/s": errors counted, not a share, so a busy service
+             // failing a small share of many requests still pages.  HighErrorRate mutes it for the same
+             // service (alertmanager.highErrorRateMutes), and it waits one rateInterval longer: when
+             // errors start, the count over the window crosses its threshold first, the share (of the
+             // same window) within one window after it -- so when both will fire, HighErrorRate fires
+             // first and the outage pages once.
+             {
+               alert: 'HighErrorsPerSecond',
+               expr: |||
+                 sum(rate(http_requests_total%(errors)s[%(rate)s])) > %(threshold)g
+               ||| % { errors: appErrors, threshold: $._config.highErrorsPerSecondThreshold, rate: $._config.rateInterval },
+               'for': duration.format(
+                 duration.seconds($._config.highErrorRateFor, '_config.highErrorRateFor')
+                 + duration.seconds($._config.rateInterval, '_config.rateInterval')
+               ),
+               severity: 'critical',
+               service: s.name,
+               summary: 'Many requests fail with server errors every second.',
+               description: '%s (%s): {{ $value | humanize }} requests per second answered 5xx over the last %s (threshold %g/s).' % [s.title, s.name, $._config.rateInterval, $._config.highErrorsPerSecondThreshold],
+             },
+           ]) + [
         // Latency tiers (seeds 001/004): a warning (chat) above apiLatencyThresholdSeconds and a
         // critical page above apiLatencyCriticalSeconds (0 = no critical tier); the critical one
         // mutes the warning of the same service (inhibition).

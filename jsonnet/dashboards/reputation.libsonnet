@@ -1,7 +1,9 @@
 // IP reputation: the seed's IP Reputation Monitor (IP, provider, pool, score, lists it is on, daily
 // volume, status in colour), with links to each list's delisting page and the exporter's status page,
-// the 90-day score history, list health and lookup errors.  Metrics: DESIGN's reputation_* set.
+// the 90-day score history, list health and lookup errors (DESIGN's reputation_* set), and the
+// e-mail delivery success / failure rates of the sending IPs (the application's email_sent_total).
 local lib = import '../lib/dashboards.libsonnet';
+local r = import '../lib/rules.libsonnet';
 
 local t = 'target=~"$target"';
 local statusColours = lib.valueMap({
@@ -119,6 +121,26 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
         noValue='Every lookup answered',
       ) + lib.size(24, 6),
 
+    // Seed 004's e-mail delivery success / failure rates, from the application's email_sent_total
+    // (the same series and selectors as EmailDeliveryFailing).  Every sending IP, not only those the
+    // reputation exporter checks, so the IP variables do not apply.
+    local emailAll = r.sel([$._config.emailSentSelector]),
+    local emailFailed = r.sel([$._config.emailSentSelector, $._config.emailFailureSelector]),
+    local emailDelivery = [
+      lib.timeseries('E-mails sent by status',
+                     [lib.target(lib.sumRate('email_sent_total', emailAll, 'status'), '{{status}}')],
+                     'cps',
+                     description='E-mails handed to the MTA per second, by the status the application records (email_sent_total; only `success` counts as sent).',
+                     min=0,
+                     stack=true) + lib.size(12, 8),
+      lib.timeseries('Delivery failure ratio by sending IP',
+                     [lib.target('%s\n/\n%s' % [lib.sumRate('email_sent_total', emailFailed, 'source_ip'), lib.sumRate('email_sent_total', emailAll, 'source_ip')], '{{source_ip}}')],
+                     'percentunit',
+                     description='Share of the e-mails of each sending IP that failed (%s). EmailDeliveryFailing warns above %g%% for %s.' % [$._config.emailFailureSelector, $._config.emailFailureRatioThreshold * 100, $._config.alertFor.EmailDeliveryFailing],
+                     min=0,
+                     steps=[[null, 'green'], [$._config.emailFailureRatioThreshold, 'red']]) + lib.size(12, 8),
+    ],
+
     'infrawatch-reputation.json': lib.dashboard(
       uid=dcfg.uidPrefix + 'reputation',
       title='IP reputation',
@@ -194,6 +216,8 @@ local upMappings = [lib.valueMap({ '1': ['up', 'green'], '0': ['down', 'red'] })
                          's',
                          min=0) + lib.size(12, 8),
         ],
+        lib.row('E-mail delivery'),
+        emailDelivery,
       ]),
     ),
   },

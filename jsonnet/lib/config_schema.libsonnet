@@ -38,6 +38,8 @@ local serviceCommon = {
   latencyThresholdSeconds: T.number,
   errorRatioDegraded: T.ratio,
   errorRatioDown: T.ratio,
+  // Interval of the service's scheduled probes: ServiceProbeFailing counts failed probes (alerts/services.libsonnet).
+  probeInterval: T.duration,
   // Detail stats under the service card (dashboards/overview.libsonnet).
   details: T.list(T.object({ title: T.string, expr: T.string, unit: T.string }, ['title', 'expr'])),
 };
@@ -146,6 +148,7 @@ local explicit = {
   'alertmanager.warningMuteIntervals': T.list(T.string),
   'alertmanager.probeFailingMutes': T.map(T.list(T.string)),
   'alertmanager.probeFailingSupersededBy': T.map(T.list(T.string)),
+  'alertmanager.highErrorRateMutes': T.map(T.list(T.string)),
   'dashboards.tags': T.list(T.string),
   'dashboards.defaultTimeRange': T.string,  // Grafana's 'now-6h'
   // A fixed window or one of Grafana's interval variables.

@@ -26,6 +26,11 @@ local letters = { [c]: true for c in std.stringChars('msdhwy') };
 
   isDuration(d):: $.parse(d) != null,
 
+  // A whole number of seconds as a duration in its largest exact unit: 420 -> '7m', 90 -> '90s'.
+  format(seconds)::
+    local exact = [u for u in [['d', 86400], ['h', 3600], ['m', 60]] if seconds >= u[1] && seconds % u[1] == 0];
+    if exact == [] then '%ds' % seconds else '%d%s' % [seconds / exact[0][1], exact[0][0]],
+
   // Seconds of a duration that must be valid (error naming `what` otherwise).
   seconds(d, what)::
     local s = $.parse(d);

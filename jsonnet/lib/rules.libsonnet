@@ -27,6 +27,24 @@ local promql = import 'promql.libsonnet';
   servicesOfKind(config, kind)::
     [self.service(config, s) for s in config.services if s.kind == kind],
 
+  // Services whose ServiceProbeFailing counts failed probes (seed 004: "alert after 2 failures"):
+  // with _config.probeFailingAfterFailures > 0, those declaring the interval of their scheduled
+  // probes (`probeInterval`, as in the probe exporter's targets).  The others wait probeFailingFor.
+  countedProbeServices(config)::
+    if config.probeFailingAfterFailures <= 0 then []
+    else [
+      s
+      for s in [self.service(config, x) for x in config.services]
+      if std.objectHas(s, 'probeInterval') && std.objectHas(s, 'probeSelector')
+    ],
+
+  // Seconds from a service's first failed probe until its ServiceProbeFailing fires: the N-1 probe
+  // intervals until the N-th failure when counted, else probeFailingFor.
+  probeFailingWait(config, name)::
+    local counted = [s for s in self.countedProbeServices(config) if s.name == name];
+    if counted == [] then duration.seconds(config.probeFailingFor, '_config.probeFailingFor')
+    else (config.probeFailingAfterFailures - 1) * duration.seconds(counted[0].probeInterval, '_config.services (%s).probeInterval' % name),
+
   // Give series without a `service` label service="unknown" so every alert carries one.
   withService(expr):: 'label_replace(%s, "service", "unknown", "service", "")' % expr,
 

@@ -284,6 +284,9 @@ def test_inhibit_rules_are_well_formed(config: dict[str, Any]) -> None:
         if r["source_matchers"] == ['alertname="ServiceProbeFailing"']
     }
     assert muted == {"ServiceDegraded": ["service", "target", "module"], "APIHighLatency": ["service"]}
+    # The error ratio (P0) mutes the errors-per-second page (P1) of the same service: one burst, one page.
+    ratio = [r for r in rules if r["source_matchers"] == ['alertname="HighErrorRate"']]
+    assert [(r["target_matchers"], r["equal"]) for r in ratio] == [(['alertname="HighErrorsPerSecond"'], ["service"])]
     # The service-specific down alerts mute the generic probe alert; each rule names the service.
     superseding = [r for r in rules if r["target_matchers"] == ['alertname="ServiceProbeFailing"']]
     assert {parse_matcher(r["source_matchers"][0])[2] for r in superseding} >= {
@@ -436,7 +439,12 @@ VARIANTS = {
         "webhooks": [],
         "warningMuteIntervals": [],
     },
-    "no-p0-no-probe-mutes": {"p0Alerts": [], "probeFailingMutes": {}, "probeFailingSupersededBy": {}},
+    "no-p0-no-probe-mutes": {
+        "p0Alerts": [],
+        "probeFailingMutes": {},
+        "probeFailingSupersededBy": {},
+        "highErrorRateMutes": {},
+    },
     "no-escalation-mail": {"p0EscalationEmail": ""},
     "email-without-smtp-auth": {"email": {"authUsername": ""}},
     "one-team-by-label-only": {
@@ -501,3 +509,22 @@ def test_generator_explains_bad_knobs(override: str, message: str) -> None:
     with pytest.raises(RuntimeError) as exc:
         evaluate_with(override)
     assert message in str(exc.value)
+
+
+def test_a_muted_alert_that_fires_before_its_source_is_refused() -> None:
+    """HighErrorsPerSecond (muted by HighErrorRate) waiting less than HighErrorRate would page first."""
+    with pytest.raises(RuntimeError) as exc:
+        evaluate_snippet(
+            ROOT,
+            "local m = (import 'mixin.libsonnet') + { _config+:: { serviceDegradedFor: '1m' } }; m.alertmanagerConfig",
+        )
+    expected = "alertmanager.probeFailingMutes: ServiceDegraded waits 60s before firing, less than ServiceProbeFailing"
+    assert expected in str(exc.value)
+    # Errors per second wait one rateInterval longer than the ratio that mutes them.
+    rules = evaluate_snippet(
+        ROOT,
+        "local m = (import 'mixin.libsonnet') + { _config+:: { highErrorRateFor: '7m' } };"
+        " [r for g in m.ruleFiles.api.groups for r in g.rules if std.get(r, 'alert', '') != 'APIHighLatency']",
+    )
+    fors = {r["alert"]: r.get("for") for r in rules if r["alert"] in ("HighErrorRate", "HighErrorsPerSecond")}
+    assert fors == {"HighErrorRate": "7m", "HighErrorsPerSecond": "12m"}

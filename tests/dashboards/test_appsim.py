@@ -81,11 +81,31 @@ def test_knobs_over_http_and_validation(sim):
     assert sim.state()["health"] == "healthy"
 
 
+def _emails(sim: AppSim, status: str) -> dict[str, float]:
+    return {
+        s.labels["source_ip"]: s.value
+        for s in _samples(sim)
+        if s.name == "email_sent_total" and s.labels["status"] == status
+    }
+
+
 def test_email_volume_per_sending_ip(sim):
     sim.set(emails_per_second=2, sending_ips="192.0.2.10,192.0.2.11", requests_per_second=0)
     sim.generate(10)
-    sent = {s.labels["source_ip"]: s.value for s in _samples(sim) if s.name == "email_sent_total"}
-    assert sent == {"192.0.2.10": 10.0, "192.0.2.11": 10.0}
+    assert _emails(sim, "success") == {"192.0.2.10": 10.0, "192.0.2.11": 10.0}
+    # No failures by default, but the series exists (at 0) so a failure ratio is 0, not absent.
+    assert _emails(sim, "failed") == {"192.0.2.10": 0.0, "192.0.2.11": 0.0}
+
+
+def test_email_failure_ratio_knob_fails_that_share_of_each_ips_mail(sim):
+    sim.set(emails_per_second=100, sending_ips="192.0.2.10,192.0.2.11", requests_per_second=0)
+    sim.set(email_failure_ratio=0.25)
+    sim.generate(20)
+    ok, failed = _emails(sim, "success"), _emails(sim, "failed")
+    for ip in ("192.0.2.10", "192.0.2.11"):
+        assert ok[ip] + failed[ip] == 1000
+        assert 0.2 < failed[ip] / 1000 < 0.3, (ip, failed[ip])
+    assert _get(sim.url + "/-/sim?email_failure_ratio=1.5")[0] == 400
 
 
 def test_runs_as_a_script_and_generates_traffic(tmp_path, repo_root):

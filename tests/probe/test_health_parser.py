@@ -79,9 +79,7 @@ def test_latency_version_and_timestamp() -> None:
     assert r.latencies == {"db:responseTime": 0.4} and r.version == "2026.12"
     assert r.timestamp == pytest.approx(1796292000.123)
     # Wrong types and local times are ignored, never an error, never a verdict change.
-    r = parse_health(
-        {"ok": True, "version": True, "timestamp": "yesterday", "db": {"ok": True, "latency_ms": "fast"}}
-    )
+    r = parse_health({"ok": True, "version": True, "timestamp": "yesterday", "db": {"ok": True, "latency_ms": "fast"}})
     assert (r.status, r.latencies, r.version, r.timestamp) == (HEALTHY, {}, None, None)
     assert parse_health({"status": "UP", "timestamp": "2026-12-03T10:00:00"}).timestamp is None
     assert parse_health({"status": "UP", "version": "x" * 65}).version is None

@@ -122,6 +122,31 @@ CASES = {
         "{ kubernetes+: { longTermStorage+: { enabled: 'yes' } } }",
         "_config.kubernetes.longTermStorage.enabled: must be true or false, not 'yes'",
     ),
+    "probe interval typo": (
+        "{ services: [{ name: 'web', title: 'Web', kind: 'custom', probeSelector: 'service=\"web\"',"
+        " probeIntervall: '1m' }] }",
+        "_config.services[0] (web).probeIntervall: unknown field; did you mean 'probeInterval'?",
+    ),
+    "probe interval duration": (
+        "{ services: [{ name: 'web', title: 'Web', kind: 'custom', probeInterval: '1 min' }] }",
+        "_config.services[0] (web).probeInterval: '1 min' is not a Prometheus duration (e.g. 30s, 5m, 1h30m)",
+    ),
+    "failures as string": (
+        "{ probeFailingAfterFailures: '2' }",
+        "_config.probeFailingAfterFailures: must be a number, not string '2'",
+    ),
+    "errors per second typo": (
+        "{ highErrorsPerSecondTreshold: 5 }",
+        "_config.highErrorsPerSecondTreshold: unknown field; did you mean 'highErrorsPerSecondThreshold'?",
+    ),
+    "e-mail failure ratio as percent": (
+        "{ emailFailureRatioThreshold: 5 }",
+        "_config.emailFailureRatioThreshold: must be a ratio between 0 and 1 (5; 5% is 0.05)",
+    ),
+    "inhibition map typo": (
+        "{ alertmanager+: { highErrorRateMute: {} } }",
+        "_config.alertmanager.highErrorRateMute: unknown field; did you mean 'highErrorRateMutes'?",
+    ),
     "slo field typo": (
         "{ slos: [super.slos[0] { objectve: 99 }] }",
         "_config.slos[0].objectve: unknown field; did you mean 'objective'?",

@@ -121,10 +121,10 @@ MOVED_THRESHOLDS = """{ _config+:: {
   cpuUsageThreshold: 0.6, cpuUsageCriticalThreshold: 0.8,
   memoryUsageThreshold: 0.7, memoryUsageCriticalThreshold: 0.9,
   diskFreeThreshold: 0.3, diskFreeCriticalThreshold: 0.1,
-  smtpQueueThreshold: 2000,
-  highErrorRateThreshold: 0.02,
+  smtpQueueThreshold: 2000, emailFailureRatioThreshold: 0.2, emailMinSentPerSecond: 0.5,
+  highErrorRateThreshold: 0.02, highErrorsPerSecondThreshold: 5,
 } }"""
-FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml"]
+FOLLOWING_THRESHOLDS = ["node.yaml", "smtp.yaml", "api.yaml", "email.yaml"]
 
 
 @pytest.mark.parametrize("name", FOLLOWING_THRESHOLDS)

@@ -6,7 +6,8 @@ It serves, on one loopback port:
   004's request size), ``http_requests_in_flight``, seed 004's WebSocket series
   (``ws_connections_active{session_id,role}``, ``ws_connections_total{status}``,
   ``ws_messages_{sent,received}_total``, ``ws_connection_duration_seconds``, ``ws_errors_total{type}``) and
-  ``email_sent_total{type,status,source_ip}`` (daily volume per sending IP for the reputation table),
+  ``email_sent_total{type,status,source_ip}`` (``status`` success or failed: daily volume per sending IP
+  for the reputation table, delivery failures for the e-mail panels and EmailDeliveryFailing),
   fed by synthetic traffic generated in a background thread at ``requests_per_second``;
 - ``/health``: the seed's JSON (``{"status": "healthy", "checks": {"database": {...}}}``), 200 when
   healthy or degraded, 503 when down; ``/ready`` 200/503;
@@ -16,7 +17,8 @@ It serves, on one loopback port:
   the service to degraded or raise the error ratio while it runs.
 
 Knobs: ``error_ratio`` (share of 5xx), ``latency_seconds`` (median request duration; log-normal spread),
-``requests_per_second``, ``health`` (healthy|degraded|down), ``emails_per_second``, ``sending_ips``.
+``requests_per_second``, ``health`` (healthy|degraded|down), ``emails_per_second``,
+``email_failure_ratio`` (share of e-mails the MTA refuses: ``status="failed"``), ``sending_ips``.
 
 Use from Python: ``sim = AppSim(error_ratio=0.1).start(); ...; sim.stop()``; as a script:
 ``python -m infrawatch_dev.devstack.appsim --web.listen-address=127.0.0.1:0 --error-ratio=0.02`` (or
@@ -58,6 +60,7 @@ class Knobs:
     requests_per_second: float = 20.0
     health: str = "healthy"
     emails_per_second: float = 0.5
+    email_failure_ratio: float = 0.0
     ws_connections_per_second: float = 2.0
     sending_ips: list[str] = field(default_factory=lambda: ["192.0.2.10"])
 
@@ -74,7 +77,7 @@ class Knobs:
                 self.sending_ips = raw.split(",") if isinstance(raw, str) else list(raw)
             else:
                 value = float(raw)
-                if value < 0 or math.isnan(value) or (key == "error_ratio" and value > 1):
+                if value < 0 or math.isnan(value) or (key in ("error_ratio", "email_failure_ratio") and value > 1):
                     raise ValueError(f"{key} out of range: {raw!r}")
                 setattr(self, key, value)
 
@@ -92,6 +95,7 @@ class AppSim:
         self._rng = random.Random(seed)
         self._size_rng = random.Random(seed)
         self._ws_rng = random.Random(seed)
+        self._email_rng = random.Random(seed)  # its own: the request traffic stays as it was
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._carry = {"requests": 0.0, "emails": 0.0, "ws": 0.0}
@@ -211,7 +215,11 @@ class AppSim:
         for _ in range(e):  # round-robin over the sending IPs, across ticks
             ip = k.sending_ips[self._email_index % len(k.sending_ips)] if k.sending_ips else "unknown"
             self._email_index += 1
-            self.emails.labels("transactional", "success", ip).inc()
+            failed = self.emails.labels("transactional", "failed", ip)  # present at 0 from the first e-mail
+            if self._email_rng.random() < k.email_failure_ratio:
+                failed.inc()
+            else:
+                self.emails.labels("transactional", "success", ip).inc()
         self._websocket(k, seconds)
         self.in_flight.set(self._rng.randint(0, max(1, int(k.requests_per_second * k.latency_seconds) + 1)))
         return n
@@ -346,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests-per-second", type=float, default=20.0)
     p.add_argument("--health", choices=HEALTH_STATES, default="healthy")
     p.add_argument("--emails-per-second", type=float, default=0.5)
+    p.add_argument("--email-failure-ratio", type=float, default=0.0, help="share of e-mails that fail")
     p.add_argument("--sending-ips", default="192.0.2.10", help="comma-separated source IPs of sent e-mail")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args(argv)
@@ -359,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         requests_per_second=args.requests_per_second,
         health=args.health,
         emails_per_second=args.emails_per_second,
+        email_failure_ratio=args.email_failure_ratio,
         sending_ips=args.sending_ips,
     )
     sim.start()
