@@ -570,6 +570,13 @@
         // Rows of the busiest-endpoints table.
         topEndpoints: 10,
       },
+      // Database dashboard (infrawatch-database.json): statements and tables from the custom queries
+      // of deploy/postgres/queries.yaml (pg_stat_statements, pg_stat_user_tables), which already keep
+      // the 20 costliest statements and the 50 largest tables; how many of them a panel shows.
+      database: {
+        topStatements: 10,
+        topTables: 10,
+      },
       // IP reputation table: emails sent per sending IP over the last day.  Must return one series per
       // IP with a `target` label equal to the reputation exporter's target (the IP).
       dailyVolumeQuery: |||

@@ -1,20 +1,23 @@
 """Every dashboard query against real data.
 
-Starts the probe and reputation exporters, Debian's node, redis and postgres exporters (with
-redis-server and PostgreSQL), rbldnsd serving DNSBL zones, an SMTP server, an HTTPS server, the
-application simulator (tests/support/appsim.py: the seeds' API with http_requests_total and
-http_request_duration_seconds; it also stands in for Elasticsearch's /_cluster/health, since
-Elasticsearch cannot run here) and a real Prometheus loaded with the generated rules.  After a few
-scrapes every panel target of every dashboard (variables substituted as with "All" selected) runs through
-Prometheus' query API; a target that errors or returns no data fails the test, unless it is listed in
-NO_DATA with the reason it cannot have data in this setup.
+Starts the probe and reputation exporters, Debian's node, redis and postgres exporters (with redis-
+server, and a PostgreSQL of its own with pg_stat_statements preloaded, a steady workload and
+postgres_exporter running the shipped deploy/postgres/queries.yaml), rbldnsd serving DNSBL zones, an
+SMTP server, an HTTPS server, the application simulator (tests/support/appsim.py: the seeds' API
+with http_requests_total and http_request_duration_seconds; it also stands in for Elasticsearch's
+/_cluster/health, since Elasticsearch cannot run here) and a real Prometheus loaded with the
+generated rules. After a few scrapes every panel target of every dashboard (variables substituted as
+with "All" selected) runs through Prometheus' query API; a target that errors or returns no data
+fails the test, unless it is listed in NO_DATA with the reason it cannot have data in this setup.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -30,6 +33,7 @@ from aiohttp import web
 from infrawatch_dev.build import evaluate_snippet
 from support.appsim import AppSim
 from support.dnsbl_zones import CLEAN_IP, SBL_IP, standard_zones
+from support.postgres import PG_STAT_STATEMENTS, PostgresServer, Workload, start_postgres
 from support.procs import Proc, free_port, require_binary, wait_http
 from support.prometheus import Prometheus
 from support.rbldnsd import Rbldnsd
@@ -52,6 +56,9 @@ NO_DATA = {
         "Elasticsearch: Indexing lag",
     ): "needs elasticsearch_exporter and a real Elasticsearch, which cannot run here",
 }
+
+# postgres_exporter's custom queries, as the compose stack mounts them (tests/deploy/test_compose.py).
+PG_QUERIES = "deploy/postgres/queries.yaml"
 
 # Share of the simulator's e-mails that fail (the e-mail delivery panels must show it).
 EMAIL_FAILURE_RATIO = 0.25
@@ -186,11 +193,28 @@ class _Cleanup:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, redis_server, postgres_server, repo_root) -> Iterator[Stack]:
+def stats_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of this module's own: pg_stat_statements preloaded and created in the database
+    postgres_exporter reads, as docs/deployment.md asks (the session's shared cluster stays plain)."""
+    # Not tmp_path_factory: that tree is mode 0700 for root, which the postgres user cannot enter.
+    d = Path(tempfile.mkdtemp(prefix="infrawatch-pgstat-"))
+    try:
+        server = start_postgres(d, settings=PG_STAT_STATEMENTS)
+        try:
+            server.psql("CREATE EXTENSION pg_stat_statements")
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server, stats_postgres, repo_root) -> Iterator[Stack]:
     work = tmp_path_factory.mktemp("dashboards-real-data")
     cleanup = _Cleanup()
     try:
-        yield _build_stack(work, cleanup, redis_server, postgres_server, repo_root)
+        yield _build_stack(work, cleanup, redis_server, stats_postgres, repo_root)
     finally:
         cleanup.run()
 
@@ -301,8 +325,15 @@ def _build_stack(work: Path, cleanup: _Cleanup, redis_server, postgres_server, r
         f"postgresql://{postgres_server.superuser}:{postgres_server.superuser_password}"
         f"@127.0.0.1:{postgres_server.port}/postgres?sslmode=disable"
     )
+    # The statement and table panels: a steady workload, read through the shipped custom queries.
+    workload = Workload(postgres_server).start()
+    cleanup.add(workload.stop)
     pg_exp = _start_go_exporter(
-        [require_binary("prometheus-postgres-exporter"), f"--web.listen-address=127.0.0.1:{pg_exp_port}"],
+        [
+            require_binary("prometheus-postgres-exporter"),
+            f"--web.listen-address=127.0.0.1:{pg_exp_port}",
+            f"--extend.query-path={repo_root / PG_QUERIES}",
+        ],
         pg_exp_port,
         work / "postgres-exporter.log",
         env={"DATA_SOURCE_NAME": dsn},
@@ -367,6 +398,7 @@ def _build_stack(work: Path, cleanup: _Cleanup, redis_server, postgres_server, r
     # Wait for data that takes longest: reputation cycles, rate windows, SLO rules, alerts.
     for expr in (
         'up{job="postgres"} == 1',
+        'pg_top_tables_idx_scan_total{relname="iw_orders"} > 0',
         "reputation_score",
         'probe_success{service="redis"}',
         "infrawatch:service_status",
@@ -524,6 +556,52 @@ def test_database_dashboard_reads_the_real_postgres_exporter(stack, make_queries
     assert "active" in states, states  # postgres_exporter's own query is running
     sizes = {r["metric"]["datname"] for r in _query(stack, make_queries, db, "Database size")}
     assert "postgres" in sizes, sizes
+
+
+def test_database_statement_and_table_panels_reflect_the_workload(stack, make_queries):
+    """The workload (support.postgres.Workload) runs pg_sleep(0.2) every round, scans iw_events
+    sequentially (no index) and looks up iw_orders by primary key (index scans; the larger table)."""
+    db = "infrawatch-database.json"
+    sleep = "SELECT pg_sleep($1)"
+
+    def by_query(rows: list[dict[str, Any]]) -> dict[str, float]:
+        return {r["metric"]["query"]: float(r["value"][1] if "value" in r else r["values"][-1][1]) for r in rows}
+
+    slowest = by_query(_query(stack, make_queries, db, "Slowest statements", "MEAN"))
+    assert max(slowest, key=slowest.__getitem__) == sleep, slowest  # the slowest statement
+    assert 0.9 * Workload.SLEEP_SECONDS < slowest[sleep] < 3 * Workload.SLEEP_SECONDS, slowest
+    calls = by_query(_query(stack, make_queries, db, "Slowest statements", "CALLS"))
+    total = by_query(_query(stack, make_queries, db, "Slowest statements", "TOTAL"))
+    assert set(calls) == set(total) == set(slowest), (calls, total)
+    assert calls[sleep] >= 2 and total[sleep] == pytest.approx(calls[sleep] * slowest[sleep], rel=0.15)
+    mean = by_query(_query(stack, make_queries, db, "Mean time per statement"))
+    assert 0.9 * Workload.SLEEP_SECONDS < mean[sleep] < 3 * Workload.SLEEP_SECONDS, mean
+    per_second = by_query(_query(stack, make_queries, db, "Statement calls"))
+    assert 0 < per_second[sleep] < 1 / Workload.SLEEP_SECONDS, per_second  # a round takes > 0.2 s
+
+    def by_table(title: str) -> dict[str, float]:
+        rows = _query(stack, make_queries, db, title)
+        return {r["metric"]["relname"]: float(r["values"][-1][1]) for r in rows}
+
+    sizes = by_table("Table size")
+    assert sizes["iw_orders"] > sizes["iw_events"] > 0, sizes
+    index_usage = by_table("Index usage")
+    assert index_usage["iw_orders"] > 0.9 and index_usage["iw_events"] == 0, index_usage
+    seq_scans = by_table("Sequential scans")
+    assert seq_scans["iw_events"] > 0, seq_scans
+
+
+def test_the_queries_file_hides_statement_texts_that_name_a_password(stats_postgres, repo_root):
+    """pg_stat_statements keeps `ALTER ROLE ... PASSWORD '...'` verbatim; the shipped query replaces it."""
+    import yaml
+
+    query = yaml.safe_load((repo_root / PG_QUERIES).read_text())["pg_top_statements"]["query"]
+    # Every statement, not only the 20 costliest: the ALTER ROLE need not be among them.
+    assert "LIMIT 20" in query
+    every = query.replace("LIMIT 20", "")
+    stats_postgres.psql("ALTER ROLE probe PASSWORD 'pg-probe-pw'")
+    texts = stats_postgres.psql(f"SELECT query FROM ({every}) q")
+    assert "pg-probe-pw" not in texts and "(hidden: the text names a password)" in texts.splitlines(), texts
 
 
 def test_websocket_dashboard_on_the_simulated_ws_server(stack, queries_of, repo_root):

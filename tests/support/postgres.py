@@ -187,3 +187,56 @@ def postgres_server() -> Iterator[PostgresServer]:
             server.stop()
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+# What the dashboards' statement panels need from the server (deploy/postgres/queries.yaml).
+PG_STAT_STATEMENTS = {"shared_preload_libraries": "'pg_stat_statements'"}
+
+
+class Workload:
+    """A steady workload in ``database`` until ``stop()``: every round a slow statement
+    (``pg_sleep(SLEEP_SECONDS)``), a sequential scan of ``iw_events`` (no index) and a primary-key
+    lookup in ``iw_orders`` (an index scan; the larger table).  Statements go through psql in one
+    string, which pg_stat_statements still counts one by one."""
+
+    SLEEP_SECONDS = 0.2
+    ROUND = (
+        f"SELECT pg_sleep({SLEEP_SECONDS}); "
+        "SELECT count(*) FROM iw_events WHERE kind = 'click'; "
+        "SELECT note FROM iw_orders WHERE id = 4242;"
+    )
+
+    def __init__(self, server: PostgresServer, database: str = "postgres", pause: float = 0.3) -> None:
+        import threading
+
+        self.server, self.database, self.pause = server, database, pause
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pg-workload", daemon=True)
+
+    def start(self) -> Workload:
+        self.server.psql(
+            "CREATE TABLE iw_orders (id int PRIMARY KEY, customer int, note text); "
+            "INSERT INTO iw_orders SELECT g, g % 97, repeat('x', 100) FROM generate_series(1, 20000) g; "
+            "CREATE TABLE iw_events (kind text, at timestamptz DEFAULT now()); "
+            "INSERT INTO iw_events (kind) SELECT CASE WHEN g % 3 = 0 THEN 'click' ELSE 'view' END "
+            "FROM generate_series(1, 2000) g; "
+            "ANALYZE iw_orders; ANALYZE iw_events;",
+            self.database,
+        )
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.server.psql(self.ROUND, self.database)
+                self.rounds += 1
+            except subprocess.SubprocessError:
+                if self._stop.is_set():
+                    return
+            self._stop.wait(self.pause)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
