@@ -1,7 +1,7 @@
 """Every dashboard query against real data.
 
-Starts the probe and reputation exporters, Debian's node, redis and postgres exporters (with redis-
-server, and a PostgreSQL of its own with pg_stat_statements preloaded, a steady workload and
+Starts the probe and reputation exporters, Debian's node, redis and postgres exporters (with
+redis-server, and a PostgreSQL of its own with pg_stat_statements preloaded, a steady workload and
 postgres_exporter running the shipped deploy/postgres/queries.yaml), rbldnsd serving DNSBL zones, an
 SMTP server, an HTTPS server, the application simulator (tests/support/appsim.py: the seeds' API
 with http_requests_total and http_request_duration_seconds; it also stands in for Elasticsearch's

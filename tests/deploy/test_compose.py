@@ -237,6 +237,23 @@ def _secret_names(service: dict[str, Any]) -> set[str]:
     return {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
 
 
+def test_postgres_exporter_runs_the_shipped_queries(stack: dict[str, Any]) -> None:
+    """The stack's postgres_exporter reads deploy/postgres/queries.yaml (the file the database
+    dashboard's statement and table panels are tested with in tests/dashboards/test_real_data.py),
+    and its PostgreSQL preloads and creates pg_stat_statements, which that file reads."""
+    exporter, postgres = stack["services"]["postgres-exporter"], stack["services"]["postgres"]
+    path = _flag(exporter.get("command") or [], "--extend.query-path")
+    assert path, exporter.get("command")
+    queries = ROOT / "deploy" / "postgres" / "queries.yaml"
+    assert _host_path(exporter, path) == queries
+    assert {"pg_top_statements", "pg_top_tables"} <= set(yaml.safe_load(queries.read_text()))
+    command = postgres.get("command") or []
+    assert command[0] == "postgres" and "shared_preload_libraries=pg_stat_statements" in command, command
+    init = [src for src, dst in _binds(postgres) if dst.startswith("/docker-entrypoint-initdb.d/")]
+    assert [p.name for p in init] == ["pg_stat_statements.sql"], init
+    assert "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;" in init[0].read_text()
+
+
 def test_services_read_only_their_own_secrets(stack: dict[str, Any]) -> None:
     """Every /run/secrets/<name> a service names (environment, command) is a compose secret it has."""
     seen = set()
@@ -414,7 +431,9 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()
 STAND_INS = ("debian:bookworm-slim",)
 
 # The official postgres image's entrypoint, as far as the stack uses it (initdb with the superuser
-# password from POSTGRES_PASSWORD_FILE, password logins from the network), with Debian's PostgreSQL.
+# password from POSTGRES_PASSWORD_FILE, password logins from the network, the *.sql files of
+# /docker-entrypoint-initdb.d run once on the new database, the compose command's `postgres` options
+# passed on), with Debian's PostgreSQL.  The SQL runs in single-user mode, one statement a line.
 POSTGRES_STAND_IN = r"""
 set -e
 bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
@@ -426,8 +445,13 @@ if [ ! -s "$data/PG_VERSION" ]; then
   runuser -u postgres -- "$bin/initdb" -D "$data" -U postgres --pwfile="$POSTGRES_PASSWORD_FILE" \
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   echo "host all all all scram-sha-256" >> "$data/pg_hba.conf"
+  for f in /docker-entrypoint-initdb.d/*.sql; do
+    [ -e "$f" ] || continue
+    grep -v '^--' "$f" | runuser -u postgres -- "$bin/postgres" --single -D "$data" postgres >/dev/null
+  done
 fi
-exec runuser -u postgres -- "$bin/postgres" -D "$data" -c listen_addresses='*'
+[ "$0" = postgres ] || { echo "the compose command must start with postgres, not $0" >&2; exit 2; }
+exec runuser -u postgres -- "$bin/postgres" -D "$data" -c listen_addresses='*' "$@"
 """
 # Upstream images -> the Debian program that stands in for their entrypoint.
 DEBIAN_ENTRYPOINTS = {
@@ -481,7 +505,8 @@ def _test_stack(stack: dict[str, Any], base: str, tag: str, tmp_path: Path, port
     listen = {n: _listen_port(s) for n, s in services.items() if s.get("ports")}
     for name, entrypoint in DEBIAN_ENTRYPOINTS.items():
         services[name].update(image=base, entrypoint=entrypoint, user="0")
-    assert not services["postgres"].get("command"), "options would go to the stand-in script"
+    # `sh -c` hands the command to the stand-in script as $0 ("postgres") and its options as "$@".
+    assert services["postgres"]["command"][0] == "postgres", services["postgres"].get("command")
     # Compose secrets need the user's files in deploy/compose/secrets: bind the test's instead.
     for svc in services.values():
         for secret in _secret_names(svc):
@@ -579,6 +604,7 @@ def _mixin_queries() -> dict[str, str]:
         "postgres connections used (database dashboard)": _dashboard_query(
             "infrawatch-database.json", "pg_settings_max_connections"
         ),
+        "postgres statements (deploy/postgres/queries.yaml)": 'pg_top_statements_calls_total{job="postgres"} > 0',
         "redis commands (redis_exporter)": 'redis_commands_processed_total{job="redis"}',
         "ws-server keeps only ws_*": (
             'ws_connections_active{job="ws-server"} and on() absent(http_requests_total{job="ws-server"})'
