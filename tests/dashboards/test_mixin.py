@@ -234,7 +234,8 @@ local m = base + { _config+:: {
     { name: 'shop', title: 'Shop', kind: 'http', appSelector: 'job="shop"', upSelector: 'job="shop"' },
     { name: 'main-db', title: 'Main DB', kind: 'postgres', exporterSelector: 'job="pg", cluster="main"' },
   ],
-  dashboards+: { api+: { endpointLabel: 'route', codeLabel: 'status', requestSizeMetric: '' } },
+  dashboards+: { api+: { endpointLabel: 'route', codeLabel: 'status', requestSizeMetric: '' },
+                 database+: { topStatements: 3, topTables: 4 } },
   httpErrorSelector: 'status=~"5.."',
 } };
 local none = base + { _config+:: { services: [
@@ -256,4 +257,10 @@ local none = base + { _config+:: { services: [
     assert db_rows == ["Main DB"]
     db_exprs = [t["expr"] for p in out["db"]["panels"] for t in p.get("targets", [])]
     assert db_exprs and all('job="pg", cluster="main"' in e for e in db_exprs)
+    db_by_title = {p["title"]: [t["expr"] for t in p.get("targets", [])] for p in out["db"]["panels"]}
+    assert db_by_title["Slowest statements"][0].startswith("topk(3, ")
+    assert db_by_title["Mean time per statement"][0].startswith("topk(3, ")
+    assert db_by_title["Statement calls"][0].startswith("topk(3, ")
+    assert db_by_title["Table size"][0].startswith("topk(4, ")
+    assert db_by_title["Sequential scans"][0].startswith("topk(4, ")
     assert "infrawatch-api.json" not in out["noneFiles"] and "infrawatch-database.json" not in out["noneFiles"]
