@@ -439,9 +439,22 @@
       // Info tier (seed 002: "performance degradation, within 1 h"): info alerts are mailed to the owning
       // team's mailbox (or email.oncall) as a digest: collected for groupWait, then new ones at most every
       // groupInterval, re-sent after repeatInterval, so someone reading mail hourly sees them.
-      // enabled: false (or email.enabled false) = info is never sent.  severity="none"
-      // (kube-prometheus' InfoInhibitor) is never sent either way.
-      info: { enabled: true, groupWait: '5m', groupInterval: '1h', repeatInterval: '24h' },
+      // slackChannel (seed 004: "info alerts -> Slack #monitoring"): '' = the mail digest above; a
+      // channel name = info alerts of every team are posted there instead of mailed, with the same
+      // digest timings (and sent even when email.enabled is false).  Default '': the channel must exist
+      // and the webhook be allowed to post to it, or every info notification fails.  slackAPIURLFile:
+      // the incoming-webhook URL file for that channel ('' = slack.apiURLFile; a Slack app's webhook
+      // posts only to the channel it was created for, so a second channel usually needs its own).
+      // enabled: false (or email.enabled false without slackChannel) = info is never sent.
+      // severity="none" (kube-prometheus' InfoInhibitor) is never sent either way.
+      info: {
+        enabled: true,
+        groupWait: '5m',
+        groupInterval: '1h',
+        repeatInterval: '24h',
+        slackChannel: '',
+        slackAPIURLFile: '',
+      },
       // Teams: alerts with label team=<name>, or without a team label but with one of `services`, go to
       // the team: critical -> pagerduty-<name> (key from pagerdutyRoutingKeyFile) + the critical channel,
       // warning -> slackChannel (or `email` when warningsTo is 'email').  `email` (optional) receives the

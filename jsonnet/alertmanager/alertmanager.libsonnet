@@ -39,6 +39,9 @@ local configTemplates(c) =
       receivers.slack('slack-critical', am.slack.criticalChannel),
       receivers.pagerduty(am, 'pagerduty-default', am.pagerduty.routingKeyFile),
     ]
+    + (if routes.infoChat(am) then
+         [receivers.slack('slack-info', routes.infoChannel(am), am, std.get(am.info, 'slackAPIURLFile', ''))]
+       else [])
     + (if am.email.enabled then [receivers.email('email-default', am.email.oncall)] else [])
     + (if routes.p0Escalated(am) then [receivers.email('email-p0', am.p0EscalationEmail)] else [])
     + [receivers.webhook(am, w) for w in am.webhooks]

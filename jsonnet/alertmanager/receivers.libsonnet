@@ -1,5 +1,5 @@
 // Alertmanager receivers built from _config.alertmanager.  Names are part of the routing table
-// (routing_cases.libsonnet): heartbeat, null, slack-<team|default|critical>, pagerduty-<team|default>,
+// (routing_cases.libsonnet): heartbeat, null, slack-<team|default|critical|info>, pagerduty-<team|default>,
 // email-<team|default>, webhook-<name>.  Secrets are only ever file paths.
 {
   // A `*File` knob: absolute paths are used as they are, relative ones live in secretsDir.
@@ -21,9 +21,11 @@
   // severity="none" (and info when the info tier is off): visible in Alertmanager and the alerts feed, never sent.
   nullReceiver():: { name: 'null' },
 
-  slack(name, channel):: {
+  // apiURLFile: this receiver's own incoming-webhook URL file ('' = the global slack_api_url_file).
+  slack(name, channel, am=null, apiURLFile=''):: {
     name: name,
     slack_configs: [{
+      [if apiURLFile != '' then 'api_url_file']: $.secretPath(am, apiURLFile),
       channel: channel,
       send_resolved: true,
       title: '{{ template "slack.infrawatch.title" . }}',

@@ -6,7 +6,8 @@
 //   5. the default team's routes (alerts no team claims), then the root receiver (slack-default)
 // Under a team: critical -> pager (continue), critical -> team mail (continue), critical P0 ->
 // escalation mail (continue), critical -> critical channel; warning -> team channel (or mail), muted in
-// warningMuteIntervals (none by default); info -> team mail as an hourly digest; anything else -> the
+// warningMuteIntervals (none by default); info -> team mail as an hourly digest (or, with
+// info.slackChannel, the shared info channel `slack-info` with the same timings); anything else -> the
 // team's channel.  The routing table in routing_cases.libsonnet is the executable documentation.
 // Names end up inside matchers ("team=\"x\"", "service=~\"a|b\""): allow only safe characters.
 // (Character sets rather than std.findSubstr, which is slow in the C++ interpreter.)
@@ -63,8 +64,12 @@ local checkName(kind, n) =
     ];
     'alertname=~"%s"' % std.join('|', names),
 
-  // Whether info alerts are mailed (else the root sends them to null) and P0 escalated by mail.
-  infoMailed(am):: am.email.enabled && am.info.enabled,
+  // Where info alerts go: the shared chat channel when info.slackChannel is set, else the team's
+  // mail; infoSent false = the root sends them to null.  P0 escalated by mail.
+  infoChannel(am):: std.get(am.info, 'slackChannel', ''),
+  infoChat(am):: am.info.enabled && $.infoChannel(am) != '',
+  infoSent(am):: $.infoChat(am) || (am.email.enabled && am.info.enabled),
+  infoReceiver(am, t):: if $.infoChat(am) then 'slack-info' else t.mail,
   p0Escalated(am):: am.email.enabled && am.p0EscalationEmail != '' && std.length(am.p0Alerts) > 0,
 
   // Children of a team route (or of the root for the default team).
@@ -79,8 +84,8 @@ local checkName(kind, n) =
       { receiver: t.warning, matchers: [severity('warning')] }
       + (if std.length(am.warningMuteIntervals) > 0 then { mute_time_intervals: am.warningMuteIntervals } else {}),
     ]
-    + (if $.infoMailed(am) then [{
-         receiver: t.mail,
+    + (if $.infoSent(am) then [{
+         receiver: $.infoReceiver(am, t),
          matchers: [severity('info')],
          group_wait: am.info.groupWait,
          group_interval: am.info.groupInterval,
@@ -116,7 +121,7 @@ local checkName(kind, n) =
       ]
       // severity="none" (kube-prometheus' InfoInhibitor convention) is never sent; info neither when
       // the info tier is off.
-      + [{ receiver: 'null', matchers: [if $.infoMailed(am) then 'severity="none"' else 'severity=~"info|none"'] }]
+      + [{ receiver: 'null', matchers: [if $.infoSent(am) then 'severity="none"' else 'severity=~"info|none"'] }]
       + std.flattenArrays([$.teamRoutes(am, t) for t in teams])
       + $.severityRoutes(am, $.defaultTeam(am)),
   },

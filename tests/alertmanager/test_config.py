@@ -210,6 +210,67 @@ def test_info_goes_to_null_when_the_tier_is_off(tmp_path: Path) -> None:
     ]
 
 
+INFO_CHAT = {"slackChannel": "#monitoring", "slackAPIURLFile": "slack-monitoring-webhook-url"}
+
+
+def _info_chat_config(tmp_path: Path, info: dict[str, str] = INFO_CHAT, email_enabled: bool = True) -> dict[str, Any]:
+    """The generated config with ``info+: info`` (and ``email+: { enabled: ... }``)."""
+    # Without mail no team may send its warnings by mail (deliverability does by default).
+    teams = "" if email_enabled else ", teams: [t { warningsTo: 'slack' } for t in super.teams]"
+    cfg = evaluate_with(f"{{ info+: {json.dumps(info)}, email+: {{ enabled: {json.dumps(email_enabled)} }}{teams} }}")
+    (tmp_path / "am.yml").write_text(yaml.safe_dump(cfg))
+    return cfg
+
+
+def test_info_goes_to_the_chat_channel_when_one_is_set(tmp_path: Path, amtool: str) -> None:
+    """Seed 004: info.slackChannel posts every team's info alerts to one channel, as a digest."""
+    cfg = _info_chat_config(tmp_path)
+    r = subprocess.run([amtool, "check-config", str(tmp_path / "am.yml")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    info = [(r, eff) for _, r, eff in walk(cfg["route"]) if r.get("matchers") == ['severity="info"']]
+    team_routes = [r for r in cfg["route"]["routes"] if r.get("routes")]
+    assert len(info) == len(team_routes) + 1
+    am = evaluate_snippet(ROOT, "(import 'mixin.libsonnet')._config.alertmanager.info")
+    for route, eff in info:
+        assert route["receiver"] == "slack-info"
+        assert (eff["group_wait"], eff["group_interval"], eff["repeat_interval"]) == (
+            am["groupWait"],
+            am["groupInterval"],
+            am["repeatInterval"],
+        )
+    [receiver] = [r for r in cfg["receivers"] if r["name"] == "slack-info"]
+    [slack] = receiver["slack_configs"]
+    assert slack["channel"] == "#monitoring"
+    # The webhook URL is a secret: a file under secretsDir, never the URL itself.
+    assert slack["api_url_file"] == "/etc/alertmanager/secrets/slack-monitoring-webhook-url"
+    assert "api_url" not in slack
+    assert [r["receiver"] for _, r, _ in walk(cfg["route"]) if r.get("matchers") == ['severity="none"']] == ["null"]
+    test_every_receiver_is_defined_used_and_unique(cfg)
+    test_timings_are_ordered_on_every_route(cfg)
+    test_no_shadowed_or_duplicate_routes(cfg)
+
+
+def test_info_chat_channel_uses_the_global_webhook_by_default_and_needs_no_mail(tmp_path: Path) -> None:
+    cfg = _info_chat_config(tmp_path, {"slackChannel": "#monitoring"}, email_enabled=False)
+    [receiver] = [r for r in cfg["receivers"] if r["name"] == "slack-info"]
+    assert "api_url_file" not in receiver["slack_configs"][0], "'' = the global slack_api_url_file"
+    assert {r["receiver"] for _, r, _ in walk(cfg["route"]) if r.get("matchers") == ['severity="info"']} == {
+        "slack-info"
+    }, "without mail, info still reaches the channel"
+
+
+def test_info_channel_off_by_default_and_its_knobs_are_schema_checked(config: dict[str, Any]) -> None:
+    assert "slack-info" not in {r["name"] for r in config["receivers"]}
+    am = evaluate_snippet(ROOT, "(import 'mixin.libsonnet')._config.alertmanager.info")
+    assert (am["slackChannel"], am["slackAPIURLFile"]) == ("", "")
+    with pytest.raises(RuntimeError) as exc:
+        evaluate_with("{ info+: { slackChanel: '#monitoring' } }")
+    assert "_config.alertmanager.info.slackChanel: unknown field; did you mean 'slackChannel'?" in str(exc.value)
+    with pytest.raises(RuntimeError) as exc:
+        evaluate_with("{ info+: { slackChannel: true } }")
+    assert "_config.alertmanager.info.slackChannel: must be a string" in str(exc.value)
+
+
 def test_cluster_label_groups_inhibits_and_titles(tmp_path: Path, amtool: str) -> None:
     """_config.clusterLabel reaches grouping, inhibition `equal` and the notification titles."""
     path = render_mixin_config(tmp_path, {"clusterLabel": "cluster_id", "showMultiCluster": True})

@@ -42,6 +42,8 @@ SECRETS = {
     "incident-log-token": "incident-l0g-token",
 }
 SMTP_USER = "alertmanager@example.com"
+INFO_CHANNEL = "#monitoring"
+INFO_WEBHOOK_PATH = "/services/T000/B000/MONITORING"  # the info channel's own incoming webhook
 ESCALATION = "executives@example.com"
 
 
@@ -62,6 +64,7 @@ def live_override(
     smtp: FakeSMTP,
     mute_all_warnings: bool = False,
     warnings_any_time: bool = False,
+    info_channel: bool = False,
 ) -> dict[str, Any]:
     timings = Timings(group_wait="1s", group_interval=f"{GROUP_INTERVAL}s", repeat_interval="1h")
     override = loopback_alertmanager_override(
@@ -78,6 +81,8 @@ def live_override(
     am = override["alertmanager"]
     # The info digest with live timings (the defaults, 5m / 1h, are checked by test_config.py).
     am["info"] = {"enabled": True, "groupWait": "1s", "groupInterval": f"{GROUP_INTERVAL}s", "repeatInterval": "1h"}
+    if info_channel:  # seed 004: info to a chat channel, through that channel's own webhook
+        am["info"] |= {"slackChannel": INFO_CHANNEL, "slackAPIURLFile": "slack-monitoring-webhook-url"}
     am["p0EscalationEmail"] = ESCALATION
     if mute_all_warnings:
         am["timeIntervals"] = {"always": [{"weekdays": ["sunday:saturday"]}]}
@@ -87,7 +92,9 @@ def live_override(
     return override
 
 
-def start_stack(workdir: Path, mute_all_warnings: bool = False, warnings_any_time: bool = False) -> Stack:
+def start_stack(
+    workdir: Path, mute_all_warnings: bool = False, warnings_any_time: bool = False, info_channel: bool = False
+) -> Stack:
     pd, slack, hook = FakePagerDuty().start(), FakeSlack().start(), FakeWebhook().start()
     smtp = FakeSMTP(user=SMTP_USER, password=SECRETS["smtp-password"]).start()
     secrets = workdir / "secrets"
@@ -98,8 +105,9 @@ def start_stack(workdir: Path, mute_all_warnings: bool = False, warnings_any_tim
     # ...but not auth_password_file, whose content is the password verbatim (docs/alerting.md).
     (secrets / "smtp-password").write_text(SECRETS["smtp-password"])
     (secrets / "slack-webhook-url").write_text(slack.webhook_url + "\n")
+    (secrets / "slack-monitoring-webhook-url").write_text(slack.url + INFO_WEBHOOK_PATH + "\n")
     config = render_mixin_config(
-        workdir / "config", live_override(secrets, pd, hook, smtp, mute_all_warnings, warnings_any_time)
+        workdir / "config", live_override(secrets, pd, hook, smtp, mute_all_warnings, warnings_any_time, info_channel)
     )
     am = Alertmanager(workdir / "am", config)
     try:
@@ -237,6 +245,37 @@ def test_info_is_mailed_to_the_team_as_a_digest_only(stack: Stack) -> None:
     assert len(stack.smtp.matching(lambda m: cluster in m.subject)) == 2, "severity none was mailed"
     assert not stack.slack.matching(slack_for(cluster)), "info went to chat"
     assert not [e for e in stack.pagerduty.events if e.get("payload", {}).get("group") == cluster]
+
+
+def test_info_goes_to_the_chat_channel_instead_of_mail_when_one_is_set(tmp_path: Path) -> None:
+    """A separate Alertmanager with alertmanager.info.slackChannel (seed 004's "#monitoring")."""
+    s = start_stack(tmp_path, warnings_any_time=True, info_channel=True)
+    try:
+        cluster = "live-info-chat"
+        s.am.post_alerts(
+            [
+                annotated(labels("DeploymentDetected", "info", "api", cluster), "A deployment.", "api v2"),
+                annotated(labels("DatabaseConnectionPoolHigh", "info", "oltp-db", cluster), "Pool high.", "81%"),
+                {"labels": {**labels("InfoInhibitor", "none", "api", cluster)}, "annotations": {"summary": "x"}},
+                annotated(labels("HighCPUUsage", "warning", "infrastructure", cluster), "CPU.", "x"),
+            ]
+        )
+        posts = s.slack.wait_for(slack_for(cluster, INFO_CHANNEL), count=2)
+        # Through the info channel's own webhook (its URL file), one message per group, one alert each.
+        assert {p.path for p in posts} == {INFO_WEBHOOK_PATH}
+        titles = sorted(p.json["attachments"][0]["title"] for p in posts)
+        assert "DatabaseConnectionPoolHigh" in titles[0] and "DeploymentDetected" in titles[1], titles
+        # The warning still goes to its team channel through the global webhook.
+        [warning] = s.slack.wait_for(slack_for(cluster, "#platform-alerts"))
+        assert warning.path != INFO_WEBHOOK_PATH
+        time.sleep(QUIET_PERIOD)
+        assert len(s.slack.matching(slack_for(cluster, INFO_CHANNEL))) == 2, "severity none was posted"
+        assert not s.smtp.matching(lambda m: cluster in m.subject), "info was mailed as well"
+        assert not [e for e in s.pagerduty.events if e.get("payload", {}).get("group") == cluster]
+        failed = s.am.metric_values("alertmanager_notifications_failed_total")
+        assert all(v == 0 for v in failed.values()), failed
+    finally:
+        stop_stack(s)
 
 
 def test_warning_goes_to_the_team_channel_not_the_pager(stack: Stack) -> None:

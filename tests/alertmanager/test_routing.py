@@ -69,6 +69,28 @@ VARIANT_CASES = {
         {"info": {"enabled": False}},
         [(INFO_ALERT, ["null"]), ({**INFO_ALERT, "service": "billing"}, ["null"])],
     ),
+    "info.slackChannel -> every team's info to the info channel, nothing else changes": (
+        {
+            "info": {
+                "enabled": True,
+                "groupWait": "5m",
+                "groupInterval": "1h",
+                "repeatInterval": "24h",
+                "slackChannel": "#monitoring",
+                "slackAPIURLFile": "",
+            }
+        },
+        [
+            (INFO_ALERT, ["slack-info"]),
+            ({**INFO_ALERT, "team": "platform"}, ["slack-info"]),
+            ({**INFO_ALERT, "service": "oltp-db"}, ["slack-info"]),
+            ({**INFO_ALERT, "service": "smtp"}, ["slack-info"]),
+            ({**INFO_ALERT, "service": "billing"}, ["slack-info"]),
+            ({**INFO_ALERT, "severity": "none"}, ["null"]),
+            ({"alertname": "HighCPUUsage", "severity": "warning", "service": "infrastructure"}, ["slack-platform"]),
+            (P0_ALERT, ["webhook-incident-log", "pagerduty-platform", "email-platform", "email-p0", "slack-critical"]),
+        ],
+    ),
     "no escalation address -> P0 mails the team only": (
         {"p0EscalationEmail": ""},
         [(P0_ALERT, ["webhook-incident-log", "pagerduty-platform", "email-platform", "slack-critical"])],
