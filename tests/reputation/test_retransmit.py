@@ -11,6 +11,7 @@ from the one it replaces by a factor of two or more.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from infrawatch.reputation.resolver import Answer, Resolver
@@ -99,3 +100,37 @@ async def test_submit_many_answers_in_order_with_invalid_names_inline() -> None:
     assert empty == []
     # concurrency 2: the FIFO of waiting queries was used, and every valid name was asked once
     assert [server.count("udp", n) for n in (Q, "1.0.0.127.zen.test", "11.2.0.192.zen.test")] == [1, 1, 1]
+
+
+async def test_a_long_batch_keeps_its_timer_heap_bounded_and_loses_nothing() -> None:
+    """Answered packets leave their deadline in the heap until a sweep drops them.  With 5 s
+    deadlines (adaptation off) 4,000 lookups would leave 4,000 entries; the sweep rebuilds the heap
+    from the live lookups once it passes 4 x in flight + 1,024.  Every lookup is still answered,
+    listed ones as listed, and the heap drains once nothing is pending."""
+    n = 4000
+    rules = {f"{i % 250}.{i // 250}.0.192.zen.test": Rule(a=["127.0.0.2"]) for i in range(0, n, 3)}
+    names = [f"{i % 250}.{i // 250}.0.192.zen.test" for i in range(n)]
+    async with FaultDNS(rules) as server:
+        r = Resolver([("127.0.0.1", server.port)], timeout=5.0, retries=0, concurrency=16, min_timeout=5.0)
+        await r.ensure_open()
+        peak = 0
+
+        async def watch() -> None:
+            nonlocal peak
+            while True:
+                peak = max(peak, len(r._timers))
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.ensure_future(watch())
+        started = time.monotonic()
+        answers = await r.submit_many(names)
+        took = time.monotonic() - started
+        watcher.cancel()
+        await asyncio.sleep(2 * r._sweep_interval())
+        left = len(r._timers)
+        await r.close()
+    assert all(a.ok for a in answers)
+    assert [i for i, a in enumerate(answers) if a.addresses] == list(range(0, n, 3))
+    if took < 4.5:  # the batch ran within one deadline: without the rebuild every entry would stay
+        assert peak < n // 2 + 1024, (peak, took)
+    assert left == 0

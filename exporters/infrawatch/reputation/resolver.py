@@ -487,8 +487,12 @@ class Resolver:
         elif len(timers) > 4 * len(pending) + 1024:
             # Answered packets leave their deadline behind; rebuild from the live ones now and then.
             live = {id(p): p for p in pending.values()}
-            self._timers = [(p.deadline, i, p.key, p) for i, p in enumerate(live.values())]
-            heapq.heapify(self._timers)
+            rebuilt = []
+            for p in live.values():
+                self._timer_seq += 1  # sequence numbers stay unique: entries never compare lookups
+                rebuilt.append((p.deadline, self._timer_seq, p.key, p))
+            heapq.heapify(rebuilt)
+            self._timers = rebuilt
         if pending and self._sweeper is None:
             assert self._loop is not None
             self._sweeper = self._loop.call_later(self._sweep_interval(), self._sweep)
