@@ -66,7 +66,7 @@ def names(n: int, seed: int = 1) -> list[str]:
     return out
 
 
-RETRIES: dict[str, int] = {}  # lookups retried after a timeout in the last round (infrawatch's resolver)
+RETRIES: dict[str, int] = {}  # packets retransmitted after a timeout in the last round (infrawatch's resolver)
 
 
 async def bench_ours(server: str, qnames: list[str], concurrency: int) -> tuple[float, int]:

@@ -21,7 +21,7 @@ local r = import '../lib/rules.libsonnet';
       if std.objectHas(s, 'exporterSelector')
     ]
     + [
-      { alert: 'ProbesAbsent', service: s.name, title: s.title, metric: 'probe_success', selector: r.sel([c.probeSelector, s.probeSelector]), what: 'its probe targets' }
+      { alert: 'ProbesAbsent', service: s.name, title: s.title, metric: 'probe_success', selector: r.probeSel(c, s), what: 'its probe targets' }
       for s in svc
       if std.objectHas(s, 'probeSelector')
     ]

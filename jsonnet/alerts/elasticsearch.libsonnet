@@ -4,7 +4,7 @@ local r = import '../lib/rules.libsonnet';
 {
   ruleFiles+:: r.ruleFile($._config, 'elasticsearch', [
     r.group($._config, 'infrawatch-elasticsearch', std.flattenArrays([
-      local probe = r.sel([$._config.probeSelector, s.probeSelector]);
+      local probe = r.probeSel($._config, s);
       [
         {
           alert: 'ElasticsearchClusterRed',

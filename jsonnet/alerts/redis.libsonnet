@@ -12,7 +12,7 @@ local r = import '../lib/rules.libsonnet';
             max(probe_success%(probe)s) == 0
             or
             max(redis_up%(exp)s) == 0
-          ||| % { probe: r.sel([$._config.probeSelector, s.probeSelector]), exp: exp },
+          ||| % { probe: r.probeSel($._config, s), exp: exp },
           'for': $._config.downFor,
           severity: 'critical',
           service: s.name,

@@ -1,12 +1,10 @@
 // Service probes: a probe failing, a service answering but degraded.
 local r = import '../lib/rules.libsonnet';
 
-local duration = import '../lib/duration.libsonnet';
-
 {
   local counted = r.countedProbeServices($._config),
   local failures = $._config.probeFailingAfterFailures,
-  local probeSel(s) = r.sel([$._config.probeSelector, s.probeSelector]),
+  local probeSel(s) = r.probeSel($._config, s),
 
   ruleFiles+:: r.ruleFile($._config, 'services', [
     r.group($._config, 'infrawatch-services', [
@@ -29,7 +27,7 @@ local duration = import '../lib/duration.libsonnet';
       // carries its time (probe_result_timestamp_seconds), so probes are counted, not scrapes: the
       // current failed result is at least (failures - 1/2) probe intervals after the last successful
       // one, or no probe succeeded in (failures + 1) intervals and at least `failures` results arrived.
-      local interval = duration.seconds(s.probeInterval, '_config.services (%s).probeInterval' % s.name);
+      local interval = r.probeIntervalSeconds(s);
       {
         alert: 'ServiceProbeFailing',
         expr: |||
@@ -57,7 +55,7 @@ local duration = import '../lib/duration.libsonnet';
       }
       for s in counted
     ] + [
-      local probe = r.sel([$._config.probeSelector, s.probeSelector]);
+      local probe = probeSel(s);
       {
         alert: 'ServiceDegraded',
         expr: |||

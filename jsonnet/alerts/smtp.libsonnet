@@ -7,7 +7,7 @@ local r = import '../lib/rules.libsonnet';
       [
         {
           alert: 'SMTPServiceDown',
-          expr: 'max(probe_success%s) == 0' % r.sel([$._config.probeSelector, s.probeSelector]),
+          expr: 'max(probe_success%s) == 0' % r.probeSel($._config, s),
           'for': $._config.probeFailingFor,
           severity: 'critical',
           service: s.name,

@@ -11,6 +11,12 @@ local promql = import 'promql.libsonnet';
     local m = std.filter(function(x) x != null && x != '', matchers);
     if std.length(m) == 0 then '' else '{' + std.join(', ', m) + '}',
 
+  // A service's probe series: the global probe selector and the service's own probeSelector.
+  probeSel(config, s):: self.sel([config.probeSelector, s.probeSelector]),
+
+  // A service's probeInterval in seconds (an error names the service's key).
+  probeIntervalSeconds(s):: duration.seconds(s.probeInterval, '_config.services (%s).probeInterval' % s.name),
+
   // The per-service recording rules whose window is _config.rateInterval: the window is part of the
   // name, as node-mixin's `instance:node_cpu_utilisation:rate%(rateInterval)s` (rules/services.libsonnet
   // records them, the overview dashboard reads them).
@@ -43,7 +49,7 @@ local promql = import 'promql.libsonnet';
   probeFailingWait(config, name)::
     local counted = [s for s in self.countedProbeServices(config) if s.name == name];
     if counted == [] then duration.seconds(config.probeFailingFor, '_config.probeFailingFor')
-    else (config.probeFailingAfterFailures - 1) * duration.seconds(counted[0].probeInterval, '_config.services (%s).probeInterval' % name),
+    else (config.probeFailingAfterFailures - 1) * self.probeIntervalSeconds(counted[0]),
 
   // Give series without a `service` label service="unknown" so every alert carries one.
   withService(expr):: 'label_replace(%s, "service", "unknown", "service", "")' % expr,

@@ -58,7 +58,7 @@ local r = import '../lib/rules.libsonnet';
   },
 
   local components(s) =
-    local probe = r.sel([c.probeSelector, s.probeSelector]);
+    local probe = r.probeSel(c, s);
     local exp = if std.objectHas(s, 'exporterSelector') then r.sel([s.exporterSelector]) else '';
     (if std.objectHas(s, 'probeSelector') then [
        // all probes up: 2, some failing: 1, all failing: 0

@@ -137,19 +137,15 @@ class _Pending:
         "key",
         "keys",
         "packets",
-        "qname",
-        "qtype",
         "question",
         "sent_at",
         "tcp_server",
     )
 
-    def __init__(self, batch: _Batch, index: int, qname: str, qtype: int, question: bytes):
+    def __init__(self, batch: _Batch, index: int, question: bytes):
         self.batch = batch
         self.index = index
-        self.question = question
-        self.qname = qname
-        self.qtype = qtype
+        self.question = question  # the name is not kept: it may hold a DQS key
         self.attempt = 0
         self.deadline = 0.0  # of the packet in flight
         self.expires = 0.0  # of the whole lookup: (retries + 1) x timeout after the first packet
@@ -385,7 +381,7 @@ class Resolver:
                 batch.done(index, Answer(None, error=why, attempts=0, reason="invalid_name"))
                 continue
             self._inflight += 1
-            self._send(_Pending(batch, index, qname, batch.qtype, question))
+            self._send(_Pending(batch, index, question))
 
     # -- sending, retrying, finishing ---------------------------------------------------------
     def _retransmit_after(self, server: _Server, attempt: int) -> float:
@@ -524,9 +520,7 @@ class Resolver:
         self._forget(p)
         answer.packets = p.packets
         p.batch.done(p.index, answer)
-        self._inflight -= 1
-        if self._waiting:
-            self._fill()
+        self._release()
 
     def _release(self) -> None:
         self._inflight -= 1
@@ -553,11 +547,8 @@ class Resolver:
                 self._drop_key(p, key)
             self._send(p)
         else:
-            self._forget(p)
             answer.attempts = p.attempt
-            answer.packets = p.packets
-            p.batch.done(p.index, answer)
-            self._release()
+            self._finish(p, answer)
 
     # -- receiving ----------------------------------------------------------------------------
     def _read_ready(self, server: _Server) -> None:
